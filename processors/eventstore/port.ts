@@ -1,0 +1,82 @@
+// The event store port: streams of events with revisions, a global order, optimistic concurrency
+// and catch-up subscriptions. Adapters: sql.ts (embedded PGlite / PostgreSQL), esdb.ts (EventStoreDB).
+// Revisions start at 0 within a stream; positions are global, increasing, and opaque beyond order.
+
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint
+
+export interface EventToAppend {
+  /** UUID; appending an id the stream already holds at that place is a no-op (idempotent retry). */
+  id: string
+  type: string
+  data: Record<string, unknown>
+  metadata?: Record<string, unknown>
+}
+
+export interface RecordedEvent {
+  id: string
+  type: string
+  streamName: string
+  revision: bigint
+  position: bigint
+  data: Record<string, unknown>
+  metadata: Record<string, unknown>
+  recordedAt: Date
+}
+
+export interface AppendResult {
+  /** Revision of the stream's last event after the append. */
+  nextExpectedRevision: bigint
+  /** Global position of the last event written (or of the existing one on an idempotent retry). */
+  position: bigint
+}
+
+export interface ReadStreamOptions {
+  direction?: 'forwards' | 'backwards'
+  /** Inclusive; defaults to the start (forwards) or the end (backwards). */
+  fromRevision?: bigint
+  maxCount?: number
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events strictly after this position. Omit to start at the beginning. */
+  after?: bigint
+  maxCount?: number
+  /** Only streams whose names start with one of these prefixes (e.g. `employee-`). */
+  streamPrefixes?: string[]
+}
+
+export interface SubscribeOptions extends Omit<ReadAllOptions, 'maxCount'> {
+  /** Called when the subscription fails for good; it is closed by then. */
+  onError?: (err: Error) => void
+}
+
+export interface Subscription {
+  /** Resolves once the subscription has stopped and no handler call is running. */
+  close(): Promise<void>
+}
+
+export interface EventStore {
+  appendToStream(streamName: string, events: EventToAppend[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>
+  /** The stream's events; an empty list when the stream does not exist. */
+  readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>
+  /**
+   * Catch-up then live: calls `handler` for every event after `after`, one at a time, in global
+   * order; the next event is delivered only after the previous handler call resolved.
+   */
+  subscribeToAll(options: SubscribeOptions, handler: (event: RecordedEvent) => Promise<void>): Subscription
+  close(): Promise<void>
+}
+
+/** The expected revision did not match the stream; reload the stream and decide again. */
+export class WrongExpectedRevisionError extends Error {
+  override name = 'WrongExpectedRevisionError'
+  readonly retriable = true
+  constructor(
+    readonly streamName: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: bigint | 'no_stream',
+  ) {
+    super(`stream ${streamName}: expected revision ${String(expected)}, actual ${String(actual)}`)
+  }
+}

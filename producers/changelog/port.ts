@@ -1,0 +1,58 @@
+// The change log port: the durable, ordered log between the poller and the processors.
+// Adapters: sql.ts (a table in the embedded database) and kafka.ts (Kafka + Schema Registry).
+// Records with the same key keep their order; consumers commit a position only after their
+// handler resolved, so delivery is at-least-once and processing must be idempotent.
+import type { ChangeEnvelope } from '../../schemas/envelope.ts'
+import type { KomboResource } from '../../schemas/kombo.ts'
+
+export interface ConsumedChange {
+  resource: KomboResource
+  key: string
+  /** Kafka partition (0 for the SQL log). */
+  partition: number
+  /** Offset within the partition, as a decimal string (Kafka offsets are int64). */
+  offset: string
+  /** The decoded value, not yet validated: the processor validates it and dead-letters failures. */
+  value: unknown
+  /** The bytes as stored, kept for the dead-letter store. */
+  raw: Buffer
+  /** Set when the bytes could not be decoded at all (bad JSON, unknown schema id …). */
+  decodeError?: string
+}
+
+export interface ChangeLogConsumer {
+  /** Resolves once the consumer stopped after finishing the batch in flight. */
+  stop(): Promise<void>
+}
+
+export interface ChangeLog {
+  /** Durably appends the envelopes; resolves only when all are stored. */
+  publish(envelopes: ChangeEnvelope[]): Promise<void>
+  /**
+   * Delivers batches (records of one key in log order) to `handler`; positions are committed
+   * per consumer group after the handler resolved. A handler that throws gets the batch again.
+   */
+  consume(
+    group: string,
+    handler: (batch: ConsumedChange[]) => Promise<void>,
+    options?: { resources?: KomboResource[]; onError?: (err: Error) => void },
+  ): Promise<ChangeLogConsumer>
+  close(): Promise<void>
+}
+
+export interface DeadLetter {
+  id: string
+  at: string
+  reason: string
+  /** Where it came from, e.g. `{topic, partition, offset}` or `{poll, resource}`. */
+  origin: Record<string, unknown>
+  key: string | null
+  raw: Buffer
+  redrivenAt: string | null
+}
+
+export interface DeadLetterStore {
+  put(letter: Omit<DeadLetter, 'id' | 'at' | 'redrivenAt'>): Promise<DeadLetter>
+  list(options?: { includeRedriven?: boolean; limit?: number }): Promise<DeadLetter[]>
+  markRedriven(id: string): Promise<void>
+}
