@@ -1,0 +1,57 @@
+import t from 'tap'
+import { loadConfig, ConfigError, sha256 } from './config.ts'
+
+const demoToken = () => 'generated-demo-token-0123456789'
+
+t.test('no configuration at all: embedded everything, demo tenant', async (t) => {
+  const c = loadConfig({}, 'all', { demoToken })
+  t.equal(c.kombo, null, 'simulator is used')
+  t.equal(c.kafka, null)
+  t.equal(c.eventStoreConnectionString, null)
+  t.equal(c.databaseUrl, null)
+  t.equal(c.tenants.length, 1)
+  t.equal(c.tenants[0].id, 'demo')
+  t.equal(c.demoToken, 'generated-demo-token-0123456789')
+  t.same(c.tenants[0].tokenSha256, [sha256('generated-demo-token-0123456789')])
+  t.equal(c.http.port, 3000)
+})
+
+t.test('DEMO_API_TOKEN and PORT are honoured', async (t) => {
+  const c = loadConfig({ DEMO_API_TOKEN: 'my-own-demo-token-xyz', PORT: '8080' }, 'api', { demoToken })
+  t.equal(c.demoToken, 'my-own-demo-token-xyz')
+  t.equal(c.http.port, 8080)
+  t.equal(c.role, 'api')
+})
+
+t.test('invalid settings are reported together, by name', async (t) => {
+  const err = t.throws(() =>
+    loadConfig({ KOMBO_BASE_URL: 'https://api.kombo.dev/v1', KAFKA_BROKERS: 'x:9092', PORT: 'abc' }, 'all', { demoToken }),
+  ) as Error
+  t.type(err, ConfigError)
+  t.match(err.message, /KOMBO_API_KEY is required/)
+  t.match(err.message, /SCHEMA_REGISTRY_URL is required/)
+  t.match(err.message, /PORT/)
+})
+
+t.test('unknown role', async (t) => {
+  t.throws(() => loadConfig({}, 'worker', { demoToken }), /unknown role "worker"/)
+})
+
+t.test('tenants file: validated, duplicates rejected, key never echoed', async (t) => {
+  const good = { tenants: [{ id: 'acme', integrationId: 'personio:acme', tokenSha256: [sha256('t1')], invitePolicy: { mode: 'immediate' } }] }
+  const c = loadConfig({ TENANTS_FILE: 'tenants.json', KOMBO_BASE_URL: 'https://api.kombo.dev/v1', KOMBO_API_KEY: 'secret-key-123' }, 'all', {
+    demoToken,
+    readFile: () => JSON.stringify(good),
+  })
+  t.equal(c.tenants[0].id, 'acme')
+  t.equal(c.demoToken, null)
+  t.same(c.kombo, { baseUrl: 'https://api.kombo.dev/v1', apiKey: 'secret-key-123' })
+
+  const dup = { tenants: [good.tenants[0], good.tenants[0]] }
+  const err = t.throws(() =>
+    loadConfig({ TENANTS_FILE: 't.json', KOMBO_API_KEY: 'secret-key-123' }, 'all', { demoToken, readFile: () => JSON.stringify(dup) }),
+  ) as Error
+  t.match(err.message, /appears twice/)
+  t.notMatch(err.message, /secret-key-123/)
+  t.throws(() => loadConfig({ TENANTS_FILE: 't.json' }, 'all', { demoToken, readFile: () => '{nope' }), /could not be read as JSON/)
+})

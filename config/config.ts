@@ -1,0 +1,144 @@
+// Configuration: read once from the environment at start, validated with zod, passed in.
+// Nothing else in the code base reads process.env.
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { z } from 'zod'
+import { TenantId } from '../schemas/envelope.ts'
+import { InvitePolicy } from '../schemas/invite-policy.ts'
+
+export const roles = ['all', 'poller', 'processor', 'projector', 'api'] as const
+export type Role = (typeof roles)[number]
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a token hash is 64 lowercase hex characters (sha256 of the token)')
+
+export const TenantConfig = z.object({
+  id: TenantId,
+  integrationId: z.string().min(1),
+  invitePolicy: InvitePolicy.default({ mode: 'manual' }),
+  /** sha256 (hex) of each API token accepted for this tenant; tokens themselves are never stored. */
+  tokenSha256: z.array(sha256Hex).min(1, 'each tenant needs at least one token hash'),
+  pollIntervalMs: z.number().int().min(1000).optional(),
+})
+export type TenantConfig = z.infer<typeof TenantConfig>
+export const TenantsFile = z.object({ tenants: z.array(TenantConfig).min(1) }).superRefine((f, ctx) => {
+  const seen = new Set<string>()
+  for (const t of f.tenants) {
+    if (seen.has(t.id)) ctx.addIssue({ code: 'custom', message: `tenant id "${t.id}" appears twice` })
+    seen.add(t.id)
+  }
+})
+
+const optionalUrl = z.url().optional()
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def)
+
+export const Env = z
+  .object({
+    PORT: int(3000, 0),
+    HOST: z.string().default('127.0.0.1'),
+    DATA_DIR: z.string().default('.data'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    TENANTS_FILE: z.string().optional(),
+    DEMO_API_TOKEN: z.string().min(16, 'DEMO_API_TOKEN must be at least 16 characters').optional(),
+    KOMBO_BASE_URL: optionalUrl,
+    KOMBO_API_KEY: z.string().min(1).optional(),
+    KOMBO_INTEGRATION_ID: z.string().min(1).default('demo'),
+    POLL_INTERVAL_MS: int(5000, 100),
+    CLOCK_INTERVAL_MS: int(60_000, 100),
+    KAFKA_BROKERS: z.string().optional(),
+    SCHEMA_REGISTRY_URL: optionalUrl,
+    KAFKA_PARTITIONS: int(6, 1),
+    EVENTSTORE_CONNECTION_STRING: z.string().optional(),
+    DATABASE_URL: z.string().optional(),
+    SIMULATOR_EMPLOYEES: int(300, 1),
+    SIMULATOR_SEED: int(1),
+    SIMULATOR_CHURN_PER_SECOND: z.coerce.number().min(0).default(0.5),
+  })
+  .superRefine((e, ctx) => {
+    if (e.KOMBO_BASE_URL && !e.KOMBO_API_KEY)
+      ctx.addIssue({ code: 'custom', path: ['KOMBO_API_KEY'], message: 'KOMBO_API_KEY is required when KOMBO_BASE_URL is set' })
+    if (e.KAFKA_BROKERS && !e.SCHEMA_REGISTRY_URL)
+      ctx.addIssue({ code: 'custom', path: ['SCHEMA_REGISTRY_URL'], message: 'SCHEMA_REGISTRY_URL is required when KAFKA_BROKERS is set' })
+  })
+export type Env = z.infer<typeof Env>
+
+export interface Config {
+  role: Role
+  http: { host: string; port: number }
+  dataDir: string
+  logLevel: Env['LOG_LEVEL']
+  /** null: the embedded Kombo simulator is started and used. */
+  kombo: { baseUrl: string; apiKey: string } | null
+  simulator: { employees: number; seed: number; churnPerSecond: number }
+  /** Tenants from TENANTS_FILE, or the single demo tenant. */
+  tenants: TenantConfig[]
+  /** The demo tenant's token when it was generated or given (printed at start); null otherwise. */
+  demoToken: string | null
+  pollIntervalMs: number
+  clockIntervalMs: number
+  kafka: { brokers: string[]; registryUrl: string; partitions: number } | null
+  eventStoreConnectionString: string | null
+  databaseUrl: string | null
+}
+
+/** Thrown at start with every problem listed, in words an operator can act on. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  readonly retriable = false
+}
+
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  role: string,
+  deps: { readFile?: (path: string) => string; demoToken: () => string } ,
+): Config {
+  if (!(roles as readonly string[]).includes(role)) throw new ConfigError(`unknown role "${role}": use one of ${roles.join(', ')}`)
+  const parsed = Env.safeParse(env)
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`)
+  const e = parsed.data
+  const readFile = deps.readFile ?? ((p: string) => readFileSync(p, 'utf8'))
+
+  let tenants: TenantConfig[]
+  let demoToken: string | null = null
+  if (e.TENANTS_FILE) {
+    let raw: unknown
+    try {
+      raw = JSON.parse(readFile(resolve(e.TENANTS_FILE)))
+    } catch (err) {
+      throw new ConfigError(`TENANTS_FILE ${e.TENANTS_FILE} could not be read as JSON: ${(err as Error).message}`)
+    }
+    const file = TenantsFile.safeParse(raw)
+    if (!file.success) throw new ConfigError(`TENANTS_FILE ${e.TENANTS_FILE} is invalid:\n${z.prettifyError(file.error)}`)
+    tenants = file.data.tenants
+  } else {
+    demoToken = e.DEMO_API_TOKEN ?? deps.demoToken()
+    tenants = [
+      {
+        id: 'demo',
+        integrationId: e.KOMBO_INTEGRATION_ID,
+        invitePolicy: { mode: 'on_start_date', daysBefore: 7 },
+        tokenSha256: [sha256(demoToken)],
+      },
+    ]
+  }
+
+  return {
+    role: role as Role,
+    http: { host: e.HOST, port: e.PORT },
+    dataDir: resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    kombo: e.KOMBO_BASE_URL ? { baseUrl: e.KOMBO_BASE_URL, apiKey: e.KOMBO_API_KEY! } : null,
+    simulator: { employees: e.SIMULATOR_EMPLOYEES, seed: e.SIMULATOR_SEED, churnPerSecond: e.SIMULATOR_CHURN_PER_SECOND },
+    tenants,
+    demoToken,
+    pollIntervalMs: e.POLL_INTERVAL_MS,
+    clockIntervalMs: e.CLOCK_INTERVAL_MS,
+    kafka: e.KAFKA_BROKERS
+      ? { brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean), registryUrl: e.SCHEMA_REGISTRY_URL!, partitions: e.KAFKA_PARTITIONS }
+      : null,
+    eventStoreConnectionString: e.EVENTSTORE_CONNECTION_STRING ?? null,
+    databaseUrl: e.DATABASE_URL ?? null,
+  }
+}
+
+export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')

@@ -1,0 +1,41 @@
+// The view store port: the Learn Amp views (users, teams, locations) per tenant, as the
+// projections write them and the read API reads them. Adapter: sql.ts on the SqlDatabase
+// interface (embedded PGlite or PostgreSQL). Every method takes the tenant: no query spans tenants.
+import type { LearnAmpUser, LearnAmpTeam, LearnAmpLocation } from '../../schemas/learnamp.ts'
+
+export type UserStatus = 'pending' | 'active' | 'deactivated'
+
+export interface Page<T> {
+  data: T[]
+  /** Opaque cursor for the next page, null on the last page. */
+  next: string | null
+}
+
+export interface UserQuery {
+  status?: UserStatus
+  team?: string
+  location?: string
+  /** Case-insensitive text match on name, email, job title. */
+  q?: string
+  limit: number
+  cursor?: string
+}
+
+export interface TeamWithMembers extends LearnAmpTeam {
+  members: Array<Pick<LearnAmpUser, 'externalId' | 'displayName' | 'status'>>
+}
+
+export interface ViewReader {
+  listUsers(tenant: string, query: UserQuery): Promise<Page<LearnAmpUser>>
+  getUser(tenant: string, externalId: string): Promise<LearnAmpUser | null>
+  listTeams(tenant: string, page: { limit: number; cursor?: string }): Promise<Page<LearnAmpTeam>>
+  getTeam(tenant: string, id: string): Promise<TeamWithMembers | null>
+  listLocations(tenant: string, page: { limit: number; cursor?: string }): Promise<Page<LearnAmpLocation>>
+  getLocation(tenant: string, id: string): Promise<LearnAmpLocation | null>
+}
+
+/** A cursor value was not produced by us (or is from another query). */
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError'
+  readonly retriable = false
+}
