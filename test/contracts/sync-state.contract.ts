@@ -1,0 +1,97 @@
+// The behaviour every SyncStateStore adapter must have. Each adapter's test file runs it.
+import type { SyncStateStore } from '../../producers/sync-state/port.ts'
+
+type Store = SyncStateStore & { close?(): Promise<void> }
+interface Tap {
+  test(name: string, fn: (t: Tap) => Promise<void>): Promise<unknown>
+  teardown(fn: () => unknown): void
+  equal(a: unknown, b: unknown, msg?: string): void
+  same(a: unknown, b: unknown, msg?: string): void
+  ok(v: unknown, msg?: string): void
+  match(a: unknown, b: unknown, msg?: string): void
+  rejects(p: Promise<unknown>, msg?: string): Promise<void>
+}
+
+const isoPattern = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/
+
+export function runSyncStateContract(t: Tap, open: () => Promise<Store>): void {
+  const withStore = (name: string, fn: (t: Tap, store: Store) => Promise<void>) =>
+    t.test(name, async (t) => {
+      const store = await open()
+      t.teardown(() => store.close?.())
+      await fn(t, store)
+    })
+
+  withStore('an unpolled resource has no state', async (t, store) => {
+    t.equal(await store.get('acme', 'employees'), null)
+    t.same(await store.list('acme'), [])
+  })
+
+  withStore('a successful poll records times, counts and the watermark', async (t, store) => {
+    await store.recordPollStarted('acme', 'employees')
+    const started = await store.get('acme', 'employees')
+    t.match(started?.lastPollStartedAt, isoPattern)
+    t.equal(started?.watermark, null)
+    t.equal(started?.recordsSeen, 0)
+    t.equal(started?.failing, false)
+    await store.recordPageHandedOn('acme', 'employees', 100)
+    await store.recordPageHandedOn('acme', 'employees', 7)
+    await store.recordPollSucceeded('acme', 'employees', '2026-03-01T10:00:00.123Z')
+    const s = await store.get('acme', 'employees')
+    t.equal(s?.watermark, '2026-03-01T10:00:00.123Z', 'watermark kept exactly as given')
+    t.equal(s?.recordsSeen, 107)
+    t.match(s?.lastSuccessAt, isoPattern)
+    t.equal(s?.lastSuccessAt, s?.lastPollFinishedAt)
+    t.ok(Date.parse(s!.lastPollFinishedAt!) >= Date.parse(s!.lastPollStartedAt!), 'finished not before started')
+    t.equal(s?.lastError, null)
+  })
+
+  withStore('the watermark never moves backwards, and null keeps it', async (t, store) => {
+    await store.recordPollSucceeded('acme', 'groups', '2026-03-01T10:00:00.000Z')
+    await store.recordPollSucceeded('acme', 'groups', '2026-02-01T10:00:00.000Z')
+    t.equal((await store.get('acme', 'groups'))?.watermark, '2026-03-01T10:00:00.000Z')
+    await store.recordPollSucceeded('acme', 'groups', null)
+    t.equal((await store.get('acme', 'groups'))?.watermark, '2026-03-01T10:00:00.000Z')
+    // compared as instants, not as strings: 11:30+02:00 is 09:30Z, earlier than 10:00Z
+    await store.recordPollSucceeded('acme', 'groups', '2026-03-01T11:30:00+02:00')
+    t.equal((await store.get('acme', 'groups'))?.watermark, '2026-03-01T10:00:00.000Z')
+    await store.recordPollSucceeded('acme', 'groups', '2026-03-01T10:00:00.001Z')
+    t.equal((await store.get('acme', 'groups'))?.watermark, '2026-03-01T10:00:00.001Z')
+  })
+
+  withStore('a failed poll keeps the watermark and records the error; success clears failing', async (t, store) => {
+    await store.recordPollSucceeded('acme', 'absences', '2026-03-01T10:00:00.000Z')
+    await store.recordPollFailed('acme', 'absences', new Error('Kombo unavailable'), false)
+    let s = await store.get('acme', 'absences')
+    t.equal(s?.watermark, '2026-03-01T10:00:00.000Z')
+    t.equal(s?.lastError?.message, 'Kombo unavailable')
+    t.match(s?.lastError?.at, isoPattern)
+    t.equal(s?.failing, false)
+    await store.recordPollFailed('acme', 'absences', 'credentials rejected', true)
+    s = await store.get('acme', 'absences')
+    t.equal(s?.failing, true)
+    t.equal(s?.lastError?.message, 'credentials rejected')
+    await store.recordPollSucceeded('acme', 'absences', null)
+    s = await store.get('acme', 'absences')
+    t.equal(s?.failing, false)
+    t.equal(s?.watermark, '2026-03-01T10:00:00.000Z')
+  })
+
+  withStore('tenants and resources are kept apart; list is ordered by resource', async (t, store) => {
+    await store.recordPageHandedOn('acme', 'groups', 1)
+    await store.recordPageHandedOn('acme', 'employees', 2)
+    await store.recordPageHandedOn('globex', 'employees', 5)
+    await store.recordPollSucceeded('globex', 'employees', '2026-01-01T00:00:00.000Z')
+    const acme = await store.list('acme')
+    t.same(acme.map((s) => [s.tenant, s.resource, s.recordsSeen, s.watermark]), [
+      ['acme', 'employees', 2, null],
+      ['acme', 'groups', 1, null],
+    ])
+    t.same((await store.list('globex')).map((s) => s.recordsSeen), [5])
+  })
+
+  withStore('rejects nonsense input', async (t, store) => {
+    await t.rejects(store.recordPageHandedOn('acme', 'employees', -1))
+    await t.rejects(store.recordPollSucceeded('acme', 'employees', 'yesterday'))
+  })
+}
