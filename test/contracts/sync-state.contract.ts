@@ -1,21 +1,13 @@
 // The behaviour every SyncStateStore adapter must have. Each adapter's test file runs it.
+import type { Test } from 'tap'
 import type { SyncStateStore } from '../../producers/sync-state/port.ts'
 
 type Store = SyncStateStore & { close?(): Promise<void> }
-interface Tap {
-  test(name: string, fn: (t: Tap) => Promise<void>): Promise<unknown>
-  teardown(fn: () => unknown): void
-  equal(a: unknown, b: unknown, msg?: string): void
-  same(a: unknown, b: unknown, msg?: string): void
-  ok(v: unknown, msg?: string): void
-  match(a: unknown, b: unknown, msg?: string): void
-  rejects(p: Promise<unknown>, msg?: string): Promise<void>
-}
 
 const isoPattern = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/
 
-export function runSyncStateContract(t: Tap, open: () => Promise<Store>): void {
-  const withStore = (name: string, fn: (t: Tap, store: Store) => Promise<void>) =>
+export function runSyncStateContract(t: Test, open: () => Promise<Store>): void {
+  const withStore = (name: string, fn: (t: Test, store: Store) => Promise<void>) =>
     t.test(name, async (t) => {
       const store = await open()
       t.teardown(() => store.close?.())

@@ -1,0 +1,72 @@
+// SyncStateStore in process memory: for tests and one-shot runs that need no durable progress.
+import type { KomboResource } from '../../schemas/kombo.ts'
+import type { SyncState, SyncStateStore } from './port.ts'
+
+export class InMemorySyncStateStore implements SyncStateStore {
+  private readonly states = new Map<string, SyncState>()
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  async get(tenant: string, resource: KomboResource): Promise<SyncState | null> {
+    const s = this.states.get(`${tenant}\u0000${resource}`)
+    return s ? structuredClone(s) : null
+  }
+
+  async list(tenant: string): Promise<SyncState[]> {
+    return [...this.states.values()]
+      .filter((s) => s.tenant === tenant)
+      .sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0))
+      .map((s) => structuredClone(s))
+  }
+
+  async recordPollStarted(tenant: string, resource: KomboResource): Promise<void> {
+    this.state(tenant, resource).lastPollStartedAt = this.now().toISOString()
+  }
+
+  async recordPageHandedOn(tenant: string, resource: KomboResource, count: number): Promise<void> {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`record count must be a non-negative integer, got ${count}`)
+    this.state(tenant, resource).recordsSeen += count
+  }
+
+  async recordPollSucceeded(tenant: string, resource: KomboResource, newWatermark: string | null): Promise<void> {
+    if (newWatermark !== null && Number.isNaN(Date.parse(newWatermark))) {
+      throw new RangeError(`watermark must be an ISO date-time, got ${JSON.stringify(newWatermark)}`)
+    }
+    const s = this.state(tenant, resource)
+    const at = this.now().toISOString()
+    if (newWatermark !== null && (s.watermark === null || Date.parse(newWatermark) > Date.parse(s.watermark))) {
+      s.watermark = newWatermark
+    }
+    s.lastPollFinishedAt = at
+    s.lastSuccessAt = at
+    s.failing = false
+  }
+
+  async recordPollFailed(tenant: string, resource: KomboResource, error: Error | string, failing: boolean): Promise<void> {
+    const s = this.state(tenant, resource)
+    const at = this.now().toISOString()
+    s.lastPollFinishedAt = at
+    s.lastError = { message: typeof error === 'string' ? error : error.message, at }
+    s.failing = failing
+  }
+
+  private state(tenant: string, resource: KomboResource): SyncState {
+    const key = `${tenant}\u0000${resource}`
+    let s = this.states.get(key)
+    if (!s) {
+      s = {
+        tenant,
+        resource,
+        watermark: null,
+        lastPollStartedAt: null,
+        lastPollFinishedAt: null,
+        lastSuccessAt: null,
+        recordsSeen: 0,
+        lastError: null,
+        failing: false,
+      }
+      this.states.set(key, s)
+    }
+    return s
+  }
+}

@@ -1,0 +1,38 @@
+// Where the poller keeps its progress per (tenant, resource): the watermark it has fully
+// processed, and what the last polls did (for the `sync` API, alerts and operators).
+// Adapter: sql.ts (embedded database or PostgreSQL). Contract: test/contracts/sync-state.contract.ts.
+import type { KomboResource } from '../../schemas/kombo.ts'
+
+export interface SyncState {
+  tenant: string
+  resource: KomboResource
+  /**
+   * The greatest Kombo `changed_at` of a poll that ran to its last page, exactly as Kombo sent it;
+   * null before the first complete poll. Never moves backwards.
+   */
+  watermark: string | null
+  lastPollStartedAt: string | null
+  lastPollFinishedAt: string | null
+  lastSuccessAt: string | null
+  /** Records handed on to the change log, over all polls (records re-read in overlaps count again). */
+  recordsSeen: number
+  lastError: { message: string; at: string } | null
+  /** True while the last poll failed in a way that needs attention (e.g. rejected credentials). */
+  failing: boolean
+}
+
+export interface SyncStateStore {
+  /** The state of one resource; null when it was never polled. */
+  get(tenant: string, resource: KomboResource): Promise<SyncState | null>
+  /** Every resource of the tenant that was ever polled, ordered by resource. */
+  list(tenant: string): Promise<SyncState[]>
+  recordPollStarted(tenant: string, resource: KomboResource): Promise<void>
+  recordPageHandedOn(tenant: string, resource: KomboResource, count: number): Promise<void>
+  /**
+   * The poll ran to its last page. Advances the watermark to `newWatermark` only if it is later
+   * (null keeps the old one), clears `failing`.
+   */
+  recordPollSucceeded(tenant: string, resource: KomboResource, newWatermark: string | null): Promise<void>
+  /** The poll stopped with `error`; the watermark stays where it was. */
+  recordPollFailed(tenant: string, resource: KomboResource, error: Error | string, failing: boolean): Promise<void>
+}
