@@ -1,0 +1,202 @@
+// One integration's HR data and the ways an HR admin changes it. Every mutation stamps the record
+// with the integration's strictly increasing change clock, as Kombo's change tracking would.
+import type { KomboEmployee, KomboResource } from '../schemas/kombo.ts'
+import { komboResources } from '../schemas/kombo.ts'
+import { ChangeClock } from './clock.ts'
+import {
+  buildAbsence,
+  buildEmployee,
+  dayFrom,
+  embedLegalEntity,
+  embedLocation,
+  embedMemberships,
+  generateCompany,
+  type CompanyShape,
+  type HiringContext,
+  type SimRecord,
+} from './generate-company.ts'
+import { createRng, type Rng } from './rng.ts'
+
+/** A control call named a record the company does not have; retrying will not help. */
+export class SimulatedRecordNotFoundError extends Error {
+  readonly retryable = false
+  constructor(
+    readonly resource: KomboResource,
+    readonly id: string,
+  ) {
+    super(`no ${resource} record with id ${id}`)
+    this.name = 'SimulatedRecordNotFoundError'
+  }
+}
+
+export type RandomChange = { kind: string; resource: KomboResource; id: string }
+
+const byChange = (a: SimRecord, b: SimRecord): number =>
+  a.changed_at === b.changed_at ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.changed_at < b.changed_at ? -1 : 1
+
+/** Accepts `2024-03-01` or any ISO date-time; stores Kombo's `2024-03-01T00:00:00.000Z` form. */
+export function toKomboDate(input: string): string {
+  const parsed = new Date(input)
+  if (Number.isNaN(parsed.getTime())) throw new RangeError(`not a date: ${input}`)
+  return parsed.toISOString()
+}
+
+export class SimulatedCompany {
+  private readonly store: Record<KomboResource, Map<string, SimRecord>>
+  private readonly clock: ChangeClock
+  private readonly ctx: HiringContext
+  private readonly rng: Rng
+
+  constructor(
+    seed: number,
+    shape: CompanyShape,
+    private readonly now: () => Date,
+  ) {
+    this.rng = createRng(seed)
+    const { records, ctx } = generateCompany(this.rng, shape, now())
+    this.ctx = ctx
+    this.clock = new ChangeClock(now)
+    this.store = Object.fromEntries(komboResources.map((r) => [r, new Map(records[r].map((rec) => [rec.id, rec]))])) as Record<
+      KomboResource,
+      Map<string, SimRecord>
+    >
+    for (const resource of komboResources) for (const rec of records[resource]) this.clock.advancePast(rec.changed_at)
+  }
+
+  /** Current records ordered by (changed_at, id), copies so callers cannot bypass the clock. */
+  list(resource: KomboResource, opts: { includeDeleted?: boolean } = {}): SimRecord[] {
+    return [...this.store[resource].values()]
+      .filter((r) => opts.includeDeleted || r.remote_deleted_at === null)
+      .sort(byChange)
+      .map((r) => structuredClone(r))
+  }
+
+  get(resource: KomboResource, id: string): SimRecord | undefined {
+    const rec = this.store[resource].get(id)
+    return rec ? structuredClone(rec) : undefined
+  }
+
+  has(resource: KomboResource, id: string): boolean {
+    return this.store[resource].has(id)
+  }
+
+  hire(fields: Partial<KomboEmployee> = {}): SimRecord {
+    const managers = this.list('employees').filter((e) => e.employment_status === 'ACTIVE')
+    const manager = managers.length > 0 ? this.rng.pick(managers) : undefined
+    const start = fields.start_date ? toKomboDate(String(fields.start_date)) : dayFrom(this.now(), 0)
+    const status = Date.parse(start) > this.now().getTime() ? 'PENDING' : 'ACTIVE'
+    const record = buildEmployee(this.ctx, manager?.id ?? null, this.clock.tick(), { employment_status: status, termination_date: null, ...fields, start_date: start })
+    this.store.employees.set(record.id, record)
+    return structuredClone(record)
+  }
+
+  update(resource: KomboResource, id: string, patch: Record<string, unknown>): SimRecord {
+    const current = this.mustGet(resource, id)
+    const { id: _ignored, ...rest } = patch
+    const next: SimRecord = { ...current, ...rest, id, changed_at: this.clock.tick() }
+    if (resource === 'employees') this.refreshEmployeeEmbeds(next, patch)
+    this.store[resource].set(id, next)
+    if (resource === 'groups' || resource === 'work-locations' || resource === 'legal-entities') this.propagateToEmployees(resource, id)
+    return structuredClone(next)
+  }
+
+  moveToTeam(employeeId: string, groupIds: string[]): SimRecord {
+    return this.update('employees', employeeId, { groups: embedMemberships(groupIds, this.ctx.groupsById) })
+  }
+
+  setTermination(employeeId: string, terminationDate: string | null): SimRecord {
+    const employee = this.mustGet('employees', employeeId)
+    if (terminationDate === null) {
+      const status = employee.employment_status === 'INACTIVE' ? 'ACTIVE' : employee.employment_status
+      return this.update('employees', employeeId, { termination_date: null, employment_status: status })
+    }
+    const date = toKomboDate(terminationDate)
+    const past = Date.parse(date) <= this.now().getTime()
+    return this.update('employees', employeeId, { termination_date: date, ...(past ? { employment_status: 'INACTIVE' } : {}) })
+  }
+
+  remove(resource: KomboResource, id: string): SimRecord {
+    this.mustGet(resource, id)
+    const at = this.clock.tick()
+    const next = { ...this.mustGet(resource, id), changed_at: at, remote_deleted_at: at }
+    this.store[resource].set(id, next)
+    return structuredClone(next)
+  }
+
+  restore(resource: KomboResource, id: string): SimRecord {
+    return this.update(resource, id, { remote_deleted_at: null })
+  }
+
+  /** A future start date makes the returning employee PENDING until then, as HR systems report it. */
+  rehire(employeeId: string, startDate: string): SimRecord {
+    const start = toKomboDate(startDate)
+    const status = Date.parse(start) > this.now().getTime() ? 'PENDING' : 'ACTIVE'
+    return this.update('employees', employeeId, { termination_date: null, employment_status: status, start_date: start, remote_deleted_at: null })
+  }
+
+  randomChange(): RandomChange {
+    const rng = this.rng
+    const employees = this.list('employees')
+    const active = employees.filter((e) => e.employment_status === 'ACTIVE' && e.manager_id !== null)
+    const inactive = employees.filter((e) => e.employment_status === 'INACTIVE')
+    const pending = employees.filter((e) => e.employment_status === 'PENDING')
+    const roll = rng.next()
+    if (roll < 0.15 || active.length === 0) return { kind: 'hire', resource: 'employees', id: this.hire().id }
+    const someone = rng.pick(active)
+    if (roll < 0.4) {
+      const titles = ['Senior ' + String(someone.job_title).replace(/^Senior /, ''), 'Team Lead', 'Principal Consultant', 'Specialist']
+      return { kind: 'edit-title', resource: 'employees', id: this.update('employees', someone.id, { job_title: rng.pick(titles) }).id }
+    }
+    if (roll < 0.55) return { kind: 'move-team', resource: 'employees', id: this.moveToTeam(someone.id, [rng.pick(this.ctx.teams).id]).id }
+    if (roll < 0.62) return { kind: 'leaver', resource: 'employees', id: this.setTermination(someone.id, dayFrom(this.now(), -1)).id }
+    if (roll < 0.7) return { kind: 'future-leaver', resource: 'employees', id: this.setTermination(someone.id, dayFrom(this.now(), rng.int(7, 60))).id }
+    if (roll < 0.75 && inactive.length > 0) return { kind: 'rehire', resource: 'employees', id: this.rehire(rng.pick(inactive).id, dayFrom(this.now(), 0)).id }
+    if (roll < 0.8 && pending.length > 0) return { kind: 'started', resource: 'employees', id: this.rehire(rng.pick(pending).id, dayFrom(this.now(), 0)).id }
+    if (roll < 0.85) {
+      const manager = rng.pick(employees.filter((e) => e.id !== someone.id && e.employment_status === 'ACTIVE'))
+      return { kind: 'new-manager', resource: 'employees', id: this.update('employees', someone.id, { manager_id: manager.id }).id }
+    }
+    if (roll < 0.88) return { kind: 'deleted', resource: 'employees', id: this.remove('employees', someone.id).id }
+    if (roll < 0.9) {
+      const team = rng.pick(this.ctx.teams)
+      return { kind: 'rename-team', resource: 'groups', id: this.update('groups', team.id, { name: `${String(team.name).replace(/ \(renamed\)$/, '')} (renamed)` }).id }
+    }
+    const absence = buildAbsence(rng, this.now(), someone, rng.pick(this.list('absence-types')), this.clock.tick())
+    this.store.absences.set(absence.id, absence)
+    return { kind: 'absence-requested', resource: 'absences', id: absence.id }
+  }
+
+  private mustGet(resource: KomboResource, id: string): SimRecord {
+    const rec = this.store[resource].get(id)
+    if (!rec) throw new SimulatedRecordNotFoundError(resource, id)
+    return rec
+  }
+
+  /** Keeps the expanded relations of an employee in step with the ids it points at. */
+  private refreshEmployeeEmbeds(employee: SimRecord, patch: Record<string, unknown>): void {
+    if ('work_location_id' in patch) employee.work_location = embedLocation(this.store['work-locations'].get(String(employee.work_location_id)))
+    if ('legal_entity_id' in patch) employee.legal_entity = embedLegalEntity(this.store['legal-entities'].get(String(employee.legal_entity_id)))
+    if (('first_name' in patch || 'last_name' in patch) && !('display_full_name' in patch))
+      employee.display_full_name = `${String(employee.first_name)} ${String(employee.last_name)}`
+  }
+
+  /**
+   * Kombo's `updated_after` also covers expanded relations: renaming a team changes the
+   * `changed_at` of every employee that embeds it.
+   */
+  private propagateToEmployees(resource: 'groups' | 'work-locations' | 'legal-entities', id: string): void {
+    const source = this.store[resource].get(id) as SimRecord
+    if (resource === 'groups') this.ctx.groupsById.set(id, source)
+    for (const employee of this.store.employees.values()) {
+      let next: SimRecord | undefined
+      if (resource === 'groups' && Array.isArray(employee.groups) && employee.groups.some((g) => (g as { id: string }).id === id)) {
+        next = { ...employee, groups: (employee.groups as { id: string }[]).map((g) => (g.id === id ? { id, name: source.name, type: source.type, remote_id: source.remote_id } : g)) }
+      } else if (resource === 'work-locations' && employee.work_location_id === id) {
+        next = { ...employee, work_location: embedLocation(source) }
+      } else if (resource === 'legal-entities' && employee.legal_entity_id === id) {
+        next = { ...employee, legal_entity: embedLegalEntity(source) }
+      }
+      if (next) this.store.employees.set(employee.id, { ...next, changed_at: this.clock.tick() })
+    }
+  }
+}
