@@ -1,0 +1,201 @@
+// Polls every resource of one tenant, round after round, every `intervalMs` (or at once on
+// `pollNow()`, e.g. when a Kombo webhook says data changed). One TenantPoller per tenant, so one
+// tenant's broken credentials never hold up another's sync.
+import { randomUUID } from 'node:crypto'
+import type { ChangeEnvelope } from '../schemas/envelope.ts'
+import { komboResources, type KomboResource } from '../schemas/kombo.ts'
+import type { KomboClient } from './kombo/client.ts'
+import { KomboAuthError, KomboIntegrationNotFoundError, KomboError } from './kombo/errors.ts'
+import { pollResource, type PollResourceResult } from './poll-resource.ts'
+import type { SyncStateStore } from './sync-state/port.ts'
+
+/** The subset of a pino logger the poller uses. */
+export interface PollerLogger {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+  error(obj: object, msg: string): void
+}
+
+export interface TenantPollerOptions {
+  client: Pick<KomboClient, 'listPage'>
+  tenant: string
+  integrationId: string
+  syncState: SyncStateStore
+  publish: (envelopes: ChangeEnvelope[]) => Promise<void>
+  intervalMs: number
+  resources?: readonly KomboResource[]
+  pageSize?: number
+  overlapMs?: number
+  now?: () => Date
+  newPollId?: () => string
+  logger?: PollerLogger
+}
+
+export type ResourceOutcome =
+  | ({ resource: KomboResource; ok: true } & PollResourceResult)
+  | { resource: KomboResource; ok: false; error: Error }
+
+export interface PollRound {
+  tenant: string
+  pollId: string
+  outcomes: ResourceOutcome[]
+}
+
+export type TenantPollerStatus = 'idle' | 'running' | 'stopped' | 'failed'
+
+/** The tenant's polling stopped because Kombo will not serve it until someone acts. */
+export class TenantPollingStoppedError extends Error {
+  readonly retriable = false
+  constructor(
+    readonly tenant: string,
+    readonly integrationId: string,
+    override readonly cause: KomboError,
+  ) {
+    super(`Polling of tenant ${tenant} (integration ${integrationId}) stopped: ${cause.message}`)
+    this.name = 'TenantPollingStoppedError'
+  }
+}
+
+const noopLogger: PollerLogger = { info() {}, warn() {}, error() {} }
+
+export class TenantPoller {
+  private statusValue: TenantPollerStatus = 'idle'
+  private loop: Promise<void> | null = null
+  private readonly stopController = new AbortController()
+  private wake: (() => void) | null = null
+  private wakeRequested = false
+  private waiters: Array<{ resolve: (r: PollRound) => void; reject: (e: Error) => void }> = []
+  private failure: TenantPollingStoppedError | null = null
+  private readonly logger: PollerLogger
+
+  constructor(private readonly o: TenantPollerOptions) {
+    if (!(o.intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${o.intervalMs}`)
+    this.logger = o.logger ?? noopLogger
+  }
+
+  get status(): TenantPollerStatus {
+    return this.statusValue
+  }
+
+  /** Why polling stopped, when it stopped by itself (rejected credentials, unknown integration). */
+  get stoppedBecause(): TenantPollingStoppedError | null {
+    return this.failure
+  }
+
+  /** Starts the loop: a round at once, then one every `intervalMs` after the previous ended. */
+  start(): void {
+    if (this.statusValue !== 'idle') return
+    this.statusValue = 'running'
+    this.loop = this.run()
+  }
+
+  /** Asks for a round now; resolves with the first round that starts after this call. */
+  pollNow(): Promise<PollRound> {
+    if (this.failure) return Promise.reject(this.failure)
+    if (this.statusValue === 'stopped') return Promise.reject(new Error(`the poller of tenant ${this.o.tenant} is stopped`))
+    const done = new Promise<PollRound>((resolve, reject) => this.waiters.push({ resolve, reject }))
+    if (this.statusValue === 'idle') this.start()
+    else this.wakeUp()
+    return done
+  }
+
+  /** Stops after the page in flight is handed on (its poll does not advance the watermark). */
+  async stop(): Promise<void> {
+    if (this.statusValue === 'running') this.statusValue = 'stopped'
+    this.stopController.abort()
+    this.wakeUp()
+    await this.loop
+    this.rejectWaiters(this.failure ?? new Error(`the poller of tenant ${this.o.tenant} was stopped`))
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopController.signal.aborted) {
+      this.wakeRequested = false
+      const waiters = this.waiters
+      this.waiters = []
+      const round = await this.round()
+      for (const w of waiters) w.resolve(round)
+      if (this.failure) {
+        this.statusValue = 'failed'
+        this.rejectWaiters(this.failure)
+        return
+      }
+      await this.untilNextRound()
+    }
+  }
+
+  private async round(): Promise<PollRound> {
+    const pollId = this.o.newPollId?.() ?? randomUUID()
+    const outcomes: ResourceOutcome[] = []
+    for (const resource of this.o.resources ?? komboResources) {
+      if (this.stopController.signal.aborted) break
+      try {
+        const result = await pollResource({
+          client: this.o.client,
+          tenant: this.o.tenant,
+          integrationId: this.o.integrationId,
+          resource,
+          syncState: this.o.syncState,
+          publish: this.o.publish,
+          pageSize: this.o.pageSize,
+          overlapMs: this.o.overlapMs,
+          pollId,
+          now: this.o.now,
+          signal: this.stopController.signal,
+        })
+        outcomes.push({ resource, ok: true, ...result })
+        this.logger.info({ tenant: this.o.tenant, resource, pollId, records: result.records, pages: result.pages }, 'poll finished')
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err))
+        outcomes.push({ resource, ok: false, error })
+        if (error instanceof KomboAuthError || error instanceof KomboIntegrationNotFoundError) {
+          await this.stopTenant(error, pollId)
+          break
+        }
+        // Transient (or a bug in one resource's request): keep the watermark, try again next round.
+        const failing = error instanceof KomboError && !error.retriable
+        await this.o.syncState.recordPollFailed(this.o.tenant, resource, error, failing).catch(() => {})
+        this.logger.warn({ tenant: this.o.tenant, resource, pollId, err: describe(error) }, 'poll failed; retrying next round')
+      }
+    }
+    return { tenant: this.o.tenant, pollId, outcomes }
+  }
+
+  /** Kombo will not serve this tenant until someone fixes its setup: mark every resource failing. */
+  private async stopTenant(error: KomboError, pollId: string): Promise<void> {
+    this.failure = new TenantPollingStoppedError(this.o.tenant, this.o.integrationId, error)
+    for (const resource of this.o.resources ?? komboResources) {
+      await this.o.syncState.recordPollFailed(this.o.tenant, resource, this.failure, true).catch(() => {})
+    }
+    this.logger.error({ tenant: this.o.tenant, pollId, err: describe(error) }, this.failure.message)
+    this.stopController.abort()
+  }
+
+  private untilNextRound(): Promise<void> {
+    if (this.wakeRequested || this.stopController.signal.aborted) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wakeUp(), this.o.intervalMs)
+      this.wake = () => {
+        clearTimeout(timer)
+        this.wake = null
+        resolve()
+      }
+    })
+  }
+
+  private wakeUp(): void {
+    this.wakeRequested = true
+    this.wake?.()
+  }
+
+  private rejectWaiters(error: Error): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const w of waiters) w.reject(error)
+  }
+}
+
+/** Loggable error fields (KomboErrors carry ids and status, never the API key). */
+function describe(error: Error): Record<string, unknown> {
+  return error instanceof KomboError ? error.toJSON() : { name: error.name, message: error.message }
+}
