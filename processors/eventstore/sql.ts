@@ -1,0 +1,255 @@
+// The event store in one SQL table, on the embedded database (PGlite) or a PostgreSQL server.
+// `position` is a bigserial, so the global order is the insert order; a stream's `revision` is
+// unique per stream, which is what makes optimistic concurrency hold even without the lock below.
+import type {
+  AppendResult,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from './port.ts'
+import { WrongExpectedRevisionError } from './port.ts'
+import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
+
+// Appends are serialised by this transaction-level advisory lock. Why: bigserial values are taken
+// at insert time but become visible at commit, so without it a transaction could commit position 7
+// after another already committed 8, and a catch-up reader that has passed 8 would skip 7 for good.
+// Under the lock, positions commit in increasing order (PostgreSQL makes a commit visible before it
+// releases the transaction's locks). The cost is one append at a time per database, which the
+// embedded store has anyway (one connection) and which suits this service's write rate.
+const APPEND_LOCK = 0x6b6f6d626f01 // "kombo" + 1, a fixed key shared by every process on the database
+const MIGRATION_LOCK = 0x6b6f6d626f00
+
+const SUBSCRIPTION_PAGE = 500
+const MAX_READ_FAILURES = 5
+
+interface EventRow {
+  position: string | number | bigint
+  stream_name: string
+  revision: string | number | bigint
+  event_id: string
+  type: string
+  data: Record<string, unknown> | string
+  metadata: Record<string, unknown> | string | null
+  recorded_at: Date | string
+}
+
+const COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata, recorded_at'
+
+const asJson = (v: Record<string, unknown> | string | null): Record<string, unknown> =>
+  v == null ? {} : typeof v === 'string' ? (JSON.parse(v) as Record<string, unknown>) : v
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.type,
+    streamName: row.stream_name,
+    revision: BigInt(row.revision),
+    position: BigInt(row.position),
+    data: asJson(row.data),
+    metadata: asJson(row.metadata),
+    recordedAt: row.recorded_at instanceof Date ? row.recorded_at : new Date(row.recorded_at),
+  }
+}
+
+export async function migrateEventStore(db: SqlDatabase): Promise<void> {
+  // Under a lock, so that two processes starting at once do not race on CREATE … IF NOT EXISTS.
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+    await tx.query(`CREATE TABLE IF NOT EXISTS events (
+      position bigserial PRIMARY KEY,
+      stream_name text NOT NULL,
+      revision bigint NOT NULL,
+      event_id uuid NOT NULL,
+      type text NOT NULL,
+      data jsonb NOT NULL,
+      metadata jsonb NOT NULL DEFAULT '{}',
+      recorded_at timestamptz NOT NULL DEFAULT now(),
+      UNIQUE (stream_name, revision)
+    )`)
+    await tx.query('CREATE INDEX IF NOT EXISTS events_stream_event_id ON events (stream_name, event_id)')
+  })
+}
+
+function checkExpectation(streamName: string, expected: ExpectedRevision, current: bigint | null): void {
+  const actual = current ?? 'no_stream'
+  if (expected === 'any') return
+  if (expected === 'no_stream' ? current !== null : expected === 'stream_exists' ? current === null : current !== expected) {
+    throw new WrongExpectedRevisionError(streamName, expected, actual)
+  }
+}
+
+/**
+ * An idempotent retry: every event id is already in the stream, consecutively and in this order,
+ * where the expectation would have put them. Returns the result of the original append, or null
+ * when none of the ids is stored. Some but not all stored (or stored elsewhere) is a conflict.
+ */
+async function findEarlierAppend(
+  tx: SqlQueryable,
+  streamName: string,
+  events: EventToAppend[],
+  expected: ExpectedRevision,
+  current: bigint | null,
+): Promise<AppendResult | null> {
+  const ids = events.map((e) => e.id)
+  const placeholders = ids.map((_, i) => `$${i + 2}::uuid`).join(', ')
+  const { rows } = await tx.query<{ event_id: string; revision: string; position: string }>(
+    `SELECT event_id, revision, position FROM events WHERE stream_name = $1 AND event_id IN (${placeholders}) ORDER BY revision`,
+    [streamName, ...ids],
+  )
+  if (rows.length === 0) return null
+  const first = BigInt(rows[0].revision)
+  const inPlace =
+    rows.length === ids.length &&
+    rows.every((r, i) => r.event_id.toLowerCase() === ids[i].toLowerCase() && BigInt(r.revision) === first + BigInt(i)) &&
+    (expected === 'no_stream' ? first === 0n : typeof expected === 'bigint' ? first === expected + 1n : true)
+  if (!inPlace) throw new WrongExpectedRevisionError(streamName, expected, current ?? 'no_stream')
+  const last = rows[rows.length - 1]
+  return { nextExpectedRevision: BigInt(last.revision), position: BigInt(last.position) }
+}
+
+async function append(tx: SqlQueryable, streamName: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK])
+  const { rows } = await tx.query<{ revision: string | null; position: string | null }>(
+    'SELECT revision, position FROM events WHERE stream_name = $1 ORDER BY revision DESC LIMIT 1',
+    [streamName],
+  )
+  const current = rows[0]?.revision == null ? null : BigInt(rows[0].revision)
+  if (events.length === 0) {
+    checkExpectation(streamName, expected, current)
+    return { nextExpectedRevision: current ?? -1n, position: rows[0]?.position == null ? 0n : BigInt(rows[0].position) }
+  }
+  const earlier = await findEarlierAppend(tx, streamName, events, expected, current)
+  if (earlier) return earlier
+  checkExpectation(streamName, expected, current)
+
+  const next = current === null ? 0n : current + 1n
+  const params: unknown[] = [streamName]
+  const values = events.map((e, i) => {
+    params.push(String(next + BigInt(i)), e.id, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata ?? {}))
+    const b = params.length - 5
+    return `($1, $${b + 1}::bigint, $${b + 2}::uuid, $${b + 3}, $${b + 4}::jsonb, $${b + 5}::jsonb)`
+  })
+  const inserted = await tx.query<{ position: string }>(
+    `INSERT INTO events (stream_name, revision, event_id, type, data, metadata) VALUES ${values.join(', ')} RETURNING position`,
+    params,
+  )
+  const positions = inserted.rows.map((r) => BigInt(r.position))
+  return { nextExpectedRevision: next + BigInt(events.length - 1), position: positions.reduce((a, b) => (a > b ? a : b)) }
+}
+
+export async function openSqlEventStore(db: SqlDatabase, options: { pollIntervalMs?: number } = {}): Promise<EventStore> {
+  const pollIntervalMs = options.pollIntervalMs ?? 50
+  await migrateEventStore(db)
+
+  // Wakes subscriptions of this process right after a local append, so they need not wait a poll.
+  const sleepers = new Set<() => void>()
+  const wakeAll = () => {
+    for (const wake of [...sleepers]) wake()
+  }
+  const subscriptions = new Set<Subscription>()
+
+  async function readAll(opts: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const params: unknown[] = [String(opts.after ?? 0n), opts.maxCount ?? null]
+    let filter = ''
+    if (opts.streamPrefixes) {
+      if (opts.streamPrefixes.length === 0) return []
+      filter = ` AND (${opts.streamPrefixes.map((p) => (params.push(p), `starts_with(stream_name, $${params.length})`)).join(' OR ')})`
+    }
+    const { rows } = await db.query<EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE position > $1::bigint${filter} ORDER BY position LIMIT $2`,
+      params,
+    )
+    return rows.map(toRecorded)
+  }
+
+  function subscribeToAll(opts: SubscribeOptions, handler: (event: RecordedEvent) => Promise<void>): Subscription {
+    let closed = false
+    let wake: (() => void) | null = null
+    let after = opts.after ?? 0n
+    const sleep = () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          sleepers.delete(done)
+          wake = null
+          resolve()
+        }
+        const timer = setTimeout(done, pollIntervalMs)
+        wake = done
+        sleepers.add(done)
+      })
+
+    const run = async () => {
+      let readFailures = 0
+      while (!closed) {
+        let page: RecordedEvent[]
+        try {
+          page = await readAll({ after, maxCount: SUBSCRIPTION_PAGE, streamPrefixes: opts.streamPrefixes })
+          readFailures = 0
+        } catch (err) {
+          // A read can fail transiently (a dropped connection); give up only when it keeps failing.
+          if (++readFailures >= MAX_READ_FAILURES) throw err
+          await sleep()
+          continue
+        }
+        for (const event of page) {
+          if (closed) return
+          await handler(event)
+          after = event.position
+        }
+        if (page.length < SUBSCRIPTION_PAGE && !closed) await sleep()
+      }
+    }
+    const running = run().catch((err: unknown) => {
+      closed = true
+      subscriptions.delete(subscription)
+      opts.onError?.(err instanceof Error ? err : new Error(String(err)))
+    })
+    const subscription: Subscription = {
+      async close() {
+        closed = true
+        wake?.()
+        subscriptions.delete(subscription)
+        await running
+      },
+    }
+    subscriptions.add(subscription)
+    return subscription
+  }
+
+  return {
+    async appendToStream(streamName, events, appendOptions = {}) {
+      const result = await db.transaction((tx) => append(tx, streamName, events, appendOptions.expectedRevision ?? 'any'))
+      if (events.length > 0) wakeAll()
+      return result
+    },
+
+    async readStream(streamName, opts: ReadStreamOptions = {}) {
+      const backwards = opts.direction === 'backwards'
+      const params: unknown[] = [streamName, opts.maxCount ?? null]
+      let from = ''
+      if (opts.fromRevision !== undefined) {
+        params.push(String(opts.fromRevision))
+        from = ` AND revision ${backwards ? '<=' : '>='} $3::bigint`
+      }
+      const { rows } = await db.query<EventRow>(
+        `SELECT ${COLUMNS} FROM events WHERE stream_name = $1${from} ORDER BY revision ${backwards ? 'DESC' : 'ASC'} LIMIT $2`,
+        params,
+      )
+      return rows.map(toRecorded)
+    },
+
+    readAll,
+    subscribeToAll,
+
+    /** Stops every subscription; the database belongs to the caller and stays open. */
+    async close() {
+      await Promise.all([...subscriptions].map((s) => s.close()))
+    },
+  }
+}
