@@ -1,0 +1,249 @@
+// Incremental polls against the Kombo simulator over real HTTP: full sync, incremental sync,
+// deletions, failures halfway through paging, and records that break the schema.
+import t from 'tap'
+import { startKomboSimulator } from '../simulator/index.ts'
+import type { ChangeEnvelope } from '../schemas/envelope.ts'
+import { KomboClient } from './kombo/client.ts'
+import { KomboUnavailableError } from './kombo/errors.ts'
+import { InMemorySyncStateStore } from './sync-state/memory.ts'
+import { pollResource, asEnvelopeRecord, DEFAULT_WATERMARK_OVERLAP_MS, type PollResourceOptions } from './poll-resource.ts'
+
+let clock = Date.parse('2026-03-02T09:00:00.000Z')
+const now = () => new Date(clock)
+const sim = await startKomboSimulator({ employees: 40, seed: 3, now })
+t.teardown(() => sim.close())
+t.afterEach(() => sim.clearFaults())
+
+const client = new KomboClient({ baseUrl: sim.url, apiKey: 'test-key', sleep: async () => {}, retry: { maxAttempts: 2 } })
+
+function setup(integrationId: string, overrides: Partial<PollResourceOptions> = {}) {
+  const syncState = new InMemorySyncStateStore(now)
+  const published: ChangeEnvelope[][] = []
+  let polls = 0
+  const poll = (more: Partial<PollResourceOptions> = {}) =>
+    pollResource({
+      client,
+      tenant: 'acme',
+      integrationId,
+      resource: 'employees',
+      syncState,
+      publish: async (envelopes) => {
+        published.push(envelopes)
+      },
+      pageSize: 7,
+      pollId: `poll-${++polls}`,
+      now,
+      ...overrides,
+      ...more,
+    })
+  return { syncState, published, poll, company: sim.integration(integrationId) }
+}
+
+const idsAndVersions = (records: Array<{ id: string; changed_at: string }>) =>
+  records.map((r) => `${r.id}@${r.changed_at}`).sort()
+const flat = (pages: ChangeEnvelope[][]) => pages.flat()
+const records = (pages: ChangeEnvelope[][]) => flat(pages).map((e) => e.record as { id: string; changed_at: string })
+/** Splits what a poll read into re-reads within the overlap before `watermark`, and the rest. */
+function splitOverlap(received: Array<{ id: string; changed_at: string }>, watermark: string) {
+  const w = Date.parse(watermark)
+  const inOverlap = (r: { changed_at: string }) => Date.parse(r.changed_at) <= w
+  return { overlap: received.filter(inOverlap), fresh: received.filter((r) => !inOverlap(r)) }
+}
+
+t.test('a first poll reads everything, each record once, and sets the watermark to the greatest changed_at', async (t) => {
+  const { syncState, published, poll, company } = setup('full-sync')
+  company.remove('employees', company.list('employees')[3].id)
+  const expected = company.list('employees', { includeDeleted: true })
+  const result = await poll()
+  const envelopes = flat(published)
+  t.same(
+    idsAndVersions(envelopes.map((e) => e.record as { id: string; changed_at: string })),
+    idsAndVersions(expected),
+    'exactly the simulator records, same changed_at',
+  )
+  t.equal(new Set(envelopes.map((e) => e.record.id)).size, envelopes.length, 'no record twice within one poll')
+  t.equal(result.records, expected.length)
+  t.equal(result.pages, Math.ceil(expected.length / 7))
+  t.equal(result.completed, true)
+  const greatest = expected.map((r) => r.changed_at).sort().at(-1)
+  t.equal(result.watermark, greatest)
+  const state = await syncState.get('acme', 'employees')
+  t.equal(state?.watermark, greatest)
+  t.equal(state?.recordsSeen, expected.length)
+  t.equal(state?.failing, false)
+  for (const e of envelopes) {
+    t.equal(e.tenant, 'acme')
+    t.equal(e.integrationId, 'full-sync')
+    t.equal(e.resource, 'employees')
+    t.equal(e.pollId, 'poll-1')
+    t.equal(e.fetchedAt, now().toISOString())
+  }
+  const deleted = envelopes.filter((e) => e.record.remote_deleted_at)
+  t.equal(deleted.length, 1, 'the deleted employee arrives, with remote_deleted_at')
+  const firstRequest = sim.requestLog.find((r) => r.integrationId === 'full-sync')
+  t.equal(firstRequest?.query.include_deleted, 'true')
+  t.equal(firstRequest?.query.updated_after, undefined, 'no watermark yet: read everything')
+})
+
+t.test('a second poll returns only what changed since (the overlap aside), deletions included', async (t) => {
+  const { syncState, published, poll, company } = setup('incremental')
+  await poll()
+  const first = await syncState.get('acme', 'employees')
+  published.length = 0
+  clock += 10 * 60_000 // ten minutes later: well past the overlap
+  const employees = company.list('employees')
+  const changed = [
+    company.update('employees', employees[0].id, { job_title: 'Chief Tester' }),
+    company.update('employees', employees[5].id, { last_name: 'Renamed' }),
+    company.hire({ first_name: 'New', last_name: 'Hire' }),
+    company.remove('employees', employees[9].id),
+  ]
+  const before = sim.requestLog.length
+  const result = await poll()
+  const envelopes = flat(published)
+  const { overlap, fresh } = splitOverlap(records(published), first!.watermark!)
+  t.same(idsAndVersions(fresh), idsAndVersions(changed), 'exactly the changed records after the watermark')
+  for (const r of overlap) {
+    t.ok(Date.parse(r.changed_at) >= Date.parse(first!.watermark!) - DEFAULT_WATERMARK_OVERLAP_MS, `re-read ${r.id} lies within the overlap`)
+  }
+  const removed = envelopes.find((e) => e.record.id === employees[9].id)
+  t.ok(removed?.record.remote_deleted_at, 'deletion arrives with remote_deleted_at')
+  t.equal(result.watermark, changed.map((r) => r.changed_at).sort().at(-1))
+  const request = sim.requestLog[before]
+  t.equal(
+    request.query.updated_after,
+    new Date(Date.parse(first!.watermark!) - DEFAULT_WATERMARK_OVERLAP_MS).toISOString(),
+    'reads from the watermark minus the overlap',
+  )
+  t.equal(request.query.include_deleted, 'true')
+
+  published.length = 0
+  const quiet = await poll()
+  t.same(idsAndVersions(records(published)), idsAndVersions(changed), 'nothing changed: only the overlap (the last changes) is re-read')
+  t.equal(quiet.watermark, result.watermark, 'an empty poll keeps the watermark')
+})
+
+t.test('records within the overlap come again, and the watermark does not move backwards', async (t) => {
+  const { published, poll, company } = setup('overlap')
+  await poll()
+  clock += 10 * 60_000
+  const a = company.update('employees', company.list('employees')[1].id, { job_title: 'A' })
+  clock += 1_000
+  const b = company.update('employees', company.list('employees')[2].id, { job_title: 'B' })
+  await poll()
+  published.length = 0
+  const again = await poll()
+  t.same(flat(published).map((e) => e.record.id).sort(), [a.id, b.id].sort(), 'at most the overlap is re-read')
+  t.equal(again.watermark, b.changed_at)
+})
+
+t.test('a fault halfway through paging advances nothing, and the re-poll loses nothing', async (t) => {
+  const { syncState, published, poll, company } = setup('halfway')
+  await poll()
+  const watermark = (await syncState.get('acme', 'employees'))!.watermark
+  clock += 10 * 60_000
+  const changed = company.list('employees').slice(0, 20).map((e, i) => company.update('employees', e.id, { job_title: `Title ${i}` }))
+  published.length = 0
+  let pagesHandedOn = 0
+  const failing = poll({
+    publish: async (envelopes) => {
+      published.push(envelopes)
+      // after the second page, Kombo goes down for longer than the retry budget
+      if (++pagesHandedOn === 2) sim.injectFault({ kind: 'status', status: 503, times: 2, integrationId: 'halfway' })
+    },
+  })
+  await t.rejects(failing, KomboUnavailableError)
+  t.equal(flat(published).length, 14, 'two pages were handed on before the fault')
+  const state = await syncState.get('acme', 'employees')
+  t.equal(state?.watermark, watermark, 'the watermark did not move')
+
+  clock += 60_000
+  const later = company.update('employees', changed[0].id, { job_title: 'Changed again' })
+  published.length = 0
+  const result = await poll()
+  const { fresh } = splitOverlap(records(published), watermark!)
+  const expected = [...changed.slice(1), later]
+  t.same(idsAndVersions(fresh), idsAndVersions(expected), 'every change arrives in the re-poll')
+  t.equal(result.watermark, later.changed_at)
+})
+
+t.test('a poll stopped between pages hands on what it read and advances nothing', async (t) => {
+  const { syncState, published, poll } = setup('stopped')
+  const stop = new AbortController()
+  const result = await poll({
+    signal: stop.signal,
+    publish: async (envelopes) => {
+      published.push(envelopes)
+      stop.abort()
+    },
+  })
+  t.equal(result.completed, false)
+  t.equal(result.pages, 1)
+  t.equal(flat(published).length, 7)
+  t.equal(result.watermark, null)
+  t.equal((await syncState.get('acme', 'employees'))?.watermark, null)
+})
+
+t.test('invalid records are handed on, not dropped; id-less ones under an invalid- key', async (t) => {
+  const { published, poll, syncState, company } = setup('invalid')
+  const expected = company.list('employees', { includeDeleted: true })
+  sim.injectFault({ kind: 'invalid-record', patch: { id: null }, integrationId: 'invalid' })
+  sim.injectFault({ kind: 'invalid-record', patch: { employment_status: 'ON_MARS', changed_at: 'not a date' }, integrationId: 'invalid' })
+  const result = await poll()
+  const envelopes = flat(published)
+  t.equal(envelopes.length, expected.length, 'nothing lost')
+  const idless = envelopes.filter((e) => e.record.id.startsWith('invalid-'))
+  t.equal(idless.length, 1)
+  t.match(idless[0].record, { invalidRecord: { id: null }, reason: /no string id/ })
+  t.equal(idless[0].record.changed_at, undefined, 'the wrapper can never pass the resource schema')
+  const odd = envelopes.find((e) => e.record.employment_status === 'ON_MARS')
+  t.equal(odd?.record.changed_at, 'not a date', 'a record that breaks the schema goes on as received')
+  t.ok(result.watermark && !Number.isNaN(Date.parse(result.watermark)), 'an unparseable changed_at is ignored for the watermark')
+  t.equal((await syncState.get('acme', 'employees'))?.recordsSeen, expected.length)
+})
+
+t.test('the watermark never moves backwards, whatever a page says', async (t) => {
+  const syncState = new InMemorySyncStateStore(now)
+  await syncState.recordPollSucceeded('acme', 'groups', '2026-03-01T12:00:00.000Z')
+  const pages = [
+    { results: [{ id: 'g1', changed_at: '2026-03-01T11:59:30.000Z' }], next: 'c1' },
+    { results: [{ id: 'g2', changed_at: '2026-03-01T11:00:00+00:00' }], next: null },
+  ]
+  const asked: unknown[] = []
+  const result = await pollResource({
+    client: {
+      listPage: async (_integration, _resource, options) => {
+        asked.push(options)
+        return pages.shift()!
+      },
+    },
+    tenant: 'acme',
+    integrationId: 'x',
+    resource: 'groups',
+    syncState,
+    publish: async () => {},
+    pollId: 'p',
+    now,
+    overlapMs: 30_000,
+  })
+  t.equal(result.watermark, '2026-03-01T12:00:00.000Z')
+  t.equal((await syncState.get('acme', 'groups'))?.watermark, '2026-03-01T12:00:00.000Z')
+  t.match(asked[0], { updatedAfter: '2026-03-01T11:59:30.000Z', includeDeleted: true, cursor: undefined })
+  t.match(asked[1], { cursor: 'c1' })
+})
+
+t.test('a publish that fails stops the poll without advancing', async (t) => {
+  const { syncState, poll } = setup('publish-fails')
+  await t.rejects(poll({ publish: async () => Promise.reject(new Error('change log down')) }), /change log down/)
+  t.equal((await syncState.get('acme', 'employees'))?.watermark, null)
+  t.equal((await syncState.get('acme', 'employees'))?.recordsSeen, 0)
+})
+
+t.test('asEnvelopeRecord keys id-less records by content, stably', async (t) => {
+  t.equal(asEnvelopeRecord('x').id, asEnvelopeRecord('x').id)
+  t.not(asEnvelopeRecord({ a: 1 }).id, asEnvelopeRecord({ a: 2 }).id)
+  t.match(asEnvelopeRecord(null).id, /^invalid-[0-9a-f]{32}$/)
+  t.match(asEnvelopeRecord({ id: 42 }), { invalidRecord: { id: 42 } })
+  const ok = { id: 'e1', changed_at: 'x', extra: true }
+  t.equal(asEnvelopeRecord(ok), ok, 'a keyed record goes on untouched')
+})
