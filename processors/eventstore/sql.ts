@@ -173,6 +173,7 @@ export async function openSqlEventStore(db: SqlDatabase, options: { pollInterval
     let after = opts.after ?? 0n
     const sleep = () =>
       new Promise<void>((resolve) => {
+        if (closed) return resolve()
         const done = () => {
           clearTimeout(timer)
           sleepers.delete(done)

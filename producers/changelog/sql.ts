@@ -1,0 +1,199 @@
+// The change log as a table in the embedded database (PGlite) or a PostgreSQL server: the
+// no-Kafka default. One ordered log (`seq`) for every resource; each consumer group keeps, per
+// resource, the last seq whose batch its handler finished — at-least-once, like Kafka.
+// Limits, by design: one partition, so one active consumer per group (a second consumer of the same
+// group would get the same records); records are kept, never compacted.
+import type { ChangeEnvelope } from '../../schemas/envelope.ts'
+import { changeKey } from '../../schemas/envelope.ts'
+import { komboResources, type KomboResource } from '../../schemas/kombo.ts'
+import type { SqlDatabase } from '../../sql/database.ts'
+import type { ChangeLog, ChangeLogConsumer, ConsumedChange } from './port.ts'
+
+// Publishes are serialised by this advisory lock so that seq order is commit order: a bigserial is
+// taken at insert and seen at commit, so two concurrent publishers could commit seq 8 before 7, and a
+// consumer that already committed 8 would never see 7. (PostgreSQL makes a commit visible before it
+// releases the transaction's locks, so under the lock seqs become visible in increasing order.)
+const PUBLISH_LOCK = 0x6b6f6d626f02
+const MIGRATION_LOCK = 0x6b6f6d626f00
+const ROWS_PER_INSERT = 1000
+
+export interface SqlChangeLogOptions {
+  /** How often an idle consumer looks for new records (local publishes wake it at once). */
+  pollIntervalMs?: number
+  /** Records per batch handed to the handler. */
+  batchSize?: number
+  /** First wait before redelivering a batch whose handler threw; doubles up to `maxRetryBackoffMs`. */
+  retryBackoffMs?: number
+  maxRetryBackoffMs?: number
+}
+
+export async function migrateChangeLog(db: SqlDatabase): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+    // The record is stored once, as the bytes the consumer gets (`raw`); the value is decoded from it.
+    await tx.query(`CREATE TABLE IF NOT EXISTS change_log (
+      seq bigserial PRIMARY KEY,
+      resource text NOT NULL,
+      key text NOT NULL,
+      raw bytea NOT NULL,
+      published_at timestamptz NOT NULL DEFAULT now()
+    )`)
+    await tx.query('CREATE INDEX IF NOT EXISTS change_log_resource_seq ON change_log (resource, seq)')
+    await tx.query(`CREATE TABLE IF NOT EXISTS change_log_offsets (
+      group_name text NOT NULL,
+      resource text NOT NULL,
+      committed_seq bigint NOT NULL,
+      PRIMARY KEY (group_name, resource)
+    )`)
+  })
+}
+
+interface ChangeRow {
+  seq: string | number | bigint
+  resource: KomboResource
+  key: string
+  raw: Uint8Array
+}
+
+function toConsumed(row: ChangeRow): ConsumedChange {
+  const raw = Buffer.isBuffer(row.raw) ? row.raw : Buffer.from(row.raw)
+  const consumed: ConsumedChange = { resource: row.resource, key: row.key, partition: 0, offset: String(row.seq), value: undefined, raw }
+  try {
+    consumed.value = JSON.parse(raw.toString('utf8'))
+  } catch (err) {
+    consumed.decodeError = `not JSON: ${(err as Error).message}`
+  }
+  return consumed
+}
+
+const toError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)))
+
+export async function openSqlChangeLog(db: SqlDatabase, options: SqlChangeLogOptions = {}): Promise<ChangeLog> {
+  const pollIntervalMs = options.pollIntervalMs ?? 50
+  const batchSize = options.batchSize ?? 100
+  const retryBackoffMs = options.retryBackoffMs ?? 500
+  const maxRetryBackoffMs = options.maxRetryBackoffMs ?? 30_000
+  await migrateChangeLog(db)
+
+  // Wakes this process's idle consumers right after a local publish.
+  const sleepers = new Set<() => void>()
+  const consumers = new Set<ChangeLogConsumer>()
+
+  async function publish(envelopes: ChangeEnvelope[]): Promise<void> {
+    if (envelopes.length === 0) return
+    await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK])
+      for (let start = 0; start < envelopes.length; start += ROWS_PER_INSERT) {
+        const params: unknown[] = []
+        const values = envelopes.slice(start, start + ROWS_PER_INSERT).map((env) => {
+          params.push(env.resource, changeKey(env.tenant, env.record.id), Buffer.from(JSON.stringify(env), 'utf8'))
+          const b = params.length - 3
+          return `($${b + 1}, $${b + 2}, $${b + 3}::bytea)`
+        })
+        await tx.query(`INSERT INTO change_log (resource, key, raw) VALUES ${values.join(', ')}`, params)
+      }
+    })
+    for (const wake of [...sleepers]) wake()
+  }
+
+  async function consume(
+    group: string,
+    handler: (batch: ConsumedChange[]) => Promise<void>,
+    consumeOptions: { resources?: KomboResource[]; onError?: (err: Error) => void } = {},
+  ): Promise<ChangeLogConsumer> {
+    const resources = [...new Set(consumeOptions.resources ?? komboResources)]
+    const committed = new Map<string, bigint>(resources.map((r) => [r, 0n]))
+    const { rows } = await db.query<{ resource: string; committed_seq: string }>(
+      'SELECT resource, committed_seq FROM change_log_offsets WHERE group_name = $1',
+      [group],
+    )
+    for (const r of rows) if (committed.has(r.resource)) committed.set(r.resource, BigInt(r.committed_seq))
+
+    let stopped = false
+    let wake: (() => void) | null = null
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve) => {
+        if (stopped) return resolve()
+        const done = () => {
+          clearTimeout(timer)
+          sleepers.delete(done)
+          wake = null
+          resolve()
+        }
+        const timer = setTimeout(done, ms)
+        wake = done
+        sleepers.add(done)
+      })
+
+    const fetchBatch = async (): Promise<ConsumedChange[]> => {
+      const params: unknown[] = [batchSize]
+      const where = resources.map((r) => {
+        params.push(r, String(committed.get(r)))
+        return `(resource = $${params.length - 1} AND seq > $${params.length}::bigint)`
+      })
+      const res = await db.query<ChangeRow>(
+        `SELECT seq, resource, key, raw FROM change_log WHERE ${where.join(' OR ')} ORDER BY seq LIMIT $1`,
+        params,
+      )
+      return res.rows.map(toConsumed)
+    }
+
+    const commit = async (batch: ConsumedChange[]) => {
+      const upTo = new Map<string, bigint>()
+      for (const c of batch) upTo.set(c.resource, BigInt(c.offset))
+      const params: unknown[] = [group]
+      const values = [...upTo].map(([resource, seq]) => {
+        params.push(resource, String(seq))
+        return `($1, $${params.length - 1}, $${params.length}::bigint)`
+      })
+      await db.query(
+        `INSERT INTO change_log_offsets (group_name, resource, committed_seq) VALUES ${values.join(', ')}
+         ON CONFLICT (group_name, resource) DO UPDATE SET committed_seq = GREATEST(change_log_offsets.committed_seq, EXCLUDED.committed_seq)`,
+        params,
+      )
+      for (const [resource, seq] of upTo) committed.set(resource, seq)
+    }
+
+    const run = async () => {
+      let backoff = retryBackoffMs
+      while (!stopped) {
+        try {
+          const batch = await fetchBatch()
+          if (batch.length === 0) {
+            await sleep(pollIntervalMs)
+            continue
+          }
+          if (stopped) return
+          await handler(batch)
+          await commit(batch)
+          backoff = retryBackoffMs
+        } catch (err) {
+          // Nothing was committed for this batch, so the next fetch delivers it again.
+          consumeOptions.onError?.(toError(err))
+          await sleep(backoff)
+          backoff = Math.min(backoff * 2, maxRetryBackoffMs)
+        }
+      }
+    }
+    const running = run()
+    const consumer: ChangeLogConsumer = {
+      async stop() {
+        stopped = true
+        wake?.()
+        consumers.delete(consumer)
+        await running
+      },
+    }
+    consumers.add(consumer)
+    return consumer
+  }
+
+  return {
+    publish,
+    consume,
+    /** Stops every consumer; the database belongs to the caller and stays open. */
+    async close() {
+      await Promise.all([...consumers].map((c) => c.stop()))
+    },
+  }
+}
