@@ -1,0 +1,173 @@
+// TenantPoller against the Kombo simulator: rounds over all six resources, status in the sync
+// state, a tenant whose credentials are rejected stops while another keeps syncing, transient
+// outages are retried next round, and stop() is graceful.
+import t from 'tap'
+import { startKomboSimulator } from '../simulator/index.ts'
+import { komboResources } from '../schemas/kombo.ts'
+import type { ChangeEnvelope } from '../schemas/envelope.ts'
+import { KomboClient } from './kombo/client.ts'
+import { KomboAuthError, KomboUnavailableError } from './kombo/errors.ts'
+import { InMemorySyncStateStore } from './sync-state/memory.ts'
+import { TenantPoller, TenantPollingStoppedError, type TenantPollerOptions } from './tenant-poller.ts'
+
+const sim = await startKomboSimulator({ employees: 15, seed: 5 })
+t.teardown(() => sim.close())
+t.afterEach(() => sim.clearFaults())
+
+const API_KEY = 'kombo-secret-key-for-poller-tests'
+const client = new KomboClient({ baseUrl: sim.url, apiKey: API_KEY, sleep: async () => {}, retry: { maxAttempts: 2 } })
+
+function newPoller(tenant: string, integrationId: string, overrides: Partial<TenantPollerOptions> = {}) {
+  const syncState = new InMemorySyncStateStore()
+  const published: ChangeEnvelope[] = []
+  const logs: Array<{ level: string; obj: object; msg: string }> = []
+  const log = (level: string) => (obj: object, msg: string) => logs.push({ level, obj, msg })
+  const poller = new TenantPoller({
+    client,
+    tenant,
+    integrationId,
+    syncState,
+    publish: async (envelopes) => {
+      published.push(...envelopes)
+    },
+    intervalMs: 60_000, // rounds in these tests come from pollNow(), not the timer
+    pageSize: 50,
+    logger: { info: log('info'), warn: log('warn'), error: log('error') },
+    ...overrides,
+  })
+  t.teardown(() => poller.stop())
+  return { poller, syncState, published, logs }
+}
+
+t.test('a round polls all six resources and records their status', async (t) => {
+  const { poller, syncState, published } = newPoller('acme', 'acme-int')
+  const round = await poller.pollNow()
+  t.equal(poller.status, 'running')
+  t.same(round.outcomes.map((o) => o.resource), [...komboResources])
+  t.ok(round.outcomes.every((o) => o.ok))
+  const company = sim.integration('acme-int')
+  for (const resource of komboResources) {
+    const expected = company.list(resource, { includeDeleted: true })
+    const got = published.filter((e) => e.resource === resource)
+    t.equal(got.length, expected.length, `${resource}: every record published`)
+    const state = await syncState.get('acme', resource)
+    t.equal(state?.recordsSeen, expected.length)
+    t.equal(state?.watermark, expected.map((r) => r.changed_at).sort().at(-1) ?? null)
+    t.ok(state?.lastSuccessAt)
+  }
+  t.ok(published.every((e) => e.pollId === round.pollId && e.tenant === 'acme'))
+})
+
+t.test('one tenant with rejected credentials stops; the other keeps syncing', async (t) => {
+  const good = newPoller('good', 'good-int')
+  const bad = newPoller('bad', 'bad-int')
+  await good.poller.pollNow()
+  sim.injectFault({ kind: 'status', status: 401, integrationId: 'bad-int', times: 100 })
+  const badRound = await bad.poller.pollNow()
+  t.equal(badRound.outcomes.length, 1, 'no other resource is tried after a 401')
+  t.type((badRound.outcomes[0] as { error: Error }).error, KomboAuthError)
+  t.equal(bad.poller.status, 'failed')
+  const reason = bad.poller.stoppedBecause
+  t.type(reason, TenantPollingStoppedError)
+  t.match(reason?.message, /tenant bad/)
+  t.match(reason?.message, /bad-int/)
+  t.notOk(reason?.message.includes(API_KEY))
+  t.notOk(JSON.stringify(bad.logs).includes(API_KEY), 'the key is in no log line')
+  t.ok(bad.logs.some((l) => l.level === 'error' && /tenant bad/.test(l.msg)))
+  for (const state of await bad.syncState.list('bad')) {
+    t.equal(state.failing, true, `${state.resource} marked failing`)
+    t.match(state.lastError?.message, /tenant bad/)
+    t.notOk(state.lastError?.message.includes(API_KEY))
+  }
+  t.equal((await bad.syncState.list('bad')).length, komboResources.length)
+  await t.rejects(bad.poller.pollNow(), TenantPollingStoppedError, 'a stopped tenant does not poll again')
+
+  // the good tenant is unaffected
+  const company = sim.integration('good-int')
+  const hire = company.hire({ first_name: 'Still', last_name: 'Syncing' })
+  good.published.length = 0
+  const round = await good.poller.pollNow()
+  t.ok(round.outcomes.every((o) => o.ok))
+  t.ok(good.published.some((e) => e.record.id === hire.id), 'the other tenant sees the new hire')
+  t.equal(good.poller.status, 'running')
+  t.ok((await good.syncState.list('good')).every((s) => !s.failing))
+})
+
+t.test('a transient outage is recorded and retried next round', async (t) => {
+  const { poller, syncState } = newPoller('flaky', 'flaky-int', { resources: ['groups', 'employees'] })
+  sim.injectFault({ kind: 'status', status: 503, integrationId: 'flaky-int', resource: 'groups', times: 2 })
+  const round = await poller.pollNow()
+  t.equal(round.outcomes[0].ok, false)
+  t.type((round.outcomes[0] as { error: Error }).error, KomboUnavailableError)
+  t.equal(round.outcomes[1].ok, true, 'the other resource still synced')
+  let groups = await syncState.get('flaky', 'groups')
+  t.equal(groups?.watermark, null)
+  t.match(groups?.lastError?.message, /unavailable/)
+  t.equal(groups?.failing, false, 'a transient error does not mark the resource failing')
+  t.equal(poller.status, 'running')
+  const next = await poller.pollNow()
+  t.ok(next.outcomes.every((o) => o.ok))
+  groups = await syncState.get('flaky', 'groups')
+  t.ok(groups?.watermark)
+})
+
+t.test('the timer drives rounds after start()', async (t) => {
+  let rounds = 0
+  let reached!: () => void
+  const threeRounds = new Promise<void>((resolve) => (reached = resolve))
+  const { poller } = newPoller('timer', 'timer-int', {
+    intervalMs: 5,
+    resources: ['absence-types'],
+    newPollId: () => {
+      if (++rounds === 3) reached()
+      return `round-${rounds}`
+    },
+  })
+  poller.start()
+  await threeRounds
+  await poller.stop()
+  t.equal(poller.status, 'stopped')
+  t.ok(rounds >= 3)
+  await t.rejects(poller.pollNow(), /stopped/)
+})
+
+t.test('stop() finishes the page in flight and then resolves, without advancing the watermark', async (t) => {
+  let stopping: Promise<void> | undefined
+  let pages = 0
+  const ctx = newPoller('stopper', 'stopper-int', {
+    resources: ['employees', 'groups'],
+    pageSize: 4,
+    publish: async (envelopes) => {
+      pages += 1
+      ctx.published.push(...envelopes)
+      if (pages === 1) stopping = ctx.poller.stop()
+    },
+  })
+  const round = ctx.poller.pollNow().catch((e: unknown) => e)
+  await round
+  await stopping
+  t.equal(pages, 1, 'no page after the one in flight')
+  t.equal(ctx.published.length, 4, 'the page in flight was handed on')
+  t.equal(ctx.poller.status, 'stopped')
+  t.equal((await ctx.syncState.get('stopper', 'employees'))?.watermark, null)
+  t.equal(await ctx.syncState.get('stopper', 'groups'), null, 'no further resource started')
+})
+
+t.test('pollNow during a round gets a round that starts after it', async (t) => {
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  let calls = 0
+  const ctx = newPoller('webhook', 'webhook-int', {
+    resources: ['legal-entities'],
+    publish: async () => {
+      if (++calls === 1) await gate
+    },
+  })
+  const first = ctx.poller.pollNow()
+  while (calls === 0) await new Promise((r) => setImmediate(r))
+  const second = ctx.poller.pollNow() // a webhook arrives mid-round
+  release()
+  const [a, b] = await Promise.all([first, second])
+  t.not(a.pollId, b.pollId, 'the webhook got its own, later round')
+  t.equal(calls, 2)
+})
