@@ -1,0 +1,236 @@
+// The EventStoreDB adapter of the event store port, over gRPC with @eventstore/db-client.
+//
+// Positions: ESDB identifies a place in $all by {commit, prepare}. Since v20 every appended event is
+// its own implicitly committed prepare record, so commit == prepare == the event's log position and
+// the commit position alone identifies an event. The port's single bigint position is that commit
+// position; to read or subscribe "after" it we start at {commit: after, prepare: after} and drop
+// anything at or below `after` (reads from a position include it; the filter also guards
+// subscriptions against redelivery).
+//
+// System events ($-prefixed streams and event types: stream metadata, $settings, projection
+// links) are never handed to callers. No client type leaves this module.
+import {
+  BACKWARDS,
+  DeadlineExceededError,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  NotLeaderError,
+  START,
+  StreamNotFoundError,
+  UnavailableError,
+  WrongExpectedVersionError,
+  excludeSystemEvents,
+  jsonEvent,
+  streamNameFilter,
+  type ResolvedEvent,
+} from '@eventstore/db-client'
+import {
+  WrongExpectedRevisionError,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from './port.ts'
+
+/** EventStoreDB refused or failed an operation; `retriable` says whether trying again can help. */
+export class EventStoreOperationError extends Error {
+  override name = 'EventStoreOperationError'
+  constructor(
+    readonly operation: string,
+    readonly retriable: boolean,
+    cause: unknown,
+  ) {
+    super(`EventStoreDB ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+  }
+}
+
+/** A subscription stopped without being closed (server gone, connection lost, handler failed). Subscribe again from the last position handled. */
+export class SubscriptionDroppedError extends Error {
+  override name = 'SubscriptionDroppedError'
+  readonly retriable = true
+  constructor(reason: string, cause?: unknown) {
+    super(`EventStoreDB subscription to $all dropped: ${reason}`, { cause })
+  }
+}
+
+// Transient conditions of a cluster or connection; anything else (access denied, bad request,
+// deleted stream) will fail the same way again. Connection failures can also surface as raw gRPC
+// errors (the client does not convert them all), hence the status-code check.
+const grpcUnavailable = 14
+const grpcDeadlineExceeded = 4
+const isTransient = (err: unknown) =>
+  err instanceof UnavailableError ||
+  err instanceof DeadlineExceededError ||
+  err instanceof NotLeaderError ||
+  [grpcUnavailable, grpcDeadlineExceeded].includes((err as { code?: unknown } | null)?.code as number)
+
+const operationError = (operation: string, err: unknown) =>
+  err instanceof WrongExpectedRevisionError || err instanceof EventStoreOperationError ? err : new EventStoreOperationError(operation, isTransient(err), err)
+
+export function openEsdbEventStore(connectionString: string): EventStore {
+  const client = EventStoreDBClient.connectionString(connectionString)
+  const subscriptions = new Set<Subscription>()
+
+  async function appendToStream(streamName: string, events: EventToAppend[], options: { expectedRevision?: ExpectedRevision } = {}): Promise<AppendResult> {
+    const expectedRevision = options.expectedRevision ?? 'any'
+    try {
+      const result = await client.appendToStream(
+        streamName,
+        events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data, ...(e.metadata ? { metadata: e.metadata } : {}) })),
+        { expectedRevision },
+      )
+      // The server reports the position of the last event written (or, on an idempotent retry,
+      // of the matching event); should one not, look it up rather than invent one.
+      const position = result.position?.commit ?? (await positionOf(streamName, result.nextExpectedRevision))
+      return { nextExpectedRevision: result.nextExpectedRevision, position }
+    } catch (err) {
+      if (err instanceof WrongExpectedVersionError) {
+        const actual = err.actualVersion
+        throw new WrongExpectedRevisionError(streamName, expectedRevision, typeof actual === 'bigint' ? actual : 'no_stream')
+      }
+      throw operationError('append', err)
+    }
+  }
+
+  async function positionOf(streamName: string, revision: bigint): Promise<bigint> {
+    const [event] = await readStream(streamName, { fromRevision: revision, maxCount: 1 })
+    if (!event) throw new EventStoreOperationError('append', true, new Error(`stream ${streamName}: revision ${revision} was acknowledged but cannot be read yet`))
+    return event.position
+  }
+
+  async function readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards'
+    const read = client.readStream(streamName, {
+      direction: backwards ? BACKWARDS : FORWARDS,
+      fromRevision: options.fromRevision ?? (backwards ? END : START),
+      ...(options.maxCount !== undefined ? { maxCount: options.maxCount } : {}),
+    })
+    const out: RecordedEvent[] = []
+    try {
+      for await (const resolved of read) {
+        const event = toRecordedEvent(resolved)
+        if (event) out.push(event)
+      }
+    } catch (err) {
+      if (err instanceof StreamNotFoundError) return []
+      throw operationError('read stream', err)
+    }
+    return out
+  }
+
+  async function readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const { after, maxCount = Number.POSITIVE_INFINITY, streamPrefixes } = options
+    const out: RecordedEvent[] = []
+    if (maxCount <= 0) return out
+    // Client 6.2 reads $all without a server-side filter, so the prefix filter is applied here;
+    // the read is a lazy stream, cancelled as soon as the page is full.
+    const read = client.readAll({ fromPosition: after === undefined ? START : { commit: after, prepare: after } })
+    let full = false
+    try {
+      for await (const resolved of read) {
+        const event = toRecordedEvent(resolved)
+        if (!event || (after !== undefined && event.position <= after)) continue
+        if (streamPrefixes && !streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
+        out.push(event)
+        if (out.length >= maxCount) {
+          full = true
+          break
+        }
+      }
+    } catch (err) {
+      throw operationError('read $all', err)
+    } finally {
+      if (full) await read.cancel()
+    }
+    return out
+  }
+
+  function subscribeToAll(options: SubscribeOptions, handler: (event: RecordedEvent) => Promise<void>): Subscription {
+    const { streamPrefixes, onError } = options
+    let last = options.after
+    const stream = client.subscribeToAll({
+      fromPosition: last === undefined ? START : { commit: last, prepare: last },
+      filter: streamPrefixes && streamPrefixes.length > 0 ? streamNameFilter({ prefixes: streamPrefixes }) : excludeSystemEvents(),
+    })
+    let stopped = false
+    let delivering: Promise<void> = Promise.resolve()
+    const subscription: Subscription = {
+      async close() {
+        if (!stopped) {
+          stopped = true
+          await stream.unsubscribe()
+          // A cancelled gRPC call does not end the client's stream; end it so the loop finishes.
+          stream.destroy()
+        }
+        await delivering
+        subscriptions.delete(subscription)
+      },
+    }
+    // `for await` pulls the next event only after the handler resolved: one call at a time, and
+    // the stream's buffer applies backpressure to the server.
+    delivering = (async () => {
+      try {
+        for await (const resolved of stream) {
+          if (stopped) break
+          const event = toRecordedEvent(resolved)
+          if (!event || (last !== undefined && event.position <= last)) continue
+          if (streamPrefixes && !streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
+          try {
+            await handler(event)
+          } catch (err) {
+            throw new SubscriptionDroppedError(`the handler failed on ${event.streamName}@${event.revision}`, err)
+          }
+          last = event.position
+        }
+        if (!stopped) throw new SubscriptionDroppedError('the server ended it')
+      } catch (err) {
+        if (!stopped) {
+          stopped = true
+          await stream.unsubscribe().catch(() => {})
+          stream.destroy()
+          subscriptions.delete(subscription)
+          onError?.(err instanceof SubscriptionDroppedError ? err : new SubscriptionDroppedError(err instanceof Error ? err.message : String(err), err))
+        }
+      }
+    })()
+    subscriptions.add(subscription)
+    return subscription
+  }
+
+  return {
+    appendToStream,
+    readStream,
+    readAll,
+    subscribeToAll,
+    async close() {
+      await Promise.all([...subscriptions].map((s) => s.close()))
+      await client.dispose()
+    },
+  }
+}
+
+function toRecordedEvent(resolved: ResolvedEvent): RecordedEvent | undefined {
+  const event = resolved.event
+  if (!event || !event.isJson || event.streamId.startsWith('$') || event.type.startsWith('$')) return undefined
+  if (!event.position) throw new Error(`event ${event.id} in ${event.streamId} arrived without a position`)
+  return {
+    id: event.id,
+    type: event.type,
+    streamName: event.streamId,
+    revision: event.revision,
+    position: event.position.commit,
+    data: event.data as Record<string, unknown>,
+    metadata: isRecord(event.metadata) ? event.metadata : {},
+    recordedAt: event.created,
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+}
