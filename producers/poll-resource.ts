@@ -32,7 +32,10 @@ export interface PollResourceOptions {
   pollId: string
   now?: () => Date
   overlapMs?: number
-  /** Checked before each page after the first: when aborted, the poll ends without advancing the watermark. */
+  /**
+   * Checked before each page after the first: when aborted, the poll ends without advancing the
+   * watermark. Also cuts a retry wait short (the poll then throws KomboUnavailableError).
+   */
   signal?: AbortSignal
 }
 
@@ -66,6 +69,7 @@ export async function pollResource(o: PollResourceOptions): Promise<PollResource
       pageSize: o.pageSize ?? DEFAULT_PAGE_SIZE,
       includeDeleted: true,
       tenant: o.tenant,
+      signal: o.signal,
     })
     const fetchedAt = now().toISOString()
     const envelopes = page.results.map((record) => ({

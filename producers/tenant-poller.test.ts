@@ -171,3 +171,27 @@ t.test('pollNow during a round gets a round that starts after it', async (t) => 
   t.not(a.pollId, b.pollId, 'the webhook got its own, later round')
   t.equal(calls, 2)
 })
+
+t.test('stop() cuts a retry wait short', async (t) => {
+  let waiting!: () => void
+  const inBackoff = new Promise<void>((resolve) => (waiting = resolve))
+  // a sleep that never ends: only the stop signal can end the wait
+  const stuck = new KomboClient({
+    baseUrl: sim.url,
+    apiKey: API_KEY,
+    sleep: () => {
+      waiting()
+      return new Promise<void>(() => {})
+    },
+  })
+  const { poller, syncState } = newPoller('stuck', 'stuck-int', { client: stuck, resources: ['groups'] })
+  sim.injectFault({ kind: 'status', status: 503, integrationId: 'stuck-int', times: 100 })
+  const round = poller.pollNow()
+  await inBackoff
+  await poller.stop()
+  const r = await round
+  t.equal(r.outcomes[0].ok, false)
+  t.match((r.outcomes[0] as { error: Error }).error.message, /stopped while waiting to retry/)
+  t.equal(poller.status, 'stopped')
+  t.equal((await syncState.get('stuck', 'groups'))?.lastError, null, 'a shutdown is not recorded as a Kombo failure')
+})

@@ -148,6 +148,8 @@ export class TenantPoller {
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err))
         outcomes.push({ resource, ok: false, error })
+        // Stopped while waiting to retry: not a failure of Kombo worth recording; the next start re-reads.
+        if (this.stopController.signal.aborted && !this.failure) break
         if (error instanceof KomboAuthError || error instanceof KomboIntegrationNotFoundError) {
           await this.stopTenant(error, pollId)
           break

@@ -56,6 +56,11 @@ export interface ListPageOptions {
   includeDeleted?: boolean
   /** Only used to name the tenant in error messages and retry infos. */
   tenant?: string
+  /**
+   * Cuts a retry wait short (graceful shutdown): the call then fails with KomboUnavailableError at
+   * once. A request already in flight is not aborted; it ends by itself or by `timeoutMs`.
+   */
+  signal?: AbortSignal
 }
 
 export interface KomboListPage {
@@ -112,9 +117,30 @@ export class KomboClient {
       if (attempt === this.maxAttempts) break
       const delayMs = this.retryDelay(attempt, outcome.retryAfterMs)
       this.onRetry?.({ ...context, attempt, delayMs, reason: outcome.reason, status: outcome.status })
-      await this.sleep(delayMs)
+      if (!(await this.wait(delayMs, options.signal))) {
+        throw new KomboUnavailableError(`${outcome.reason}; stopped while waiting to retry`, { ...context, status: outcome.status, attempts: attempt })
+      }
     }
     throw new KomboUnavailableError(last!.reason, { ...context, status: last!.status, attempts: this.maxAttempts })
+  }
+
+  /** Sleeps unless `signal` aborts first; false when aborted. */
+  private async wait(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+    if (!signal) {
+      await this.sleep(ms)
+      return true
+    }
+    if (signal.aborted) return false
+    let onAbort!: () => void
+    const aborted = new Promise<false>((resolve) => {
+      onAbort = () => resolve(false)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+    try {
+      return await Promise.race([this.sleep(ms).then(() => true as const), aborted])
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
   }
 
   private pageUrl(resource: KomboResource, o: ListPageOptions): URL {
