@@ -1,0 +1,120 @@
+// What we know about one employee, folded from their event stream. Pure: no I/O, no clock.
+import type { EmployeeEvent } from '../../schemas/events.ts'
+import type { RecordSnapshot } from '../../schemas/events.ts'
+import { isBefore } from './record-diff.ts'
+
+export type DeactivationReason = 'left' | 'inactive' | 'deleted_in_source'
+export type InviteStatus = 'none' | 'scheduled' | 'invited'
+
+export interface EmployeeState {
+  tenant: string
+  employeeId: string
+  /** The full Kombo record as last known, unknown fields included. */
+  record: RecordSnapshot
+  /** The latest source `changed_at` applied; older records are ignored. */
+  changedAt: string
+  deleted: boolean
+  /** The start date that was reached (an EmployeeStarted was recorded for it), and when. */
+  started: { startDate: string; reachedAt: string } | null
+  /** The termination date that was reached (EmployeeLeft recorded), and when; null once rehired. */
+  left: { terminationDate: string; reachedAt: string } | null
+  invite: { status: InviteStatus; dueAt?: string; invitedAt?: string }
+  /** As decided by the last UserDeactivated / UserReactivated; null before either. */
+  userActive: boolean | null
+  /** Why the user was last deactivated; picks the reason of a later reactivation. */
+  deactivationReason: DeactivationReason | null
+}
+
+/** Event types that carry facts from the HR system and so advance the source version. */
+const factFields: Partial<Record<EmployeeEvent['type'], readonly string[]>> = {
+  EmployeeNameChanged: ['first_name', 'last_name', 'display_full_name'],
+  EmployeeJobTitleChanged: ['job_title'],
+  EmployeeWorkEmailChanged: ['work_email'],
+  EmployeeManagerChanged: ['manager_id'],
+  EmployeeTeamsChanged: ['groups'],
+  EmployeeWorkLocationChanged: ['work_location_id'],
+  EmployeeLegalEntityChanged: ['legal_entity_id'],
+  EmployeeStartDateChanged: ['start_date'],
+  EmployeeLeaveDateChanged: ['termination_date'],
+  EmployeeEmploymentStatusChanged: ['employment_status'],
+  EmployeeAvatarChanged: ['avatar'],
+}
+
+function applyFact(state: EmployeeState, changedAt: string, fields: Record<string, unknown>): EmployeeState {
+  const latest = isBefore(state.changedAt, changedAt) ? changedAt : state.changedAt
+  return { ...state, changedAt: latest, record: { ...state.record, ...fields, changed_at: latest } }
+}
+
+export function evolveEmployee(state: EmployeeState | null, event: EmployeeEvent): EmployeeState | null {
+  const { data } = event
+  if (event.type === 'EmployeeImported') {
+    return {
+      tenant: data.tenant,
+      employeeId: data.entityId,
+      record: { ...event.data.snapshot },
+      changedAt: data.changedAt,
+      deleted: Boolean(event.data.snapshot.remote_deleted_at),
+      started: state?.started ?? null,
+      left: state?.left ?? null,
+      invite: state?.invite ?? { status: 'none' },
+      userActive: state?.userActive ?? null,
+      deactivationReason: state?.deactivationReason ?? null,
+    }
+  }
+  // Every other event needs the import first; a stream that starts elsewhere is ignored, not fatal.
+  if (state === null) return null
+
+  const fields = factFields[event.type]
+  if (fields) {
+    const d = data as Record<string, unknown>
+    const next = applyFact(state, data.changedAt, Object.fromEntries(fields.map((f) => [f, d[f] ?? null])))
+    if (event.type === 'EmployeeLeaveDateChanged') return forgetRevokedLeaving(next)
+    return next
+  }
+
+  switch (event.type) {
+    case 'EmployeeDetailsChanged':
+      return applyFact(state, data.changedAt, event.data.changes)
+    case 'EmployeeDeletedInSource':
+      return { ...applyFact(state, data.changedAt, { remote_deleted_at: event.data.remote_deleted_at }), deleted: true }
+    case 'EmployeeRestoredInSource':
+      return { ...applyFact(state, data.changedAt, { remote_deleted_at: null }), deleted: false }
+    case 'EmployeeStarted': {
+      // A start after the recorded leaving is a new employment: the leaving is history now.
+      const rehired = state.left !== null && isBefore(state.left.terminationDate, event.data.on)
+      return { ...state, started: { startDate: event.data.on, reachedAt: data.changedAt }, left: rehired ? null : state.left }
+    }
+    case 'EmployeeLeft':
+      return { ...state, left: { terminationDate: event.data.on, reachedAt: data.changedAt } }
+    case 'UserInviteScheduled':
+      return { ...state, invite: { status: 'scheduled', dueAt: event.data.dueAt } }
+    case 'UserInvited':
+      return { ...state, invite: { ...state.invite, status: 'invited', invitedAt: data.changedAt } }
+    case 'UserDeactivated':
+      return { ...state, userActive: false, deactivationReason: event.data.reason }
+    case 'UserReactivated':
+      return { ...state, userActive: true, deactivationReason: null }
+    default:
+      return state
+  }
+}
+
+/**
+ * A termination date changed after it was reached (moved or cancelled): the recorded leaving no
+ * longer stands, so the new date may produce its own EmployeeLeft. Kept while a rehire is pending
+ * (a start date after the leaving), because then the person is still out until that start.
+ */
+function forgetRevokedLeaving(state: EmployeeState): EmployeeState {
+  if (!state.left) return state
+  const term = state.record.termination_date
+  if (typeof term === 'string' && term === state.left.terminationDate) return state
+  const start = state.record.start_date
+  if (typeof start === 'string' && isBefore(state.left.terminationDate, start)) return state
+  return { ...state, left: null }
+}
+
+export function foldEmployee(events: Iterable<EmployeeEvent>): EmployeeState | null {
+  let state: EmployeeState | null = null
+  for (const event of events) state = evolveEmployee(state, event)
+  return state
+}

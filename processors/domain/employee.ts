@@ -1,0 +1,153 @@
+// Employee decisions: which events a new Kombo record, the passing of time, or a manual invite
+// command add to an employee's stream. Pure functions of (state, input, now); the processor and the
+// clock stage do the I/O around them.
+import type { EmployeeEvent } from '../../schemas/events.ts'
+import type { InvitePolicy } from '../../schemas/invite-policy.ts'
+import type { KomboEmployee } from '../../schemas/kombo.ts'
+import { employeeStreamName } from '../../schemas/streams.ts'
+import { diffEmployeeRecord } from './employee-diff.ts'
+import { evolveEmployee, type DeactivationReason, type EmployeeState } from './employee-state.ts'
+import { dateField, daysBefore, deactivationReasonAt, hasLeft, instantOf, isoInstant, isReached } from './employment.ts'
+import { eventId } from './event-ids.ts'
+
+export { evolveEmployee, foldEmployee, type EmployeeState } from './employee-state.ts'
+
+/** An event ready to append: its id is deterministic (see event-ids.ts). */
+export type DecidedEvent = EmployeeEvent & { id: string }
+
+export interface EmployeeDecisionContext {
+  tenant: string
+  now: Date
+  invitePolicy: InvitePolicy
+}
+
+export type InviteRefusal = 'unknown_employee' | 'already_invited' | 'deleted_in_source' | 'deactivated' | 'missing_work_email'
+
+/** A manual invite that cannot be carried out; retrying will not help until the employee's data changes. */
+export class InviteNotAllowedError extends Error {
+  override readonly name = 'InviteNotAllowedError'
+  readonly retryable = false
+  constructor(
+    readonly tenant: string,
+    readonly employeeId: string,
+    readonly reason: InviteRefusal,
+  ) {
+    super(`Employee ${employeeId} of tenant ${tenant} cannot be invited: ${reason.replaceAll('_', ' ')}`)
+  }
+}
+
+interface Pending {
+  event: EmployeeEvent
+  sourceVersion: string
+}
+
+function withIds(tenant: string, employeeId: string, pending: Pending[]): DecidedEvent[] {
+  const stream = employeeStreamName(tenant, employeeId)
+  return pending.map(({ event, sourceVersion }) => ({ ...event, id: eventId(tenant, stream, sourceVersion, event.type) }))
+}
+
+/** Why nobody may invite this employee right now, or null when an invite is possible. */
+function inviteRefusal(state: EmployeeState, now: Date): InviteRefusal | null {
+  if (state.invite.status === 'invited') return 'already_invited'
+  if (state.deleted) return 'deleted_in_source'
+  if (state.userActive === false || deactivationReasonAt(state, now) !== null) return 'deactivated'
+  const email = state.record.work_email
+  if (typeof email !== 'string' || email.trim() === '') return 'missing_work_email'
+  return null
+}
+
+const reactivationReason: Record<DeactivationReason, 'active' | 'restored_in_source'> = {
+  deleted_in_source: 'restored_in_source',
+  left: 'active', // the termination was moved or cancelled; a rehire is recognised by its EmployeeStarted
+  inactive: 'active',
+}
+
+/**
+ * What follows from the state at `now`: dates reached, the user's activation, and invites. Shared by
+ * the record decision (after its facts are folded in) and the clock. Each event is folded in before
+ * the next is decided, so a second call on the result returns nothing.
+ */
+function decideConsequences(initial: EmployeeState, ctx: EmployeeDecisionContext): Pending[] {
+  const { now, invitePolicy } = ctx
+  const out: Pending[] = []
+  let state = initial
+  // Qualified by the source version: a date reached again after a correction is a new decision.
+  const emit = (event: EmployeeEvent, trigger: string) => {
+    out.push({ event, sourceVersion: `${initial.changedAt}>${trigger}` })
+    state = evolveEmployee(state, event) as EmployeeState
+  }
+  const base = { tenant: ctx.tenant, entityId: initial.employeeId }
+  const start = dateField(state.record, 'start_date')
+  const term = dateField(state.record, 'termination_date')
+
+  // Dates reached. A start counts once, unless it comes after a recorded leaving (a rehire); a
+  // corrected start date of someone who already started is no new start.
+  let startedNow = false
+  const rehire = start !== null && state.left !== null && instantOf(start) > instantOf(state.left.terminationDate)
+  if (start && isReached(start, now) && state.started?.startDate !== start && (state.started === null || rehire)) {
+    emit({ type: 'EmployeeStarted', data: { ...base, changedAt: isoInstant(start), on: start } }, `started:${start}`)
+    startedNow = true
+  }
+  if (term && isReached(term, now) && hasLeft(state, now) && state.left?.terminationDate !== term) {
+    emit({ type: 'EmployeeLeft', data: { ...base, changedAt: isoInstant(term), on: term } }, `left:${term}`)
+  }
+
+  // The Learn Amp user follows whether the employee should be active.
+  const reason = deactivationReasonAt(state, now)
+  if (reason !== null && state.userActive !== false) {
+    const changedAt = reason === 'left' && state.left ? state.left.reachedAt : state.changedAt
+    emit({ type: 'UserDeactivated', data: { ...base, changedAt, reason } }, `deactivated:${reason}:${changedAt}`)
+  } else if (reason === null && state.userActive === false) {
+    const why = startedNow ? 'rehired' : reactivationReason[state.deactivationReason ?? 'inactive']
+    const changedAt = startedNow && state.started ? state.started.reachedAt : state.changedAt
+    emit({ type: 'UserReactivated', data: { ...base, changedAt, reason: why } }, `reactivated:${why}:${changedAt}`)
+  }
+
+  // Invites, per the tenant's policy; never for a user who may not be invited.
+  if (inviteRefusal(state, now) === null) {
+    if (invitePolicy.mode === 'immediate') {
+      emit({ type: 'UserInvited', data: { ...base, changedAt: state.changedAt, by: 'policy', actor: null } }, 'invited')
+    } else if (invitePolicy.mode === 'on_start_date' && start) {
+      const dueAt = daysBefore(start, invitePolicy.daysBefore)
+      if (isReached(dueAt, now)) {
+        emit({ type: 'UserInvited', data: { ...base, changedAt: dueAt, by: 'policy', actor: null } }, `invited:${dueAt}`)
+      } else if (!(state.invite.status === 'scheduled' && state.invite.dueAt === dueAt)) {
+        const data = { ...base, changedAt: state.changedAt, dueAt, policy: 'on_start_date' as const }
+        emit({ type: 'UserInviteScheduled', data }, `scheduled:${dueAt}`)
+      }
+    }
+  }
+  return out
+}
+
+/**
+ * Events a Kombo employee record adds to the stream: nothing for an older or identical record, the
+ * import on first sight, else one event per meaningful change; then what follows from it at `now`.
+ */
+export function decideEmployeeEvents(state: EmployeeState | null, record: KomboEmployee, ctx: EmployeeDecisionContext): DecidedEvent[] {
+  const facts = diffEmployeeRecord(state, record, ctx.tenant)
+  if (facts.length === 0) return []
+  let next = state
+  for (const fact of facts) next = evolveEmployee(next, fact)
+  const pending: Pending[] = facts.map((event) => ({ event, sourceVersion: record.changed_at }))
+  if (next) pending.push(...decideConsequences(next, ctx))
+  return withIds(ctx.tenant, record.id, pending)
+}
+
+/** What the clock adds when dates are reached with no new record; [] when nothing is due. */
+export function decideEmployeeClockEvents(state: EmployeeState | null, ctx: EmployeeDecisionContext): DecidedEvent[] {
+  if (state === null) return []
+  return withIds(ctx.tenant, state.employeeId, decideConsequences(state, ctx))
+}
+
+/** A person asked for this employee to be invited now, whatever the policy. */
+export function decideManualInvite(
+  state: EmployeeState | null,
+  ctx: Omit<EmployeeDecisionContext, 'invitePolicy'> & { employeeId?: string; commandId: string; actor: string },
+): DecidedEvent[] {
+  if (state === null) throw new InviteNotAllowedError(ctx.tenant, ctx.employeeId ?? 'unknown', 'unknown_employee')
+  const refusal = inviteRefusal(state, ctx.now)
+  if (refusal !== null) throw new InviteNotAllowedError(ctx.tenant, state.employeeId, refusal)
+  const data = { tenant: ctx.tenant, entityId: state.employeeId, changedAt: ctx.now.toISOString(), by: 'manual' as const, actor: ctx.actor }
+  return withIds(ctx.tenant, state.employeeId, [{ event: { type: 'UserInvited', data }, sourceVersion: `command:${ctx.commandId}` }])
+}

@@ -1,0 +1,121 @@
+// From what we know about an employee to the Learn Amp user it should be, per the field mapping in
+// DESIGN.md. Pure: related entities come in through lookups, time through `asOf`.
+import type { LearnAmpTeamRef, LearnAmpUser, LearnAmpUserIssue } from '../../schemas/learnamp.ts'
+import { deactivationReasonAt, isPending, type EmployeeState } from '../../processors/domain/index.ts'
+
+export interface ResolvedRef {
+  id: string
+  name: string | null
+  deleted: boolean
+}
+
+export interface LearnAmpUserLookups {
+  team(id: string): ResolvedRef | undefined
+  location(id: string): ResolvedRef | undefined
+  employee(id: string): EmployeeState | undefined
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
+
+/** Kombo's display name, else first and last name; null when the record has none of them. */
+export function displayNameOf(record: Record<string, unknown>): string | null {
+  const display = str(record.display_full_name)
+  if (display) return display
+  const joined = [str(record.first_name), str(record.last_name)].filter(Boolean).join(' ')
+  return joined || null
+}
+
+const groupTypes = new Set(['DEPARTMENT', 'TEAM', 'COST_CENTER'])
+
+function teamsOf(record: Record<string, unknown>, lookups: LearnAmpUserLookups, issues: Set<LearnAmpUserIssue>): LearnAmpTeamRef[] {
+  const groups = Array.isArray(record.groups) ? (record.groups as Record<string, unknown>[]) : []
+  const teams: LearnAmpTeamRef[] = []
+  for (const group of groups) {
+    const id = str(group?.id)
+    if (!id) continue
+    const known = lookups.team(id)
+    // The team view may lag behind the employee; the embedded group still names it.
+    if (known?.deleted) {
+      issues.add('team_not_found')
+      continue
+    }
+    const type = groupTypes.has(group.type as string) ? (group.type as LearnAmpTeamRef['type']) : null
+    teams.push({ externalId: id, name: known?.name ?? str(group.name), type })
+  }
+  return teams
+}
+
+/** The employee's team: the first TEAM, else the first DEPARTMENT, else the first group. */
+function primaryTeamOf(teams: LearnAmpTeamRef[]): LearnAmpTeamRef | null {
+  return teams.find((t) => t.type === 'TEAM') ?? teams.find((t) => t.type === 'DEPARTMENT') ?? teams[0] ?? null
+}
+
+export function toLearnAmpUser(state: EmployeeState, lookups: LearnAmpUserLookups, asOf: Date): LearnAmpUser {
+  const r = state.record
+  const issues = new Set<LearnAmpUserIssue>()
+
+  const email = str(typeof r.work_email === 'string' ? r.work_email.trim() : null)
+  if (!email) issues.add('missing_work_email')
+
+  let manager: LearnAmpUser['manager'] = null
+  const managerId = str(r.manager_id)
+  if (managerId) {
+    const found = lookups.employee(managerId)
+    if (found && !found.deleted) manager = { externalId: managerId, displayName: displayNameOf(found.record) }
+    else issues.add('manager_not_found')
+  }
+
+  let primaryLocation: LearnAmpUser['primaryLocation'] = null
+  const locationId = str(r.work_location_id)
+  if (locationId) {
+    const found = lookups.location(locationId)
+    if (found && !found.deleted) primaryLocation = { externalId: locationId, name: found.name }
+    else issues.add('location_not_found')
+  }
+
+  const teams = teamsOf(r, lookups, issues)
+  const deactivationReason = deactivationReasonAt(state, asOf)
+  const status = deactivationReason ? 'deactivated' : isPending(state, asOf) ? 'pending' : 'active'
+
+  return {
+    externalId: state.employeeId,
+    remoteId: str(r.remote_id),
+    employeeNumber: str(r.employee_number),
+    firstName: str(r.first_name),
+    lastName: str(r.last_name),
+    displayName: displayNameOf(r),
+    jobTitle: str(r.job_title),
+    email,
+    hireDate: str(r.start_date),
+    leaveDate: str(r.termination_date),
+    manager,
+    primaryTeam: primaryTeamOf(teams),
+    teams,
+    primaryLocation,
+    avatar: str(r.avatar),
+    legalEntityId: str(r.legal_entity_id),
+    employmentType: str(r.employment_type),
+    status,
+    deactivationReason,
+    invite: { status: state.invite.status, dueAt: state.invite.dueAt ?? null, invitedAt: state.invite.invitedAt ?? null },
+    issues: [...issues],
+  }
+}
+
+/**
+ * Marks every user whose email (case-insensitive) another user also has. Both are reported; which
+ * one is right is for the customer to fix in the HR system, not for us to guess.
+ */
+export function findDuplicateEmails(users: readonly LearnAmpUser[]): LearnAmpUser[] {
+  const counts = new Map<string, number>()
+  const key = (u: LearnAmpUser) => u.email?.trim().toLowerCase() || null
+  for (const u of users) {
+    const k = key(u)
+    if (k) counts.set(k, (counts.get(k) ?? 0) + 1)
+  }
+  return users.map((u) => {
+    const k = key(u)
+    if (!k || (counts.get(k) ?? 0) < 2 || u.issues.includes('duplicate_work_email')) return u
+    return { ...u, issues: [...u.issues, 'duplicate_work_email'] }
+  })
+}
