@@ -1,0 +1,112 @@
+// The read API: a Fastify app over ports (views, history, commands, sync status, auth, readiness,
+// metrics), so it runs and is tested without the pipeline behind it.
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { DestinationStream, LoggerOptions } from 'pino'
+import { tenantAuthHook } from './auth/tenant-auth.ts'
+import { registerErrorHandlers } from './errors.ts'
+import type { ApiDeps } from './ports.ts'
+import { directoryRoutes } from './routes/directory.ts'
+import { operationalRoutes } from './routes/operations.ts'
+import { userRoutes } from './routes/users.ts'
+import { securityHeaders } from './security-headers.ts'
+import { zodValidatorCompiler } from './validation.ts'
+
+export type { ApiDeps } from './ports.ts'
+
+export interface ApiAppOptions {
+  /** false/undefined: silent; true: info to stdout; or pino options (with `stream` for tests). */
+  logger?: boolean | (LoggerOptions & { stream?: DestinationStream })
+}
+
+/** 64 KiB: the only body the API accepts is the tiny invite command. */
+export const BODY_LIMIT_BYTES = 64 * 1024
+
+// Credentials must never reach the logs, whatever a serializer or a log call includes.
+const redactedPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'headers.cookie',
+]
+
+// An incoming x-request-id (from a load balancer) is kept if it looks like an id; otherwise ours.
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/
+const genReqId = (req: IncomingMessage): string => {
+  const incoming = req.headers['x-request-id']
+  return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID()
+}
+
+function loggerOptions(logger: ApiAppOptions['logger']) {
+  if (!logger) return false
+  const base = logger === true ? {} : logger
+  const extra = Array.isArray(base.redact) ? base.redact : (base.redact?.paths ?? [])
+  return {
+    level: 'info',
+    ...base,
+    redact: { paths: [...redactedPaths, ...extra], censor: '[redacted]' },
+    serializers: {
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: request.url,
+        remoteAddress: request.ip,
+        headers: request.headers,
+      }),
+      ...base.serializers,
+    },
+  }
+}
+
+export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(options.logger),
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId,
+    logController: new LogController({
+      requestIdLogLabel: 'requestId',
+      // Probes and scrapes every few seconds would drown the request log.
+      disableRequestLogging: (req: { url?: string }) => /^\/(health\/|metrics)/.test(req.url ?? ''),
+    }),
+  })
+
+  // Validation runs the routes' zod schemas; responses are plain JSON.stringify (response schemas
+  // only document the API — a serializer would silently drop fields the views add later).
+  app.setValidatorCompiler(zodValidatorCompiler)
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  registerErrorHandlers(app)
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  app.addHook('onSend', securityHeaders)
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'kombo-sync read API',
+        version: '1',
+        description: 'Learn Amp users, teams and locations synced from the HR system, with history and as-of reads.',
+      },
+      components: {
+        securitySchemes: { tenantToken: { type: 'http', scheme: 'bearer', description: 'the tenant API token' } },
+      },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  await app.register(async (ops) => operationalRoutes(ops, deps))
+  await app.register(
+    async (tenantScope) => {
+      tenantScope.addHook('onRequest', tenantAuthHook(deps.tenants))
+      await userRoutes(tenantScope, deps)
+      await directoryRoutes(tenantScope, deps)
+    },
+    { prefix: '/v1/tenants/:tenant' },
+  )
+  return app
+}

@@ -1,0 +1,90 @@
+// What the read API needs from the rest of the service. Each dependency is a small port so the API
+// can be tested without the pipeline (in-memory fakes) and wired to the real adapters in runtime/.
+import type { ViewReader } from '../projections/viewstore/port.ts'
+import type { LearnAmpUser } from '../schemas/learnamp.ts'
+
+/** One stored event of a user's stream, as the history endpoint returns it. */
+export interface UserHistoryEntry {
+  revision: string
+  position: string
+  type: string
+  recordedAt: string
+  data: Record<string, unknown>
+  metadata: Record<string, unknown>
+}
+
+export interface UserHistory {
+  /** Every event of the user's stream, oldest first; null when the tenant has no such user. */
+  userHistory(tenant: string, externalId: string): Promise<UserHistoryEntry[] | null>
+  /** The user as it was at `asOf`, rebuilt from the event store; null when unknown then. */
+  userAsOf(tenant: string, externalId: string, asOf: Date): Promise<LearnAmpUser | null>
+}
+
+export interface UserCommands {
+  /** Throws InviteNotAllowedError or UserNotFoundError (matched by class or by `name`). */
+  inviteUser(tenant: string, externalId: string, actor: string): Promise<{ status: 'invited' }>
+}
+
+export interface SyncStatusReader {
+  /** Per resource: watermark, last poll, lag, errors — shape owned by the poller. */
+  list(tenant: string): Promise<Array<Record<string, unknown>>>
+}
+
+/**
+ * - ok: the token belongs to this tenant
+ * - invalid_token: the token belongs to no tenant (401)
+ * - forbidden: the token belongs to another tenant (403)
+ * - unknown_tenant: no such tenant, but the token is valid elsewhere (403, same body as forbidden,
+ *   so a token holder cannot probe which tenants exist)
+ */
+export type TenantAuthResult = 'ok' | 'invalid_token' | 'forbidden' | 'unknown_tenant'
+
+export interface TenantAuthenticator {
+  authenticate(tenant: string, bearerToken: string): TenantAuthResult
+}
+
+export interface ReadinessReport {
+  ready: boolean
+  checks: Record<string, { ok: boolean; detail?: string }>
+}
+
+export interface MetricsRenderer {
+  contentType: string
+  render(): Promise<string>
+}
+
+export interface ApiDeps {
+  views: ViewReader
+  history: UserHistory
+  commands: UserCommands
+  syncStatus: SyncStatusReader
+  tenants: TenantAuthenticator
+  readiness: () => Promise<ReadinessReport>
+  metrics: MetricsRenderer
+}
+
+/** The tenant's invite policy or the user's state forbids a manual invite now. Not retriable as is. */
+export class InviteNotAllowedError extends Error {
+  override name = 'InviteNotAllowedError'
+  readonly retriable = false
+  constructor(
+    readonly tenant: string,
+    readonly externalId: string,
+    /** Why, in words a user can act on (e.g. "user is deactivated", "user was already invited"). */
+    readonly reason: string,
+  ) {
+    super(`user ${externalId} of tenant ${tenant} cannot be invited: ${reason}`)
+  }
+}
+
+/** The tenant has no user with this external id. Not retriable. */
+export class UserNotFoundError extends Error {
+  override name = 'UserNotFoundError'
+  readonly retriable = false
+  constructor(
+    readonly tenant: string,
+    readonly externalId: string,
+  ) {
+    super(`tenant ${tenant} has no user ${externalId}`)
+  }
+}
