@@ -41,6 +41,23 @@ for (const [name, openDb] of drivers) {
       t.same(seen, [id])
     })
 
+    t.test('a handler that throws ends the subscription and reports through onError', async (t) => {
+      const store = await openSqlEventStore(db, { pollIntervalMs: 10 })
+      t.teardown(() => store.close())
+      const prefix = `failing${randomUUID().slice(0, 8)}-`
+      await store.appendToStream(`${prefix}1`, [1, 2].map((i) => ({ id: randomUUID(), type: 'Happened', data: { i } })))
+      let calls = 0
+      const reported = new Promise<Error>((resolve) => {
+        store.subscribeToAll({ streamPrefixes: [prefix], onError: resolve }, async () => {
+          calls++
+          throw new Error('projection broke')
+        })
+      })
+      const err = await reported
+      t.equal(err.message, 'projection broke')
+      t.equal(calls, 1, 'no further event was delivered after the failure')
+    })
+
     t.test('append rate, measured in passing (no assertion on speed)', async (t) => {
       const store = await openSqlEventStore(db)
       t.teardown(() => store.close())

@@ -83,47 +83,66 @@ function checkExpectation(streamName: string, expected: ExpectedRevision, curren
   }
 }
 
+interface StoredRef {
+  event_id: string
+  revision: string | number | bigint
+  position: string | number | bigint
+  latest: boolean
+}
+
+/**
+ * The stream's last event and any of `ids` it already holds, in one round trip (appends hold the
+ * lock while they run, so every saved round trip is append throughput).
+ */
+async function readStreamState(tx: SqlQueryable, streamName: string, ids: string[]) {
+  const placeholders = ids.map((_, i) => `$${i + 2}::uuid`).join(', ')
+  const matching = ids.length
+    ? ` UNION ALL (SELECT event_id, revision, position, false FROM events WHERE stream_name = $1 AND event_id IN (${placeholders}))`
+    : ''
+  const { rows } = await tx.query<StoredRef>(
+    `(SELECT event_id, revision, position, true AS latest FROM events WHERE stream_name = $1 ORDER BY revision DESC LIMIT 1)${matching}`,
+    [streamName, ...ids],
+  )
+  const last = rows.find((r) => r.latest)
+  const stored = rows.filter((r) => !r.latest).sort((a, b) => (BigInt(a.revision) < BigInt(b.revision) ? -1 : 1))
+  return { last, stored }
+}
+
 /**
  * An idempotent retry: every event id is already in the stream, consecutively and in this order,
  * where the expectation would have put them. Returns the result of the original append, or null
  * when none of the ids is stored. Some but not all stored (or stored elsewhere) is a conflict.
  */
-async function findEarlierAppend(
-  tx: SqlQueryable,
+function earlierAppend(
+  stored: StoredRef[],
   streamName: string,
-  events: EventToAppend[],
+  ids: string[],
   expected: ExpectedRevision,
   current: bigint | null,
-): Promise<AppendResult | null> {
-  const ids = events.map((e) => e.id)
-  const placeholders = ids.map((_, i) => `$${i + 2}::uuid`).join(', ')
-  const { rows } = await tx.query<{ event_id: string; revision: string; position: string }>(
-    `SELECT event_id, revision, position FROM events WHERE stream_name = $1 AND event_id IN (${placeholders}) ORDER BY revision`,
-    [streamName, ...ids],
-  )
-  if (rows.length === 0) return null
-  const first = BigInt(rows[0].revision)
+): AppendResult | null {
+  if (stored.length === 0) return null
+  const first = BigInt(stored[0].revision)
   const inPlace =
-    rows.length === ids.length &&
-    rows.every((r, i) => r.event_id.toLowerCase() === ids[i].toLowerCase() && BigInt(r.revision) === first + BigInt(i)) &&
+    stored.length === ids.length &&
+    stored.every((r, i) => r.event_id.toLowerCase() === ids[i].toLowerCase() && BigInt(r.revision) === first + BigInt(i)) &&
     (expected === 'no_stream' ? first === 0n : typeof expected === 'bigint' ? first === expected + 1n : true)
   if (!inPlace) throw new WrongExpectedRevisionError(streamName, expected, current ?? 'no_stream')
-  const last = rows[rows.length - 1]
+  const last = stored[stored.length - 1]
   return { nextExpectedRevision: BigInt(last.revision), position: BigInt(last.position) }
 }
 
 async function append(tx: SqlQueryable, streamName: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+  // The lock is its own statement: a statement's snapshot is taken before it runs, so reading in
+  // the same statement that waits for the lock could miss the append that held it.
   await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK])
-  const { rows } = await tx.query<{ revision: string | null; position: string | null }>(
-    'SELECT revision, position FROM events WHERE stream_name = $1 ORDER BY revision DESC LIMIT 1',
-    [streamName],
-  )
-  const current = rows[0]?.revision == null ? null : BigInt(rows[0].revision)
+  const ids = events.map((e) => e.id)
+  const { last, stored } = await readStreamState(tx, streamName, ids)
+  const current = last ? BigInt(last.revision) : null
   if (events.length === 0) {
     checkExpectation(streamName, expected, current)
-    return { nextExpectedRevision: current ?? -1n, position: rows[0]?.position == null ? 0n : BigInt(rows[0].position) }
+    return { nextExpectedRevision: current ?? -1n, position: last ? BigInt(last.position) : 0n }
   }
-  const earlier = await findEarlierAppend(tx, streamName, events, expected, current)
+  const earlier = earlierAppend(stored, streamName, ids, expected, current)
   if (earlier) return earlier
   checkExpectation(streamName, expected, current)
 
