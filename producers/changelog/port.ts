@@ -29,7 +29,7 @@ export interface ChangeLog {
   /** Durably appends the envelopes; resolves only when all are stored. */
   publish(envelopes: ChangeEnvelope[]): Promise<void>
   /**
-   * Delivers batches (records of one key in log order) to `handler`; positions are committed
+   * Delivers batches (in log order; a batch may hold several keys, each key's records stay in order) to `handler`; positions are committed
    * per consumer group after the handler resolved. A handler that throws gets the batch again.
    */
   consume(
