@@ -12,6 +12,16 @@ export interface EventToAppend {
   metadata?: Record<string, unknown>
 }
 
+/**
+ * The instant an event was decided for: `metadata.decidedAt` when the writer set it (the
+ * processor, the clock and commands do), else when it was recorded. Views and as-of reads use it,
+ * so they agree with the decision even when the deciding clock is not the store's.
+ */
+export function decidedAt(event: RecordedEvent): Date {
+  const at = event.metadata.decidedAt
+  return typeof at === 'string' && !Number.isNaN(Date.parse(at)) ? new Date(at) : event.recordedAt
+}
+
 export interface RecordedEvent {
   id: string
   type: string

@@ -1,6 +1,7 @@
 // Teams (Kombo groups) and locations (Kombo work locations) as Learn Amp sees them.
 import type { EntityState } from '../../processors/domain/index.ts'
 import type { LearnAmpLocation, LearnAmpTeam } from '../../schemas/learnamp.ts'
+import type { ResolvedRef } from './learnamp-user.ts'
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 const groupTypes = new Set(['DEPARTMENT', 'TEAM', 'COST_CENTER'])
@@ -36,4 +37,11 @@ export function toLearnAmpLocation(state: EntityState): LearnAmpLocation {
     },
     deleted: state.deleted,
   }
+}
+
+/** A team or location state as the user mapping resolves it. */
+export function entityRef(state: EntityState | null | undefined): ResolvedRef | undefined {
+  if (!state) return undefined
+  const name = state.record.name
+  return { id: state.entityId, name: typeof name === 'string' ? name : null, deleted: state.deleted }
 }

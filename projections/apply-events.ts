@@ -1,0 +1,155 @@
+// Applies a batch of recorded events to the views inside one transaction: folds each entity's
+// state forward, then recomputes the Learn Amp documents that depend on what changed — the
+// employee's own user, the users who report to them (manager name), the members of a renamed team
+// or location, and everyone sharing an email address (duplicate detection).
+import { decidedAt, type RecordedEvent } from '../processors/eventstore/port.ts'
+import { evolveEmployee, type EmployeeState } from '../processors/domain/employee-state.ts'
+import { evolveEntity, type EntityState } from '../processors/domain/entity.ts'
+import type { EmployeeEvent, EntityEvent } from '../schemas/events.ts'
+import { parseStreamName, type StreamCategory } from '../schemas/streams.ts'
+import type { LearnAmpUser } from '../schemas/learnamp.ts'
+import { toLearnAmpUser, toLearnAmpTeam, toLearnAmpLocation, entityRef } from './mapping/index.ts'
+import { markDuplicateEmails } from './duplicate-emails.ts'
+import { nextDueAt } from './next-due.ts'
+import type { ViewTransaction } from './viewstore/sql.ts'
+
+const DUE_MARGIN_MS = 5 * 60 * 1000
+
+type Key = string // `${tenant}\u0000${category}\u0000${id}`
+const keyOf = (tenant: string, category: StreamCategory, id: string): Key => `${tenant}\u0000${category}\u0000${id}`
+
+/** States loaded or changed in this batch, so each is read once and written once. */
+class BatchStates {
+  readonly states = new Map<Key, unknown>()
+  readonly changed = new Set<Key>()
+  constructor(private readonly tx: ViewTransaction) {}
+
+  async load(tenant: string, category: StreamCategory, ids: string[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.states.has(keyOf(tenant, category, id)))
+    if (missing.length === 0) return
+    const found = await this.tx.loadStates(tenant, category, missing)
+    for (const id of missing) this.states.set(keyOf(tenant, category, id), found.get(id) ?? null)
+  }
+  get<T>(tenant: string, category: StreamCategory, id: string): T | null {
+    return (this.states.get(keyOf(tenant, category, id)) as T | undefined) ?? null
+  }
+  set(tenant: string, category: StreamCategory, id: string, state: unknown): void {
+    const key = keyOf(tenant, category, id)
+    this.states.set(key, state)
+    this.changed.add(key)
+  }
+}
+
+export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]): Promise<{ applied: number }> {
+  const batch = new BatchStates(tx)
+  // 1. Load every state the batch touches, grouped so each kind is one query per tenant.
+  const wanted = new Map<string, { tenant: string; category: StreamCategory; ids: string[] }>()
+  const parsed = events.map((e) => ({ event: e, stream: parseStreamName(e.streamName) }))
+  for (const { stream } of parsed) {
+    if (!stream) continue
+    const k = `${stream.tenant}\u0000${stream.category}`
+    const entry = wanted.get(k) ?? { tenant: stream.tenant, category: stream.category, ids: [] }
+    entry.ids.push(stream.komboId)
+    wanted.set(k, entry)
+  }
+  for (const w of wanted.values()) await batch.load(w.tenant, w.category, w.ids)
+
+  // 2. Fold forward.
+  const asOf = new Map<Key, Date>()
+  let applied = 0
+  for (const { event, stream } of parsed) {
+    if (!stream) continue
+    const { tenant, category, komboId } = stream
+    const domainEvent = { type: event.type, data: event.data } as EmployeeEvent | EntityEvent
+    const current = batch.get<unknown>(tenant, category, komboId)
+    const next =
+      category === 'employee'
+        ? evolveEmployee(current as EmployeeState | null, domainEvent as EmployeeEvent)
+        : evolveEntity(current as EntityState | null, domainEvent as EntityEvent)
+    batch.set(tenant, category, komboId, next)
+    asOf.set(keyOf(tenant, category, komboId), decidedAt(event))
+    applied++
+  }
+
+  // 3. Persist states; collect which documents to recompute.
+  const usersToRecompute = new Map<string, Set<string>>() // tenant -> employee ids
+  const addUser = (tenant: string, id: string) => {
+    const set = usersToRecompute.get(tenant) ?? new Set<string>()
+    set.add(id)
+    usersToRecompute.set(tenant, set)
+  }
+  const refs = new Map<string, { managerIds: string[]; teamIds: string[]; locationIds: string[] }>()
+  const refOf = (tenant: string) => {
+    const r = refs.get(tenant) ?? { managerIds: [], teamIds: [], locationIds: [] }
+    refs.set(tenant, r)
+    return r
+  }
+  for (const key of batch.changed) {
+    const [tenant, category, id] = key.split('\u0000') as [string, StreamCategory, string]
+    const state = batch.states.get(key)
+    if (state === null || state === undefined) continue
+    const at = asOf.get(key) ?? new Date()
+    // Look again a little before the event's time: a date reached between the decision and the
+    // append is then still seen by the clock (which decides idempotently).
+    const dueAfter = new Date(at.getTime() - DUE_MARGIN_MS)
+    await tx.saveState(tenant, category, id, state, category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter) : null)
+    if (category === 'employee') {
+      addUser(tenant, id)
+      refOf(tenant).managerIds.push(id)
+    } else if (category === 'team') {
+      await tx.upsertTeam(tenant, toLearnAmpTeam(state as EntityState))
+      refOf(tenant).teamIds.push(id)
+    } else if (category === 'location') {
+      await tx.upsertLocation(tenant, toLearnAmpLocation(state as EntityState))
+      refOf(tenant).locationIds.push(id)
+    }
+  }
+  for (const [tenant, ref] of refs) {
+    for (const id of await tx.usersReferencing(tenant, ref)) addUser(tenant, id)
+  }
+
+  // 4. Recompute users with their lookups (teams, locations, managers), then flag shared emails.
+  for (const [tenant, ids] of usersToRecompute) {
+    const employeeIds = [...ids]
+    await batch.load(tenant, 'employee', employeeIds)
+    const employees = employeeIds.map((id) => batch.get<EmployeeState>(tenant, 'employee', id)).filter((s): s is EmployeeState => s !== null)
+    await batch.load(tenant, 'employee', employees.map((s) => s.record.manager_id).filter((m): m is string => typeof m === 'string'))
+    await batch.load(tenant, 'team', employees.flatMap((s) => groupIdsOf(s)))
+    await batch.load(tenant, 'location', employees.map((s) => s.record.work_location_id).filter((l): l is string => typeof l === 'string'))
+    const lookups = {
+      employee: (id: string) => batch.get<EmployeeState>(tenant, 'employee', id) ?? undefined,
+      team: (id: string) => entityRef(batch.get<EntityState>(tenant, 'team', id)),
+      location: (id: string) => entityRef(batch.get<EntityState>(tenant, 'location', id)),
+    }
+    const emails = new Set<string>()
+    const computed: LearnAmpUser[] = []
+    for (const state of employees) {
+      const at = asOf.get(keyOf(tenant, 'employee', state.employeeId)) ?? new Date(state.changedAt)
+      const user = toLearnAmpUser(state, lookups, at)
+      computed.push(user)
+      if (user.email) emails.add(user.email.toLowerCase())
+    }
+    // Addresses these users had before this batch: their former sharers may no longer be duplicates.
+    for (const email of await tx.emailsOf(tenant, employeeIds)) emails.add(email)
+    for (const [i, user] of computed.entries()) {
+      // Indexed by what the record points at, resolved or not: a team or location that arrives
+      // later must still find the users that reference it.
+      const record = employees[i].record
+      await tx.upsertUser(tenant, user, {
+        teamIds: groupIdsOf(employees[i]),
+        locationId: typeof record.work_location_id === 'string' ? record.work_location_id : null,
+        managerId: typeof record.manager_id === 'string' ? record.manager_id : null,
+      })
+    }
+    // Duplicate-email flags depend on the other users with the same address.
+    const sharing = await tx.usersWithEmails(tenant, [...emails])
+    for (const user of markDuplicateEmails(sharing)) await tx.replaceUserDoc(tenant, user)
+  }
+  return { applied }
+}
+
+function groupIdsOf(state: EmployeeState): string[] {
+  const groups = state.record.groups
+  if (!Array.isArray(groups)) return []
+  return groups.map((g) => (g as { id?: unknown }).id).filter((id): id is string => typeof id === 'string')
+}

@@ -1,0 +1,66 @@
+// Audit reads straight from the event store: an employee's full history, and their Learn Amp user
+// as it was known at an instant (events recorded up to then, with the manager, teams and location
+// also as they were then).
+import { decidedAt, type EventStore, type RecordedEvent } from '../processors/eventstore/port.ts'
+import { foldEmployee, type EmployeeState } from '../processors/domain/employee-state.ts'
+import { foldEntity, type EntityState } from '../processors/domain/entity.ts'
+import type { EmployeeEvent, EntityEvent } from '../schemas/events.ts'
+import type { LearnAmpUser } from '../schemas/learnamp.ts'
+import { employeeStreamName, streamName } from '../schemas/streams.ts'
+import { toLearnAmpUser, entityRef } from './mapping/index.ts'
+
+export interface HistoryEntry {
+  revision: string
+  position: string
+  type: string
+  recordedAt: string
+  data: Record<string, unknown>
+  metadata: Record<string, unknown>
+}
+
+export function createUserHistory(store: EventStore) {
+  const readUpTo = async (stream: string, asOf: Date): Promise<RecordedEvent[]> =>
+    (await store.readStream(stream)).filter((e) => decidedAt(e).getTime() <= asOf.getTime())
+  const asDomain = <T>(events: RecordedEvent[]) => events.map((e) => ({ type: e.type, data: e.data }) as T)
+
+  return {
+    async userHistory(tenant: string, externalId: string): Promise<HistoryEntry[] | null> {
+      const events = await store.readStream(employeeStreamName(tenant, externalId))
+      if (events.length === 0) return null
+      return events.map((e) => ({
+        revision: e.revision.toString(),
+        position: e.position.toString(),
+        type: e.type,
+        recordedAt: e.recordedAt.toISOString(),
+        data: e.data,
+        metadata: e.metadata,
+      }))
+    },
+
+    async userAsOf(tenant: string, externalId: string, asOf: Date): Promise<LearnAmpUser | null> {
+      const state = foldEmployee(asDomain<EmployeeEvent>(await readUpTo(employeeStreamName(tenant, externalId), asOf)))
+      if (!state) return null
+      const employees = new Map<string, EmployeeState>([[externalId, state]])
+      const teams = new Map<string, EntityState>()
+      const locations = new Map<string, EntityState>()
+      const managerId = state.record.manager_id
+      if (typeof managerId === 'string') {
+        const manager = foldEmployee(asDomain<EmployeeEvent>(await readUpTo(employeeStreamName(tenant, managerId), asOf)))
+        if (manager) employees.set(managerId, manager)
+      }
+      const groups = Array.isArray(state.record.groups) ? (state.record.groups as Array<{ id?: unknown }>) : []
+      for (const g of groups) {
+        if (typeof g.id !== 'string') continue
+        const team = foldEntity(asDomain<EntityEvent>(await readUpTo(streamName('team', tenant, g.id), asOf)))
+        if (team) teams.set(g.id, team)
+      }
+      const locationId = state.record.work_location_id
+      if (typeof locationId === 'string') {
+        const location = foldEntity(asDomain<EntityEvent>(await readUpTo(streamName('location', tenant, locationId), asOf)))
+        if (location) locations.set(locationId, location)
+      }
+      return toLearnAmpUser(state, { employee: (id) => employees.get(id), team: (id) => entityRef(teams.get(id)), location: (id) => entityRef(locations.get(id)) }, asOf)
+    },
+  }
+}
+export type UserHistory = ReturnType<typeof createUserHistory>

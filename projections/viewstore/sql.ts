@@ -1,0 +1,251 @@
+// The Learn Amp views on SQL (embedded PGlite or PostgreSQL): users, teams, locations, the folded
+// entity states they are computed from, and projection checkpoints — all written in one
+// transaction per batch, so a view never runs ahead of or behind its checkpoint.
+import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
+import type { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../../schemas/learnamp.ts'
+import { InvalidCursorError, type Page, type TeamWithMembers, type UserQuery, type ViewReader } from './port.ts'
+
+const migration = `
+CREATE TABLE IF NOT EXISTS projection_checkpoints (
+  name text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS view_entity_states (
+  tenant text NOT NULL, category text NOT NULL, id text NOT NULL, state jsonb NOT NULL,
+  next_due_at timestamptz, PRIMARY KEY (tenant, category, id));
+CREATE INDEX IF NOT EXISTS view_entity_states_due ON view_entity_states (next_due_at) WHERE next_due_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS view_users (
+  tenant text NOT NULL, external_id text NOT NULL, doc jsonb NOT NULL, status text NOT NULL,
+  team_ids text[] NOT NULL DEFAULT '{}', location_id text, manager_id text, email_lower text,
+  search text NOT NULL DEFAULT '', PRIMARY KEY (tenant, external_id));
+CREATE INDEX IF NOT EXISTS view_users_manager ON view_users (tenant, manager_id);
+CREATE INDEX IF NOT EXISTS view_users_email ON view_users (tenant, email_lower);
+CREATE TABLE IF NOT EXISTS view_teams (tenant text NOT NULL, id text NOT NULL, doc jsonb NOT NULL, PRIMARY KEY (tenant, id));
+CREATE TABLE IF NOT EXISTS view_locations (tenant text NOT NULL, id text NOT NULL, doc jsonb NOT NULL, PRIMARY KEY (tenant, id));
+`
+
+export type EntityCategory = 'employee' | 'team' | 'location' | 'legalEntity' | 'absenceType' | 'absence'
+
+/** Row-level access the projector uses inside its transaction. */
+export interface ViewTransaction {
+  loadStates(tenant: string, category: EntityCategory, ids: string[]): Promise<Map<string, unknown>>
+  saveState(tenant: string, category: EntityCategory, id: string, state: unknown, nextDueAt: Date | null): Promise<void>
+  upsertUser(tenant: string, user: LearnAmpUser, index: { teamIds: string[]; locationId: string | null; managerId: string | null }): Promise<void>
+  upsertTeam(tenant: string, team: LearnAmpTeam): Promise<void>
+  upsertLocation(tenant: string, location: LearnAmpLocation): Promise<void>
+  /** External ids of users whose manager / team / location is one of the given ids. */
+  usersReferencing(tenant: string, ref: { managerIds?: string[]; teamIds?: string[]; locationIds?: string[] }): Promise<string[]>
+  usersWithEmails(tenant: string, emailsLower: string[]): Promise<LearnAmpUser[]>
+  /** The (lower-cased) emails the given users have in the view now. */
+  emailsOf(tenant: string, externalIds: string[]): Promise<string[]>
+  replaceUserDoc(tenant: string, user: LearnAmpUser): Promise<void>
+  setCheckpoint(name: string, position: bigint): Promise<void>
+}
+
+export interface SqlViewStore extends ViewReader {
+  checkpoint(name: string): Promise<bigint | null>
+  /** Runs `fn` in one transaction (views and checkpoint together). */
+  transaction<T>(fn: (tx: ViewTransaction) => Promise<T>): Promise<T>
+  /** Employees whose next lifecycle date is due at `now` (for the clock), across tenants. */
+  dueEmployees(now: Date, limit: number): Promise<Array<{ tenant: string; id: string }>>
+  /** The clock's snooze: when it found nothing due for an employee, the next date to look again. */
+  setNextDueAt(tenant: string, id: string, at: Date | null): Promise<void>
+  /** Deletes every view, state and the given checkpoint (before a rebuild). */
+  reset(checkpointName: string): Promise<void>
+  counts(): Promise<{ users: number; teams: number; locations: number; states: number }>
+}
+
+const encodeCursor = (after: string) => Buffer.from(JSON.stringify({ a: after })).toString('base64url')
+function decodeCursor(cursor: string | undefined): string | null {
+  if (!cursor) return null
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown }
+    if (typeof v.a === 'string') return v.a
+  } catch {
+    /* fall through */
+  }
+  throw new InvalidCursorError('the cursor is not one this API returned; start again without it')
+}
+
+function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => string): Page<T> {
+  const data = rows.slice(0, limit)
+  return { data, next: rows.length > limit ? encodeCursor(keyOf(data[data.length - 1])) : null }
+}
+
+const searchText = (u: LearnAmpUser) =>
+  [u.firstName, u.lastName, u.displayName, u.email, u.jobTitle].filter(Boolean).join(' ').toLowerCase()
+
+function transactionOf(tx: SqlQueryable): ViewTransaction {
+  return {
+    async loadStates(tenant, category, ids) {
+      const out = new Map<string, unknown>()
+      if (ids.length === 0) return out
+      const { rows } = await tx.query<{ id: string; state: unknown }>(
+        'SELECT id, state FROM view_entity_states WHERE tenant = $1 AND category = $2 AND id = ANY($3::text[])',
+        [tenant, category, ids],
+      )
+      for (const r of rows) out.set(r.id, r.state)
+      return out
+    },
+    async saveState(tenant, category, id, state, nextDueAt) {
+      await tx.query(
+        `INSERT INTO view_entity_states (tenant, category, id, state, next_due_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant, category, id) DO UPDATE SET state = EXCLUDED.state, next_due_at = EXCLUDED.next_due_at`,
+        [tenant, category, id, JSON.stringify(state), nextDueAt ? nextDueAt.toISOString() : null],
+      )
+    },
+    async upsertUser(tenant, user, index) {
+      await tx.query(
+        `INSERT INTO view_users (tenant, external_id, doc, status, team_ids, location_id, manager_id, email_lower, search)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (tenant, external_id) DO UPDATE SET doc = EXCLUDED.doc, status = EXCLUDED.status,
+           team_ids = EXCLUDED.team_ids, location_id = EXCLUDED.location_id, manager_id = EXCLUDED.manager_id,
+           email_lower = EXCLUDED.email_lower, search = EXCLUDED.search`,
+        [
+          tenant,
+          user.externalId,
+          JSON.stringify(user),
+          user.status,
+          index.teamIds,
+          index.locationId,
+          index.managerId,
+          user.email ? user.email.toLowerCase() : null,
+          searchText(user),
+        ],
+      )
+    },
+    async replaceUserDoc(tenant, user) {
+      await tx.query('UPDATE view_users SET doc = $3 WHERE tenant = $1 AND external_id = $2', [tenant, user.externalId, JSON.stringify(user)])
+    },
+    async upsertTeam(tenant, team) {
+      await tx.query(
+        `INSERT INTO view_teams (tenant, id, doc) VALUES ($1, $2, $3) ON CONFLICT (tenant, id) DO UPDATE SET doc = EXCLUDED.doc`,
+        [tenant, team.externalId, JSON.stringify(team)],
+      )
+    },
+    async upsertLocation(tenant, location) {
+      await tx.query(
+        `INSERT INTO view_locations (tenant, id, doc) VALUES ($1, $2, $3) ON CONFLICT (tenant, id) DO UPDATE SET doc = EXCLUDED.doc`,
+        [tenant, location.externalId, JSON.stringify(location)],
+      )
+    },
+    async usersReferencing(tenant, ref) {
+      const { rows } = await tx.query<{ external_id: string }>(
+        `SELECT external_id FROM view_users WHERE tenant = $1 AND (
+           manager_id = ANY($2::text[]) OR team_ids && $3::text[] OR location_id = ANY($4::text[]))`,
+        [tenant, ref.managerIds ?? [], ref.teamIds ?? [], ref.locationIds ?? []],
+      )
+      return rows.map((r) => r.external_id)
+    },
+    async usersWithEmails(tenant, emailsLower) {
+      if (emailsLower.length === 0) return []
+      const { rows } = await tx.query<{ doc: LearnAmpUser }>(
+        'SELECT doc FROM view_users WHERE tenant = $1 AND email_lower = ANY($2::text[])',
+        [tenant, emailsLower],
+      )
+      return rows.map((r) => r.doc)
+    },
+    async emailsOf(tenant, externalIds) {
+      if (externalIds.length === 0) return []
+      const { rows } = await tx.query<{ email_lower: string }>(
+        'SELECT email_lower FROM view_users WHERE tenant = $1 AND external_id = ANY($2::text[]) AND email_lower IS NOT NULL',
+        [tenant, externalIds],
+      )
+      return rows.map((r) => r.email_lower)
+    },
+    async setCheckpoint(name, position) {
+      await tx.query(
+        `INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+        [name, position.toString()],
+      )
+    },
+  }
+}
+
+export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
+  await db.exec(migration)
+  return {
+    async listUsers(tenant: string, query: UserQuery) {
+      const after = decodeCursor(query.cursor)
+      const params: unknown[] = [tenant, after ?? '', query.limit + 1]
+      const where: string[] = ['tenant = $1', 'external_id > $2']
+      if (query.status) where.push(`status = $${params.push(query.status)}`)
+      if (query.team) where.push(`$${params.push(query.team)} = ANY(team_ids)`)
+      if (query.location) where.push(`location_id = $${params.push(query.location)}`)
+      if (query.q) where.push(`search LIKE $${params.push(`%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`)
+      const { rows } = await db.query<{ doc: LearnAmpUser }>(
+        `SELECT doc FROM view_users WHERE ${where.join(' AND ')} ORDER BY external_id LIMIT $3`,
+        params,
+      )
+      return pageOf(rows.map((r) => r.doc), query.limit, (u) => u.externalId)
+    },
+    async getUser(tenant, externalId) {
+      const { rows } = await db.query<{ doc: LearnAmpUser }>('SELECT doc FROM view_users WHERE tenant = $1 AND external_id = $2', [tenant, externalId])
+      return rows[0]?.doc ?? null
+    },
+    async listTeams(tenant, page) {
+      const after = decodeCursor(page.cursor)
+      const { rows } = await db.query<{ doc: LearnAmpTeam }>(
+        'SELECT doc FROM view_teams WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3',
+        [tenant, after ?? '', page.limit + 1],
+      )
+      return pageOf(rows.map((r) => r.doc), page.limit, (t) => t.externalId)
+    },
+    async getTeam(tenant, id): Promise<TeamWithMembers | null> {
+      const { rows } = await db.query<{ doc: LearnAmpTeam }>('SELECT doc FROM view_teams WHERE tenant = $1 AND id = $2', [tenant, id])
+      if (!rows[0]) return null
+      const members = await db.query<{ doc: LearnAmpUser }>(
+        'SELECT doc FROM view_users WHERE tenant = $1 AND $2 = ANY(team_ids) ORDER BY external_id',
+        [tenant, id],
+      )
+      return {
+        ...rows[0].doc,
+        members: members.rows.map(({ doc }) => ({ externalId: doc.externalId, displayName: doc.displayName, status: doc.status })),
+      }
+    },
+    async listLocations(tenant, page) {
+      const after = decodeCursor(page.cursor)
+      const { rows } = await db.query<{ doc: LearnAmpLocation }>(
+        'SELECT doc FROM view_locations WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3',
+        [tenant, after ?? '', page.limit + 1],
+      )
+      return pageOf(rows.map((r) => r.doc), page.limit, (l) => l.externalId)
+    },
+    async getLocation(tenant, id) {
+      const { rows } = await db.query<{ doc: LearnAmpLocation }>('SELECT doc FROM view_locations WHERE tenant = $1 AND id = $2', [tenant, id])
+      return rows[0]?.doc ?? null
+    },
+    async checkpoint(name) {
+      const { rows } = await db.query<{ position: string }>('SELECT position FROM projection_checkpoints WHERE name = $1', [name])
+      return rows[0] ? BigInt(rows[0].position) : null
+    },
+    transaction: (fn) => db.transaction((tx) => fn(transactionOf(tx))),
+    async dueEmployees(now, limit) {
+      const { rows } = await db.query<{ tenant: string; id: string }>(
+        `SELECT tenant, id FROM view_entity_states WHERE category = 'employee' AND next_due_at <= $1
+         ORDER BY next_due_at LIMIT $2`,
+        [now.toISOString(), limit],
+      )
+      return rows
+    },
+    async setNextDueAt(tenant, id, at) {
+      await db.query(
+        "UPDATE view_entity_states SET next_due_at = $3 WHERE tenant = $1 AND category = 'employee' AND id = $2",
+        [tenant, id, at ? at.toISOString() : null],
+      )
+    },
+    async reset(checkpointName) {
+      await db.transaction(async (tx) => {
+        for (const table of ['view_entity_states', 'view_users', 'view_teams', 'view_locations']) await tx.query(`DELETE FROM ${table}`)
+        await tx.query('DELETE FROM projection_checkpoints WHERE name = $1', [checkpointName])
+      })
+    },
+    async counts() {
+      const { rows } = await db.query<{ users: string; teams: string; locations: string; states: string }>(
+        `SELECT (SELECT count(*) FROM view_users) AS users, (SELECT count(*) FROM view_teams) AS teams,
+                (SELECT count(*) FROM view_locations) AS locations, (SELECT count(*) FROM view_entity_states) AS states`,
+      )
+      const r = rows[0]
+      return { users: Number(r.users), teams: Number(r.teams), locations: Number(r.locations), states: Number(r.states) }
+    },
+  }
+}

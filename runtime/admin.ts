@@ -1,0 +1,89 @@
+// Operator commands: rebuild the views, list dead letters, re-drive them into the change log.
+import type { Config } from '../config/config.ts'
+import type { Logger } from './logger.ts'
+import { openStores, type Stores } from './stores.ts'
+import { Projector } from '../projections/projector.ts'
+import type { ChangeEnvelope } from '../schemas/envelope.ts'
+import type { DeadLetter } from '../producers/changelog/port.ts'
+
+export const adminCommands = ['rebuild', 'dead-letters', 'redrive'] as const
+
+export async function runAdminCommand(command: string, args: string[], config: Config, logger: Logger): Promise<number> {
+  const stores = await openStores(config)
+  try {
+    switch (command) {
+      case 'rebuild':
+        await rebuildViews(stores, logger)
+        return 0
+      case 'dead-letters':
+        for (const letter of await stores.deadLetters.list({ includeRedriven: args.includes('--all') })) {
+          process.stdout.write(`${JSON.stringify({ ...letter, raw: letter.raw.toString('base64') })}\n`)
+        }
+        return 0
+      case 'redrive': {
+        const ids = args.filter((a) => !a.startsWith('--'))
+        const result = await redriveDeadLetters(stores, ids.length ? ids : null)
+        logger.info(result, 'dead letters re-driven')
+        return result.failed.length ? 1 : 0
+      }
+      default:
+        throw new Error(`unknown command ${command}`)
+    }
+  } finally {
+    await stores.close()
+  }
+}
+
+/** Drops the views and projects the whole event store again; resolves when caught up. */
+export async function rebuildViews(stores: Stores, logger: Logger): Promise<{ events: number }> {
+  const all = await stores.eventStore.readAll({ maxCount: 1 })
+  let applied = 0
+  const projector = new Projector({ store: stores.eventStore, views: stores.views, onApplied: ({ events }) => (applied += events) })
+  await projector.rebuild()
+  // Caught up when the views' checkpoint reaches the store's last position.
+  const last = await lastPosition(stores)
+  while (all.length > 0 && last !== null && ((await stores.views.checkpoint('learnamp-views')) ?? -1n) < last) {
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  await projector.stop()
+  logger.info({ events: applied }, 'views rebuilt')
+  return { events: applied }
+}
+
+async function lastPosition(stores: Stores): Promise<bigint | null> {
+  let after: bigint | undefined
+  let last: bigint | null = null
+  for (;;) {
+    const page = await stores.eventStore.readAll({ after, maxCount: 1000, streamPrefixes: ['employee-', 'team-', 'location-', 'legalEntity-', 'absenceType-', 'absence-'] })
+    if (page.length === 0) return last
+    last = page[page.length - 1].position
+    after = last
+  }
+}
+
+/** The envelope inside a dead letter's bytes: plain JSON, or Schema-Registry framed JSON. */
+export function envelopeOf(letter: DeadLetter): ChangeEnvelope {
+  const raw = letter.raw
+  const json = raw.length > 5 && raw[0] === 0 ? raw.subarray(5) : raw
+  return JSON.parse(json.toString('utf8')) as ChangeEnvelope
+}
+
+/** Publishes dead letters again (all pending, or the given ids); the processor decides afresh. */
+export async function redriveDeadLetters(stores: Stores, ids: string[] | null): Promise<{ redriven: string[]; failed: Array<{ id: string; reason: string }> }> {
+  const letters = (await stores.deadLetters.list({ includeRedriven: false })).filter((l) => ids === null || ids.includes(l.id))
+  const redriven: string[] = []
+  const failed: Array<{ id: string; reason: string }> = []
+  for (const letter of letters) {
+    let envelope: ChangeEnvelope
+    try {
+      envelope = envelopeOf(letter)
+    } catch (err) {
+      failed.push({ id: letter.id, reason: `not JSON: ${(err as Error).message}` })
+      continue
+    }
+    await stores.changeLog.publish([envelope])
+    await stores.deadLetters.markRedriven(letter.id)
+    redriven.push(letter.id)
+  }
+  return { redriven, failed }
+}

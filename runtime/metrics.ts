@@ -1,0 +1,25 @@
+// Prometheus metrics of one process. Label values are tenants, resources and outcomes — never
+// tokens, keys or personal data.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export function createMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const m = {
+    registry,
+    recordsPolled: new Counter({ name: 'kombo_sync_records_polled_total', help: 'Kombo change records fetched and published', labelNames: ['tenant', 'resource'], registers: [registry] }),
+    pollErrors: new Counter({ name: 'kombo_sync_poll_errors_total', help: 'Failed polls', labelNames: ['tenant', 'resource', 'kind'], registers: [registry] }),
+    upstreamRetries: new Counter({ name: 'kombo_sync_upstream_retries_total', help: 'Kombo requests retried (429, 5xx, timeouts, bad bodies)', labelNames: ['reason'], registers: [registry] }),
+    pollLagSeconds: new Gauge({ name: 'kombo_sync_poll_lag_seconds', help: 'Seconds since the last successful poll', labelNames: ['tenant', 'resource'], registers: [registry] }),
+    tenantFailing: new Gauge({ name: 'kombo_sync_tenant_failing', help: '1 when a tenant stopped syncing (e.g. Kombo answers 401)', labelNames: ['tenant'], registers: [registry] }),
+    recordsProcessed: new Counter({ name: 'kombo_sync_records_processed_total', help: 'Change records processed', labelNames: ['outcome'], registers: [registry] }),
+    eventsAppended: new Counter({ name: 'kombo_sync_events_appended_total', help: 'Domain events appended', registers: [registry] }),
+    appendSeconds: new Histogram({ name: 'kombo_sync_append_seconds', help: 'Event store append latency', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] }),
+    deadLetters: new Counter({ name: 'kombo_sync_dead_letters_total', help: 'Records sent to the dead-letter store', registers: [registry] }),
+    projectedEvents: new Counter({ name: 'kombo_sync_projected_events_total', help: 'Events applied to the views', registers: [registry] }),
+    projectionPosition: new Gauge({ name: 'kombo_sync_projection_position', help: 'Last event-store position applied to the views', registers: [registry] }),
+    clockEvents: new Counter({ name: 'kombo_sync_clock_events_total', help: 'Lifecycle events emitted by the clock', registers: [registry] }),
+  }
+  return m
+}
+export type Metrics = ReturnType<typeof createMetrics>

@@ -1,0 +1,86 @@
+// Chooses one adapter per port from the configuration: the embedded database for everything by
+// default; Kafka + Schema Registry, EventStoreDB and PostgreSQL when their settings are given.
+import { mkdirSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Config } from '../config/config.ts'
+import type { SqlDatabase } from '../sql/database.ts'
+import { openPgliteDatabase } from '../sql/pglite.ts'
+import { openPostgresDatabase } from '../sql/postgres.ts'
+import type { EventStore } from '../processors/eventstore/port.ts'
+import { openSqlEventStore } from '../processors/eventstore/sql.ts'
+import { openEsdbEventStore } from '../processors/eventstore/esdb.ts'
+import type { ChangeLog, DeadLetterStore } from '../producers/changelog/port.ts'
+import { openSqlChangeLog } from '../producers/changelog/sql.ts'
+import { openSqlDeadLetterStore } from '../producers/changelog/sql-dead-letters.ts'
+import { SqlSyncStateStore } from '../producers/sync-state/sql.ts'
+import type { SyncStateStore } from '../producers/sync-state/port.ts'
+import { openSqlViewStore, type SqlViewStore } from '../projections/viewstore/sql.ts'
+
+export interface Stores {
+  db: SqlDatabase
+  eventStore: EventStore
+  changeLog: ChangeLog
+  deadLetters: DeadLetterStore
+  syncState: SyncStateStore
+  views: SqlViewStore
+  /** Which adapter serves each port, for the start-up log and /health/ready. */
+  describe: Record<'changeLog' | 'eventStore' | 'views', string>
+  close(): Promise<void>
+}
+
+export async function openStores(config: Config): Promise<Stores> {
+  const db = await openDatabase(config)
+  const closers: Array<() => Promise<void>> = [() => db.close()]
+  try {
+    const eventStore = config.eventStoreConnectionString
+      ? openEsdbEventStore(config.eventStoreConnectionString)
+      : await openSqlEventStore(db)
+    closers.unshift(() => eventStore.close())
+
+    let changeLog: ChangeLog
+    let deadLetters: DeadLetterStore
+    if (config.kafka) {
+      const kafka = { brokers: config.kafka.brokers, registryUrl: config.kafka.registryUrl, clientId: `kombo-sync-${config.role}` }
+      // Loaded only when configured: the embedded default never loads the Kafka client.
+      const { openKafkaChangeLog } = await import('../producers/changelog/kafka.ts')
+      const { openKafkaDeadLetterStore } = await import('../producers/changelog/kafka-dead-letters.ts')
+      changeLog = await openKafkaChangeLog({ ...kafka, partitions: config.kafka.partitions })
+      deadLetters = await openKafkaDeadLetterStore(kafka)
+      closers.unshift(() => (deadLetters as unknown as { close?: () => Promise<void> }).close?.() ?? Promise.resolve())
+    } else {
+      changeLog = await openSqlChangeLog(db)
+      deadLetters = await openSqlDeadLetterStore(db)
+    }
+    closers.unshift(() => changeLog.close())
+
+    const syncState = new SqlSyncStateStore(db)
+    await syncState.migrate()
+    const views = await openSqlViewStore(db)
+    return {
+      db,
+      eventStore,
+      changeLog,
+      deadLetters,
+      syncState,
+      views,
+      describe: {
+        changeLog: config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'sql table',
+        eventStore: config.eventStoreConnectionString ? 'eventstoredb' : 'sql',
+        views: config.databaseUrl ? 'postgresql' : `embedded (${join(config.dataDir, 'db')})`,
+      },
+      async close() {
+        for (const close of closers) await close().catch(() => {})
+      },
+    }
+  } catch (err) {
+    for (const close of closers) await close().catch(() => {})
+    throw err
+  }
+}
+
+async function openDatabase(config: Config): Promise<SqlDatabase> {
+  if (config.databaseUrl) return openPostgresDatabase(config.databaseUrl)
+  const dir = join(config.dataDir, 'db')
+  if (!existsSync(config.dataDir)) mkdirSync(config.dataDir, { recursive: true })
+  return openPgliteDatabase(dir)
+}
