@@ -23,14 +23,14 @@ t.test('DEMO_API_TOKEN and PORT are honoured', async (t) => {
   t.equal(c.role, 'api')
 })
 
-t.test('invalid settings are reported together, by name', async (t) => {
-  const err = t.throws(() =>
-    loadConfig({ KOMBO_BASE_URL: 'https://api.kombo.dev/v1', KAFKA_BROKERS: 'x:9092', PORT: 'abc' }, 'all', { demoToken }),
-  ) as Error
-  t.type(err, ConfigError)
-  t.match(err.message, /KOMBO_API_KEY is required/)
-  t.match(err.message, /SCHEMA_REGISTRY_URL is required/)
-  t.match(err.message, /PORT/)
+t.test('invalid settings are reported by name', async (t) => {
+  const missing = t.throws(() => loadConfig({ KOMBO_BASE_URL: 'https://api.kombo.dev/v1', KAFKA_BROKERS: 'x:9092' }, 'all', { demoToken })) as Error
+  t.type(missing, ConfigError)
+  t.match(missing.message, /KOMBO_API_KEY is required/, 'both missing companions are listed together')
+  t.match(missing.message, /SCHEMA_REGISTRY_URL is required/)
+  const badPort = t.throws(() => loadConfig({ PORT: 'abc', LOG_LEVEL: 'loud' }, 'all', { demoToken })) as Error
+  t.match(badPort.message, /PORT/)
+  t.match(badPort.message, /LOG_LEVEL/)
 })
 
 t.test('unknown role', async (t) => {
