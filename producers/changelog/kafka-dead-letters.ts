@@ -1,0 +1,164 @@
+// The dead-letter store on Kafka: topic `kombo-sync.dead-letter.v1` (with the environment prefix),
+// one partition so the inspector sees one total order. Each letter is a record whose value is the
+// original bytes, untouched, and whose headers carry the id, time, reason and origin (JSON).
+// Re-driving appends a small marker record (header `dl-kind: redriven`) to the same topic instead
+// of rewriting anything: list() reads the topic from the beginning to its current end and applies
+// the markers. That is O(topic) per call, which suits an operator's inspector, not a hot path.
+import { randomUUID } from 'node:crypto'
+import { Kafka, logLevel, type IHeaders } from 'kafkajs'
+import type { DeadLetter, DeadLetterStore } from './port.ts'
+import { DeadLetterNotFoundError } from './sql-dead-letters.ts'
+
+export { DeadLetterNotFoundError }
+
+export interface KafkaDeadLetterOptions {
+  brokers: string[]
+  clientId: string
+  /** Prepended to the topic and the inspector's consumer groups (default ''), as for the change log. */
+  topicPrefix?: string
+  replicationFactor?: number
+  /** Accepted for symmetry with the change log's options; letters are raw bytes, not registry-encoded. */
+  registryUrl?: string
+}
+
+export const deadLetterTopic = (prefix = ''): string => `${prefix}kombo-sync.dead-letter.v1`
+
+const H = { kind: 'dl-kind', id: 'dl-id', at: 'dl-at', reason: 'dl-reason', origin: 'dl-origin' } as const
+
+export async function openKafkaDeadLetterStore(options: KafkaDeadLetterOptions): Promise<DeadLetterStore & { close(): Promise<void> }> {
+  const prefix = options.topicPrefix ?? ''
+  const topic = deadLetterTopic(prefix)
+  const replicationFactor = options.replicationFactor ?? 1
+  const kafka = new Kafka({ brokers: options.brokers, clientId: options.clientId, logLevel: logLevel.WARN })
+
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    if (!(await admin.listTopics()).includes(topic)) {
+      await admin
+        .createTopics({
+          waitForLeaders: true,
+          topics: [{
+            topic,
+            numPartitions: 1,
+            replicationFactor,
+            // Letters wait for an operator: never expire them by time.
+            configEntries: [
+              { name: 'cleanup.policy', value: 'delete' },
+              { name: 'retention.ms', value: '-1' },
+              { name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) },
+            ],
+          }],
+        })
+        .catch((err: { type?: string }) => {
+          if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err
+        })
+    }
+  } finally {
+    await admin.disconnect()
+  }
+
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+  await producer.connect()
+
+  /** Every record of the topic up to its current end, in log order. */
+  async function readAll(): Promise<Array<{ key: Buffer | null; value: Buffer | null; headers: IHeaders }>> {
+    const admin = kafka.admin()
+    await admin.connect()
+    const [end] = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect())
+    const high = BigInt(end?.high ?? '0')
+    if (high === 0n) return []
+    // A throw-away group that never commits: the broker forgets it once it is empty.
+    const consumer = kafka.consumer({ groupId: `${prefix}kombo-sync.dead-letter-inspector.${randomUUID()}`, maxWaitTimeInMs: 500 })
+    const records: Array<{ key: Buffer | null; value: Buffer | null; headers: IHeaders }> = []
+    await consumer.connect()
+    try {
+      await consumer.subscribe({ topics: [topic], fromBeginning: true })
+      await new Promise<void>((resolve, reject) => {
+        consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ message }) => {
+              if (BigInt(message.offset) >= high) return
+              records.push({ key: message.key, value: message.value, headers: message.headers ?? {} })
+              if (BigInt(message.offset) + 1n >= high) resolve()
+            },
+          })
+          .catch(reject)
+      })
+    } finally {
+      await consumer.disconnect()
+    }
+    return records
+  }
+
+  async function letters(): Promise<DeadLetter[]> {
+    const byId = new Map<string, DeadLetter>()
+    for (const r of await readAll()) {
+      const id = header(r.headers, H.id)
+      if (!id) continue
+      if (header(r.headers, H.kind) === 'redriven') {
+        const letter = byId.get(id)
+        if (letter) letter.redrivenAt = header(r.headers, H.at) ?? new Date().toISOString()
+        continue
+      }
+      byId.set(id, {
+        id,
+        at: header(r.headers, H.at) ?? '',
+        reason: header(r.headers, H.reason) ?? '',
+        origin: JSON.parse(header(r.headers, H.origin) ?? '{}') as Record<string, unknown>,
+        key: r.key === null ? null : r.key.toString('utf8'),
+        raw: r.value ?? Buffer.alloc(0),
+        redrivenAt: null,
+      })
+    }
+    return [...byId.values()]
+  }
+
+  return {
+    async put(letter) {
+      const stored: DeadLetter = { ...letter, id: randomUUID(), at: new Date().toISOString(), redrivenAt: null }
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{
+          key: letter.key,
+          value: letter.raw,
+          headers: {
+            [H.kind]: 'letter',
+            [H.id]: stored.id,
+            [H.at]: stored.at,
+            [H.reason]: letter.reason,
+            [H.origin]: JSON.stringify(letter.origin),
+          },
+        }],
+      })
+      return stored
+    },
+
+    async list(listOptions = {}) {
+      const all = (await letters()).reverse() // newest first, like the SQL store
+      const shown = listOptions.includeRedriven ? all : all.filter((l) => l.redrivenAt === null)
+      return listOptions.limit === undefined ? shown : shown.slice(0, listOptions.limit)
+    },
+
+    async markRedriven(id) {
+      if (!(await letters()).some((l) => l.id === id)) throw new DeadLetterNotFoundError(id)
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key: null, value: null, headers: { [H.kind]: 'redriven', [H.id]: id, [H.at]: new Date().toISOString() } }],
+      })
+    },
+
+    async close() {
+      await producer.disconnect()
+    },
+  }
+}
+
+function header(headers: IHeaders, name: string): string | undefined {
+  const value = headers[name]
+  const first = Array.isArray(value) ? value[0] : value
+  return first === undefined ? undefined : Buffer.isBuffer(first) ? first.toString('utf8') : String(first)
+}

@@ -1,0 +1,218 @@
+// The change log on Kafka + a Confluent-compatible Schema Registry (production adapter).
+// One topic per Kombo resource, key `tenant:komboId` (so one entity's changes share a partition and
+// keep their order), values in the registry's wire format against the JSON Schema generated from
+// the zod envelope (schemas/registry.ts). Producers are idempotent with acks=all; consumers commit
+// a partition's position only after the handler resolved, so delivery is at-least-once.
+import { Kafka, Partitioners, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs'
+import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry'
+import { changeKey, type ChangeEnvelope } from '../../schemas/envelope.ts'
+import { komboResources, type KomboResource } from '../../schemas/kombo.ts'
+import { envelopeJsonSchema, valueSubject } from '../../schemas/registry.ts'
+import type { ChangeLog, ChangeLogConsumer, ConsumedChange } from './port.ts'
+
+export interface KafkaChangeLogOptions {
+  brokers: string[]
+  /** The registry's Confluent-compatible base URL, e.g. http://host:8081 or …/apis/ccompat/v7. */
+  registryUrl: string
+  clientId: string
+  /** Partitions of each topic when this adapter creates it (default 6: the processors' max parallelism). */
+  partitions?: number
+  replicationFactor?: number
+  /**
+   * Prepended to every topic, schema subject and consumer group (default ''), so several
+   * environments (or test files) can share one cluster and registry: `staging.` gives
+   * `staging.kombo.hris.employees.v1` and group `staging.processor`.
+   */
+  topicPrefix?: string
+  /** Extra topic configs, merged over the defaults below. */
+  topicConfig?: Record<string, string>
+  /** Pause before a failed batch is delivered again (default 500 ms). */
+  retryBackoffMs?: number
+  /** How long a fetch waits for new records (default 1000 ms; bounds stop() latency). */
+  maxWaitTimeMs?: number
+}
+
+/** Publishing failed. `retryable` says whether trying again can help (a broker hiccup can; a value the schema rejects cannot). */
+export class ChangeLogPublishError extends Error {
+  override name = 'ChangeLogPublishError'
+  constructor(message: string, readonly retryable: boolean, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** The topic of one resource's changes, e.g. `kombo.hris.work-locations.v1` (with the environment prefix). */
+export const changeTopic = (resource: KomboResource, prefix = ''): string => `${prefix}kombo.hris.${resource}.v1`
+
+// Change records are the replay source for processors: keep them (no time-based deletion) unless
+// the operator overrides; compaction would lose history, so plain delete policy without expiry.
+const defaultTopicConfig = (replicationFactor: number): Record<string, string> => ({
+  'cleanup.policy': 'delete',
+  'retention.ms': '-1',
+  'min.insync.replicas': String(Math.min(2, replicationFactor)),
+})
+
+export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promise<ChangeLog> {
+  const partitions = options.partitions ?? 6
+  const replicationFactor = options.replicationFactor ?? 1
+  const prefix = options.topicPrefix ?? ''
+  const retryBackoffMs = options.retryBackoffMs ?? 500
+  const topicOf = new Map(komboResources.map((r) => [r, changeTopic(r, prefix)] as const))
+  const resourceOf = new Map([...topicOf].map(([r, topic]) => [topic, r] as const))
+
+  const kafka = new Kafka({ brokers: options.brokers, clientId: options.clientId, logLevel: logLevel.WARN })
+  const registry = new SchemaRegistry(
+    { host: options.registryUrl, clientId: options.clientId },
+    // Formats (date-time) are checked by zod in the processor; the registry client's Ajv knows none.
+    { [SchemaType.JSON]: { strict: false, validateFormats: false } as object },
+  )
+
+  await ensureTopics(kafka, [...topicOf.values()], partitions, replicationFactor, {
+    ...defaultTopicConfig(replicationFactor),
+    ...options.topicConfig,
+  })
+
+  // Register (or find) each resource's schema once; BACKWARD is set on the subject when it is new
+  // and checked when it exists, so a schema change that old data cannot satisfy is refused.
+  const schemaIds = new Map<KomboResource, number>()
+  await Promise.all(
+    komboResources.map(async (resource) => {
+      const { id } = await registry.register(
+        { type: SchemaType.JSON, schema: JSON.stringify(envelopeJsonSchema(resource)) },
+        { subject: valueSubject(topicOf.get(resource)!), compatibility: COMPATIBILITY.BACKWARD },
+      )
+      schemaIds.set(resource, id)
+    }),
+  )
+
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    // Java's murmur2 partitioner: the same key lands in the same partition whoever produces it.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
+  await producer.connect()
+  const consumers = new Set<ChangeLogConsumer>()
+
+  return {
+    async publish(envelopes: ChangeEnvelope[]): Promise<void> {
+      if (envelopes.length === 0) return
+      const byTopic = new Map<string, Array<{ key: string; value: Buffer }>>()
+      for (const envelope of envelopes) {
+        const resource = envelope.resource as KomboResource
+        let value: Buffer
+        try {
+          value = await registry.encode(schemaIds.get(resource)!, envelope)
+        } catch (err) {
+          throw new ChangeLogPublishError(`${resource} ${envelope.record.id} does not match its registered schema: ${(err as Error).message}`, false, { cause: err })
+        }
+        const topic = topicOf.get(resource)!
+        if (!byTopic.has(topic)) byTopic.set(topic, [])
+        byTopic.get(topic)!.push({ key: changeKey(envelope.tenant, envelope.record.id), value })
+      }
+      try {
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        })
+      } catch (err) {
+        const retryable = (err as { retriable?: boolean }).retriable !== false
+        throw new ChangeLogPublishError(`publishing ${envelopes.length} changes failed: ${(err as Error).message}`, retryable, { cause: err })
+      }
+    },
+
+    async consume(group, handler, consumeOptions = {}): Promise<ChangeLogConsumer> {
+      const resources = consumeOptions.resources ?? [...komboResources]
+      const onError = consumeOptions.onError ?? (() => {})
+      const consumer: Consumer = kafka.consumer({ groupId: `${prefix}${group}`, maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000 })
+      await consumer.connect()
+      await consumer.subscribe({ topics: resources.map((r) => topicOf.get(r)!), fromBeginning: true })
+
+      const decode = async (topic: string, partition: number, message: KafkaMessage): Promise<ConsumedChange> => {
+        const raw = message.value ?? Buffer.alloc(0)
+        const base = { resource: resourceOf.get(topic)!, key: message.key?.toString('utf8') ?? '', partition, offset: message.offset, raw }
+        if (raw.length === 0) return { ...base, value: null, decodeError: 'empty value (tombstone)' }
+        try {
+          return { ...base, value: await registry.decode(raw) }
+        } catch (err) {
+          return { ...base, value: null, decodeError: `not a registry-encoded change: ${(err as Error).message}` }
+        }
+      }
+
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          if (batch.messages.length === 0 || !isRunning() || isStale()) return
+          const changes = await Promise.all(batch.messages.map((m) => decode(batch.topic, batch.partition, m)))
+          try {
+            await handler(changes)
+          } catch (err) {
+            onError(err as Error)
+            // Deliver the same records again: nothing is resolved or committed, and the next
+            // fetch of this partition starts at the batch's first offset.
+            await new Promise((r) => setTimeout(r, retryBackoffMs))
+            await heartbeat().catch(() => {})
+            if (isRunning()) consumer.seek({ topic: batch.topic, partition: batch.partition, offset: batch.firstOffset()! })
+            return
+          }
+          const next = (BigInt(batch.lastOffset()) + 1n).toString()
+          for (const m of batch.messages) resolveOffset(m.offset)
+          try {
+            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
+          } catch (err) {
+            // Typically a rebalance took the partition away: its new owner gets these records
+            // again (at-least-once), which idempotent processing absorbs.
+            onError(err as Error)
+          }
+          await heartbeat().catch(() => {})
+        },
+      })
+
+      let stopping: Promise<void> | undefined
+      const handle: ChangeLogConsumer = {
+        stop: () => {
+          // kafkajs' disconnect waits for the batch in flight, then leaves the group.
+          stopping ??= consumer.disconnect().finally(() => consumers.delete(handle))
+          return stopping
+        },
+      }
+      consumers.add(handle)
+      return handle
+    },
+
+    async close(): Promise<void> {
+      await Promise.all([...consumers].map((c) => c.stop()))
+      await producer.disconnect()
+    },
+  }
+}
+
+async function ensureTopics(
+  kafka: Kafka,
+  topics: string[],
+  numPartitions: number,
+  replicationFactor: number,
+  config: Record<string, string>,
+): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const existing = new Set(await admin.listTopics())
+    const missing = topics.filter((t) => !existing.has(t))
+    if (missing.length === 0) return
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions,
+        replicationFactor,
+        configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
+      })),
+    })
+  } catch (err) {
+    // Another process may have created them between our list and create: that is fine.
+    if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err
+  } finally {
+    await admin.disconnect()
+  }
+}
