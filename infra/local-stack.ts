@@ -103,6 +103,10 @@ export interface KafkaOptions extends FetchOptions {
 
 /** Starts a single-node KRaft broker and resolves once it answers `describeCluster`. */
 export async function startKafka(options: KafkaOptions = {}): Promise<RunningKafka> {
+  return retryOnPortRace(options.port, () => startKafkaOnce(options))
+}
+
+async function startKafkaOnce(options: KafkaOptions): Promise<RunningKafka> {
   const { kafkaLibs } = await ensureKafkaJars(options)
   const java = options.java ?? findJava(KAFKA_MIN_JAVA)
   const ownDir = options.dataDir === undefined
@@ -158,6 +162,10 @@ export interface SchemaRegistryOptions extends FetchOptions {
 
 /** Starts Apicurio Registry (in-memory storage) and resolves once its ccompat API answers. */
 export async function startSchemaRegistry(options: SchemaRegistryOptions = {}): Promise<RunningSchemaRegistry> {
+  return retryOnPortRace(options.port, () => startSchemaRegistryOnce(options))
+}
+
+async function startSchemaRegistryOnce(options: SchemaRegistryOptions): Promise<RunningSchemaRegistry> {
   const { apicurioDir } = await ensureKafkaJars(options)
   const java = options.java ?? findJava(APICURIO_MIN_JAVA)
   const dir = await mkdtemp(join(tmpdir(), 'kombo-sync-registry-'))
@@ -243,11 +251,18 @@ const children = new Set<ChildProcess>()
 let hooksInstalled = false
 
 /**
- * Runs the JVM under `sh` in its own process group: stop() signals the whole group, and a
- * watchdog reading our pipe sends SIGTERM to the JVM when that pipe closes, i.e. when this Node
- * process is gone, even after SIGKILL. (Background jobs of `sh` get /dev/null as stdin, hence fd 3.)
+ * Runs the JVM under `sh` in its own process group. SIGTERM to the wrapper is forwarded to the JVM
+ * (a graceful shutdown) and the wrapper waits for it; SIGKILL goes to the whole group. A watchdog
+ * reading our pipe sends SIGTERM to the JVM when that pipe closes, i.e. when this Node process is
+ * gone, even after SIGKILL. (Background jobs of `sh` get /dev/null as stdin, hence fd 3.)
  */
-const WATCHDOG = 'exec 3<&0; "$@" </dev/null & J=$!; (cat <&3 >/dev/null; kill -TERM $J 2>/dev/null) & wait $J'
+const WATCHDOG = [
+  'exec 3<&0',
+  '"$@" </dev/null & J=$!',
+  '(cat <&3 >/dev/null; kill -TERM $J 2>/dev/null) &',
+  "trap 'kill -TERM $J 2>/dev/null' TERM INT",
+  'while kill -0 $J 2>/dev/null; do wait $J; done',
+].join('\n')
 
 function startJvm(java: string, args: string[], logFile: string, cwd?: string): ChildProcess {
   installExitHooks()
@@ -281,7 +296,11 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  signalGroup(child, 'SIGTERM')
+  try {
+    child.kill('SIGTERM') // the wrapper forwards it to the JVM and waits for it
+  } catch {
+    // already gone
+  }
   const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), STOP_GRACE_MS)
   await exited
   clearTimeout(timer)
@@ -298,7 +317,7 @@ function installExitHooks(): void {
   })
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = () => {
-      for (const child of children) signalGroup(child, 'SIGTERM')
+      for (const child of children) child.kill('SIGTERM')
       // Nobody else handles the signal: restore the default (exit) behaviour.
       if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
     }
@@ -329,6 +348,20 @@ async function waitUntil(
     `${what} not ready after ${READY_TIMEOUT_MS / 1000}s (${lastError}); log ${logFile}:\n${await logTail(logFile)}`,
     true,
   )
+}
+
+/**
+ * A free port found by freePort() can be taken by another process before the JVM binds it; with
+ * ports of our own choosing, one more try on fresh ports settles that. A port the caller chose
+ * is not retried: the conflict is theirs to fix.
+ */
+async function retryOnPortRace<T>(fixedPort: number | undefined, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start()
+  } catch (err) {
+    if (fixedPort !== undefined || !/Address already in use|BindException/.test((err as Error).message)) throw err
+    return start()
+  }
 }
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -412,6 +445,9 @@ function tail(text: string, lines: number): string {
   return text.split('\n').slice(-lines).join('\n')
 }
 
-async function logTail(file: string, lines = 40): Promise<string> {
-  return tail(await readFile(file, 'utf8').catch(() => '(no log)'), lines)
+/** The log's first error lines (the cause; the tail is mostly shutdown noise) and its last lines. */
+async function logTail(file: string, lines = 25): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '(no log)')
+  const errors = text.split('\n').filter((l) => /\b(ERROR|FATAL)\b|Exception:/.test(l)).slice(0, 8)
+  return `${errors.length ? `first errors:\n${errors.join('\n')}\n` : ''}last lines:\n${tail(text, lines)}`
 }
