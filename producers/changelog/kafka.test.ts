@@ -43,20 +43,24 @@ t.test('bytes that are not registry-encoded arrive with a decodeError and their 
   t.teardown(cleanup)
   const key = `broken-${randomBytes(4).toString('hex')}:1`
   const bytes = Buffer.from('{"tenant":"acme"}') // plain JSON: no magic byte, no schema id
+  // The wire format's magic byte and a schema id the registry has never issued.
+  const unknownId = Buffer.concat([Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0]), Buffer.from('{"tenant":"acme"}')])
   const producer = new Kafka({ brokers, clientId: 'kafka-test-raw', logLevel: logLevel.NOTHING }).producer()
   await producer.connect()
-  await producer.send({ topic: changeTopic('absences', topicPrefix), messages: [{ key, value: bytes }] })
+  await producer.send({ topic: changeTopic('absences', topicPrefix), messages: [{ key, value: bytes }, { key, value: unknownId }] })
   await producer.disconnect()
   const seen: ConsumedChange[] = []
   const consumer = await log.consume(`decode-${randomBytes(4).toString('hex')}`, async (batch) => {
     seen.push(...batch.filter((c) => c.key === key))
   }, { resources: ['absences'] })
   t.teardown(() => consumer.stop())
-  await waitFor('the broken record', () => seen.length >= 1, 60_000)
+  await waitFor('the broken records', () => seen.length >= 2, 60_000)
   await consumer.stop()
   t.equal(seen[0]!.resource, 'absences')
   t.match(seen[0]!.decodeError, /not a registry-encoded change/)
   t.ok(seen[0]!.raw.equals(bytes), 'the bytes are kept for the dead-letter store')
+  t.match(seen[1]!.decodeError, /not a registry-encoded change/, 'an unknown schema id is bad bytes, not a registry outage')
+  t.ok(seen[1]!.raw.equals(unknownId))
 })
 
 t.test('the value subject is BACKWARD compatible: an incompatible schema is refused', async (t) => {

@@ -40,6 +40,28 @@ export class ChangeLogPublishError extends Error {
   }
 }
 
+/** The registry could not be asked about a schema (down, 5xx): the batch is retried, nothing is dead-lettered. */
+export class SchemaRegistryUnavailableError extends Error {
+  override name = 'SchemaRegistryUnavailableError'
+  readonly retryable = true
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/**
+ * Whether a decode failure is about the bytes (dead-letter them) rather than about reaching the
+ * registry (retry): wrong magic byte, truncated bytes, bad JSON, a payload its schema rejects, or
+ * a schema id the registry does not know (404). The client reports a refused connection as a
+ * status 400, so no other status counts as "bad bytes".
+ */
+function isBadBytes(err: unknown): boolean {
+  if (err instanceof SyntaxError || err instanceof RangeError) return true
+  // The client's own error classes (argument/validation) are not exported; they share a name prefix.
+  if (err instanceof Error && err.name.startsWith('ConfluentSchemaRegistry')) return true
+  return (err as { status?: unknown }).status === 404
+}
+
 /** The topic of one resource's changes, e.g. `kombo.hris.work-locations.v1` (with the environment prefix). */
 export const changeTopic = (resource: KomboResource, prefix = ''): string => `${prefix}kombo.hris.${resource}.v1`
 
@@ -134,6 +156,7 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
         try {
           return { ...base, value: await registry.decode(raw) }
         } catch (err) {
+          if (!isBadBytes(err)) throw new SchemaRegistryUnavailableError(`cannot decode ${topic}/${partition}@${message.offset}: ${(err as Error).message}`, { cause: err })
           return { ...base, value: null, decodeError: `not a registry-encoded change: ${(err as Error).message}` }
         }
       }
@@ -143,8 +166,8 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (batch.messages.length === 0 || !isRunning() || isStale()) return
-          const changes = await Promise.all(batch.messages.map((m) => decode(batch.topic, batch.partition, m)))
           try {
+            const changes = await Promise.all(batch.messages.map((m) => decode(batch.topic, batch.partition, m)))
             await handler(changes)
           } catch (err) {
             onError(err as Error)
