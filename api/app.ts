@@ -9,6 +9,7 @@ import type { DestinationStream, LoggerOptions } from 'pino'
 import { tenantAuthHook } from './auth/tenant-auth.ts'
 import { registerErrorHandlers } from './errors.ts'
 import type { ApiDeps } from './ports.ts'
+import { deadLetterRoutes } from './routes/dead-letters.ts'
 import { directoryRoutes } from './routes/directory.ts'
 import { operationalRoutes } from './routes/operations.ts'
 import { userRoutes } from './routes/users.ts'
@@ -105,6 +106,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
       tenantScope.addHook('onRequest', tenantAuthHook(deps.tenants))
       await userRoutes(tenantScope, deps)
       await directoryRoutes(tenantScope, deps)
+      await deadLetterRoutes(tenantScope, deps)
     },
     { prefix: '/v1/tenants/:tenant' },
   )

@@ -2,6 +2,7 @@
 // can be tested without the pipeline (in-memory fakes) and wired to the real adapters in runtime/.
 import type { ViewReader } from '../projections/viewstore/port.ts'
 import type { LearnAmpUser } from '../schemas/learnamp.ts'
+import type { DeadLetter } from '../producers/changelog/port.ts'
 
 /** One stored event of a user's stream, as the history endpoint returns it. */
 export interface UserHistoryEntry {
@@ -53,6 +54,13 @@ export interface MetricsRenderer {
   render(): Promise<string>
 }
 
+/** A tenant's dead letters (records that failed validation or processing) and their re-drive. */
+export interface DeadLetterAdmin {
+  list(tenant: string, options: { includeRedriven: boolean }): Promise<DeadLetter[]>
+  /** Re-drives the tenant's letter `id` if it is pending; another tenant's id is not found. */
+  redrive(tenant: string, id: string): Promise<{ redriven: string[]; failed: Array<{ id: string; reason: string }> }>
+}
+
 export interface ApiDeps {
   views: ViewReader
   history: UserHistory
@@ -61,6 +69,8 @@ export interface ApiDeps {
   tenants: TenantAuthenticator
   readiness: () => Promise<ReadinessReport>
   metrics: MetricsRenderer
+  /** Optional: without it the dead-letter routes are not served. */
+  deadLetters?: DeadLetterAdmin
 }
 
 /** The tenant's invite policy or the user's state forbids a manual invite now. Not retriable as is. */

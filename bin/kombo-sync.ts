@@ -31,11 +31,14 @@ async function main(): Promise<void> {
   }
   const service = await startService(config, { logger })
   if (service.url) {
-    const token = config.demoToken ? `, token: ${config.demoToken}` : ''
+    // A token the operator chose (DEMO_API_TOKEN) is a secret they already have: never print it.
+    // Only a generated one is shown, once, so that `npm start` is usable without configuration.
+    const shown = process.env.DEMO_API_TOKEN ? '$DEMO_API_TOKEN' : config.demoToken
+    const token = shown ? `, token: ${shown}` : ''
     const tenant = config.tenants[0].id
     process.stdout.write(
       `\nkombo-sync is running: ${service.url}  (tenant "${tenant}"${token})\n` +
-        `  curl -H "Authorization: Bearer ${config.demoToken ?? '<token>'}" ${service.url}/v1/tenants/${tenant}/users?limit=5\n` +
+        `  curl -H "Authorization: Bearer ${shown ?? '<token>'}" ${service.url}/v1/tenants/${tenant}/users?limit=5\n` +
         `  API docs: ${service.url}/docs\n\n`,
     )
   }

@@ -43,6 +43,8 @@ export const Env = z
     KOMBO_BASE_URL: optionalUrl,
     KOMBO_API_KEY: z.string().min(1).optional(),
     KOMBO_INTEGRATION_ID: z.string().min(1).default('demo'),
+    /** How long one Kombo request may take before it is abandoned and retried. */
+    KOMBO_TIMEOUT_MS: int(30_000, 100),
     POLL_INTERVAL_MS: int(5000, 100),
     CLOCK_INTERVAL_MS: int(60_000, 100),
     KAFKA_BROKERS: z.string().optional(),
@@ -69,6 +71,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL']
   /** null: the embedded Kombo simulator is started and used. */
   kombo: { baseUrl: string; apiKey: string } | null
+  /** Per Kombo request; a slower answer counts as a transient failure and is retried. */
+  komboTimeoutMs: number
   simulator: { employees: number; seed: number; churnPerSecond: number }
   /** Tenants from TENANTS_FILE, or the single demo tenant. */
   tenants: TenantConfig[]
@@ -128,6 +132,7 @@ export function loadConfig(
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     kombo: e.KOMBO_BASE_URL ? { baseUrl: e.KOMBO_BASE_URL, apiKey: e.KOMBO_API_KEY! } : null,
+    komboTimeoutMs: e.KOMBO_TIMEOUT_MS,
     simulator: { employees: e.SIMULATOR_EMPLOYEES, seed: e.SIMULATOR_SEED, churnPerSecond: e.SIMULATOR_CHURN_PER_SECOND },
     tenants,
     demoToken,

@@ -1,4 +1,5 @@
 // Operator commands: rebuild the views, list dead letters, re-drive them into the change log.
+// `dead-letters [--all] [--tenant t]`, `redrive [id …] [--tenant t]`.
 import type { Config } from '../config/config.ts'
 import type { Logger } from './logger.ts'
 import { openStores, type Stores } from './stores.ts'
@@ -8,6 +9,12 @@ import type { DeadLetter } from '../producers/changelog/port.ts'
 
 export const adminCommands = ['rebuild', 'dead-letters', 'redrive'] as const
 
+/** `--tenant acme` → 'acme'. */
+const optionValue = (args: string[], name: string): string | undefined => {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : undefined
+}
+
 export async function runAdminCommand(command: string, args: string[], config: Config, logger: Logger): Promise<number> {
   const stores = await openStores(config)
   try {
@@ -15,14 +22,18 @@ export async function runAdminCommand(command: string, args: string[], config: C
       case 'rebuild':
         await rebuildViews(stores, logger)
         return 0
-      case 'dead-letters':
-        for (const letter of await stores.deadLetters.list({ includeRedriven: args.includes('--all') })) {
+      case 'dead-letters': {
+        const tenant = optionValue(args, '--tenant')
+        const letters = await stores.deadLetters.list({ includeRedriven: args.includes('--all') })
+        for (const letter of letters.filter((l) => tenant === undefined || belongsToTenant(l, tenant))) {
           process.stdout.write(`${JSON.stringify({ ...letter, raw: letter.raw.toString('base64') })}\n`)
         }
         return 0
+      }
       case 'redrive': {
-        const ids = args.filter((a) => !a.startsWith('--'))
-        const result = await redriveDeadLetters(stores, ids.length ? ids : null)
+        const tenant = optionValue(args, '--tenant')
+        const ids = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--tenant')
+        const result = await redriveDeadLetters(stores, ids.length ? ids : null, { tenant })
         logger.info(result, 'dead letters re-driven')
         return result.failed.length ? 1 : 0
       }
@@ -68,9 +79,23 @@ export function envelopeOf(letter: DeadLetter): ChangeEnvelope {
   return JSON.parse(json.toString('utf8')) as ChangeEnvelope
 }
 
-/** Publishes dead letters again (all pending, or the given ids); the processor decides afresh. */
-export async function redriveDeadLetters(stores: Stores, ids: string[] | null): Promise<{ redriven: string[]; failed: Array<{ id: string; reason: string }> }> {
-  const letters = (await stores.deadLetters.list({ includeRedriven: false })).filter((l) => ids === null || ids.includes(l.id))
+/** The dead letters of one tenant: their key is `tenant:komboId`. */
+export const belongsToTenant = (letter: DeadLetter, tenant: string): boolean => letter.key?.startsWith(`${tenant}:`) ?? false
+
+/**
+ * Publishes dead letters again (all pending, or the given ids; only `tenant`'s when given): the
+ * original bytes go back into the change log and the processor decides afresh, so a record whose
+ * cause was fixed (a tenant added, a mapping corrected) flows once; one still broken is
+ * dead-lettered again.
+ */
+export async function redriveDeadLetters(
+  stores: Pick<Stores, 'deadLetters' | 'changeLog'>,
+  ids: string[] | null,
+  filter: { tenant?: string } = {},
+): Promise<{ redriven: string[]; failed: Array<{ id: string; reason: string }> }> {
+  const letters = (await stores.deadLetters.list({ includeRedriven: false })).filter(
+    (l) => (ids === null || ids.includes(l.id)) && (filter.tenant === undefined || belongsToTenant(l, filter.tenant)),
+  )
   const redriven: string[] = []
   const failed: Array<{ id: string; reason: string }> = []
   for (const letter of letters) {

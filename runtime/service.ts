@@ -18,6 +18,7 @@ import { createUserHistory } from '../projections/history.ts'
 import { buildApiApp } from '../api/app.ts'
 import { InviteNotAllowedError, UserNotFoundError, type ReadinessReport } from '../api/ports.ts'
 import { createTenantAuthenticator } from '../api/auth/tenant-tokens.ts'
+import { belongsToTenant, redriveDeadLetters } from './admin.ts'
 
 export const PROCESSOR_GROUP = 'kombo-sync-processor'
 
@@ -77,6 +78,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       const client = new KomboClient({
         baseUrl: kombo.baseUrl,
         apiKey: kombo.apiKey,
+        timeoutMs: config.komboTimeoutMs,
         onRetry: (info) => metrics.upstreamRetries.inc({ reason: String(info.reason ?? 'unknown').slice(0, 40) }),
       })
       for (const tenant of config.tenants) {
@@ -166,6 +168,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     }
 
     // ---- readiness -------------------------------------------------------------------------------------
+    // Set on every scrape and readiness check (not only the latter), so an alert on
+    // kombo_sync_tenant_failing fires even when nobody probes /health/ready.
+    const refreshTenantFailing = () => {
+      for (const [tenant, poller] of pollers) metrics.tenantFailing.set({ tenant }, poller.stoppedBecause ? 1 : 0)
+    }
     const readiness = async (): Promise<ReadinessReport> => {
       const checks: ReadinessReport['checks'] = {}
       try {
@@ -176,10 +183,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       }
       if (consumer) checks.processor = consumerError ? { ok: false, detail: consumerError.message } : { ok: true }
       if (projector) checks.projector = projector.error ? { ok: false, detail: projector.error.message } : { ok: true }
+      refreshTenantFailing()
       for (const [tenant, poller] of pollers) {
         const stopped = poller.stoppedBecause
         // A failing tenant is reported but does not make the whole service unready.
-        if (stopped) metrics.tenantFailing.set({ tenant }, 1)
         checks[`tenant:${tenant}`] = stopped ? { ok: true, detail: `polling stopped: ${stopped.message}` } : { ok: true }
       }
       return { ready: Object.values(checks).every((c) => c.ok), checks }
@@ -215,9 +222,20 @@ export async function startService(config: Config, options: ServiceOptions): Pro
                 lagSeconds: s.lastSuccessAt ? Math.max(0, Math.round((now().getTime() - Date.parse(s.lastSuccessAt)) / 1000)) : null,
               })),
           },
+          deadLetters: {
+            list: async (tenant, { includeRedriven }) =>
+              (await stores.deadLetters.list({ includeRedriven })).filter((l) => belongsToTenant(l, tenant)),
+            redrive: (tenant, id) => redriveDeadLetters(stores, [id], { tenant }),
+          },
           tenants: createTenantAuthenticator(config.tenants.map((t) => ({ id: t.id, tokenSha256: t.tokenSha256 }))),
           readiness,
-          metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
+          metrics: {
+            contentType: metrics.registry.contentType,
+            render: () => {
+              refreshTenantFailing()
+              return metrics.registry.metrics()
+            },
+          },
         },
         { logger: config.logLevel === 'silent' ? false : { level: config.logLevel } },
       )
