@@ -84,6 +84,7 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]):
     refs.set(tenant, r)
     return r
   }
+  const statesToSave = new Map<string, Parameters<ViewTransaction['saveStates']>[1]>() // tenant -> rows
   for (const key of batch.changed) {
     const [tenant, category, id] = key.split('\u0000') as [string, StreamCategory, string]
     const state = batch.states.get(key)
@@ -92,7 +93,9 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]):
     // Look again a little before the event's time: a date reached between the decision and the
     // append is then still seen by the clock (which decides idempotently).
     const dueAfter = new Date(at.getTime() - DUE_MARGIN_MS)
-    await tx.saveState(tenant, category, id, state, category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter) : null)
+    const rows = statesToSave.get(tenant) ?? []
+    rows.push({ category, id, state, nextDueAt: category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter) : null })
+    statesToSave.set(tenant, rows)
     if (category === 'employee') {
       addUser(tenant, id)
       refOf(tenant).managerIds.push(id)
@@ -104,6 +107,8 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]):
       refOf(tenant).locationIds.push(id)
     }
   }
+  // Keys in `batch.changed` are unique, so no row repeats within a tenant's multi-row upsert.
+  for (const [tenant, rows] of statesToSave) await tx.saveStates(tenant, rows)
   for (const [tenant, ref] of refs) {
     for (const id of await tx.usersReferencing(tenant, ref)) addUser(tenant, id)
   }
@@ -131,16 +136,22 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]):
     }
     // Addresses these users had before this batch: their former sharers may no longer be duplicates.
     for (const email of await tx.emailsOf(tenant, employeeIds)) emails.add(email)
-    for (const [i, user] of computed.entries()) {
-      // Indexed by what the record points at, resolved or not: a team or location that arrives
-      // later must still find the users that reference it.
-      const record = employees[i].record
-      await tx.upsertUser(tenant, user, {
-        teamIds: groupIdsOf(employees[i]),
-        locationId: typeof record.work_location_id === 'string' ? record.work_location_id : null,
-        managerId: typeof record.manager_id === 'string' ? record.manager_id : null,
-      })
-    }
+    // Indexed by what the record points at, resolved or not: a team or location that arrives
+    // later must still find the users that reference it. `ids` is a set: no user repeats.
+    await tx.upsertUsers(
+      tenant,
+      computed.map((user, i) => {
+        const record = employees[i].record
+        return {
+          user,
+          index: {
+            teamIds: groupIdsOf(employees[i]),
+            locationId: typeof record.work_location_id === 'string' ? record.work_location_id : null,
+            managerId: typeof record.manager_id === 'string' ? record.manager_id : null,
+          },
+        }
+      }),
+    )
     // Duplicate-email flags depend on the other users with the same address.
     const sharing = await tx.usersWithEmails(tenant, [...emails])
     for (const user of markDuplicateEmails(sharing)) await tx.replaceUserDoc(tenant, user)

@@ -24,11 +24,34 @@ CREATE TABLE IF NOT EXISTS view_locations (tenant text NOT NULL, id text NOT NUL
 
 export type EntityCategory = 'employee' | 'team' | 'location' | 'legalEntity' | 'absenceType' | 'absence'
 
+/** What a user row is indexed by: what its record points at, resolved or not. */
+export interface UserIndex {
+  teamIds: string[]
+  locationId: string | null
+  managerId: string | null
+}
+
+/** Rows per multi-row statement: 9 parameters a user row, well under PostgreSQL's 65535. */
+const ROWS_PER_STATEMENT = 500
+
+function chunks<T>(rows: T[]): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) out.push(rows.slice(i, i + ROWS_PER_STATEMENT))
+  return out
+}
+
+/** `($1, $2, …), ($n+1, …)` for `rows` rows of `width` parameters, with optional casts per column. */
+function valuesList(rows: number, width: number, casts: string[] = []): string {
+  return Array.from({ length: rows }, (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}${casts[c] ?? ''}`).join(', ')})`).join(', ')
+}
+
 /** Row-level access the projector uses inside its transaction. */
 export interface ViewTransaction {
   loadStates(tenant: string, category: EntityCategory, ids: string[]): Promise<Map<string, unknown>>
-  saveState(tenant: string, category: EntityCategory, id: string, state: unknown, nextDueAt: Date | null): Promise<void>
-  upsertUser(tenant: string, user: LearnAmpUser, index: { teamIds: string[]; locationId: string | null; managerId: string | null }): Promise<void>
+  /** Saves many states in few statements (one round trip per chunk, not per row). Ids must not repeat. */
+  saveStates(tenant: string, rows: Array<{ category: EntityCategory; id: string; state: unknown; nextDueAt: Date | null }>): Promise<void>
+  /** Upserts many users in few statements. External ids must not repeat. */
+  upsertUsers(tenant: string, rows: Array<{ user: LearnAmpUser; index: UserIndex }>): Promise<void>
   upsertTeam(tenant: string, team: LearnAmpTeam): Promise<void>
   upsertLocation(tenant: string, location: LearnAmpLocation): Promise<void>
   /** External ids of users whose manager / team / location is one of the given ids. */
@@ -85,32 +108,37 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
       for (const r of rows) out.set(r.id, r.state)
       return out
     },
-    async saveState(tenant, category, id, state, nextDueAt) {
-      await tx.query(
-        `INSERT INTO view_entity_states (tenant, category, id, state, next_due_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (tenant, category, id) DO UPDATE SET state = EXCLUDED.state, next_due_at = EXCLUDED.next_due_at`,
-        [tenant, category, id, JSON.stringify(state), nextDueAt ? nextDueAt.toISOString() : null],
-      )
+    async saveStates(tenant, rows) {
+      // One statement per chunk instead of one per row: per-statement cost dominated projection.
+      for (const chunk of chunks(rows)) {
+        await tx.query(
+          `INSERT INTO view_entity_states (tenant, category, id, state, next_due_at) VALUES ${valuesList(chunk.length, 5, ['', '', '', '::jsonb', '::timestamptz'])}
+           ON CONFLICT (tenant, category, id) DO UPDATE SET state = EXCLUDED.state, next_due_at = EXCLUDED.next_due_at`,
+          chunk.flatMap((r) => [tenant, r.category, r.id, JSON.stringify(r.state), r.nextDueAt ? r.nextDueAt.toISOString() : null]),
+        )
+      }
     },
-    async upsertUser(tenant, user, index) {
-      await tx.query(
-        `INSERT INTO view_users (tenant, external_id, doc, status, team_ids, location_id, manager_id, email_lower, search)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (tenant, external_id) DO UPDATE SET doc = EXCLUDED.doc, status = EXCLUDED.status,
-           team_ids = EXCLUDED.team_ids, location_id = EXCLUDED.location_id, manager_id = EXCLUDED.manager_id,
-           email_lower = EXCLUDED.email_lower, search = EXCLUDED.search`,
-        [
-          tenant,
-          user.externalId,
-          JSON.stringify(user),
-          user.status,
-          index.teamIds,
-          index.locationId,
-          index.managerId,
-          user.email ? user.email.toLowerCase() : null,
-          searchText(user),
-        ],
-      )
+    async upsertUsers(tenant, rows) {
+      for (const chunk of chunks(rows)) {
+        await tx.query(
+          `INSERT INTO view_users (tenant, external_id, doc, status, team_ids, location_id, manager_id, email_lower, search)
+           VALUES ${valuesList(chunk.length, 9, ['', '', '::jsonb', '', '::text[]', '', '', '', ''])}
+           ON CONFLICT (tenant, external_id) DO UPDATE SET doc = EXCLUDED.doc, status = EXCLUDED.status,
+             team_ids = EXCLUDED.team_ids, location_id = EXCLUDED.location_id, manager_id = EXCLUDED.manager_id,
+             email_lower = EXCLUDED.email_lower, search = EXCLUDED.search`,
+          chunk.flatMap(({ user, index }) => [
+            tenant,
+            user.externalId,
+            JSON.stringify(user),
+            user.status,
+            index.teamIds,
+            index.locationId,
+            index.managerId,
+            user.email ? user.email.toLowerCase() : null,
+            searchText(user),
+          ]),
+        )
+      }
     },
     async replaceUserDoc(tenant, user) {
       await tx.query('UPDATE view_users SET doc = $3 WHERE tenant = $1 AND external_id = $2', [tenant, user.externalId, JSON.stringify(user)])
