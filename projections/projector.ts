@@ -75,7 +75,8 @@ export class Projector {
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       for (let attempt = 0; this.buffer.length > 0; attempt++) {
-        const events = this.buffer
+        // A copy: events keep arriving (into this.buffer) while the transaction runs.
+        const events = this.buffer.slice()
         const position = events[events.length - 1].position
         try {
           await this.options.views.transaction(async (tx) => {

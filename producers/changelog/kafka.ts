@@ -203,6 +203,29 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
       return handle
     },
 
+    async pending(group, resources = [...komboResources]): Promise<number> {
+      const admin = kafka.admin()
+      await admin.connect()
+      try {
+        const topics = resources.map((r) => topicOf.get(r)!)
+        const committed = await admin.fetchOffsets({ groupId: `${prefix}${group}`, topics })
+        let lag = 0
+        for (const topic of topics) {
+          const ends = await admin.fetchTopicOffsets(topic)
+          const mine = committed.find((c) => c.topic === topic)?.partitions ?? []
+          for (const end of ends) {
+            const at = mine.find((p) => p.partition === end.partition)?.offset
+            // No commit yet: the group starts at the earliest offset still in the log.
+            const from = at !== undefined && Number(at) >= 0 ? Number(at) : Number(end.low)
+            lag += Math.max(0, Number(end.high) - from)
+          }
+        }
+        return lag
+      } finally {
+        await admin.disconnect()
+      }
+    },
+
     async close(): Promise<void> {
       await Promise.all([...consumers].map((c) => c.stop()))
       await producer.disconnect()

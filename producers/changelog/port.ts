@@ -37,6 +37,11 @@ export interface ChangeLog {
     handler: (batch: ConsumedChange[]) => Promise<void>,
     options?: { resources?: KomboResource[]; onError?: (err: Error) => void },
   ): Promise<ChangeLogConsumer>
+  /**
+   * How many published records the group has not committed yet (its lag), over the given
+   * resources (default all). Used for readiness, metrics and "caught up" checks.
+   */
+  pending(group: string, resources?: KomboResource[]): Promise<number>
   close(): Promise<void>
 }
 

@@ -191,6 +191,15 @@ export async function openSqlChangeLog(db: SqlDatabase, options: SqlChangeLogOpt
   return {
     publish,
     consume,
+    async pending(group, resources = [...komboResources]) {
+      const { rows } = await db.query<{ pending: string }>(
+        `SELECT count(*) AS pending FROM change_log l
+         WHERE l.resource = ANY($2::text[])
+           AND l.seq > COALESCE((SELECT committed_seq FROM change_log_offsets o WHERE o.group_name = $1 AND o.resource = l.resource), 0)`,
+        [group, resources],
+      )
+      return Number(rows[0].pending)
+    },
     /** Stops every consumer; the database belongs to the caller and stays open. */
     async close() {
       await Promise.all([...consumers].map((c) => c.stop()))

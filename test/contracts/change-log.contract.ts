@@ -169,6 +169,20 @@ export function runChangeLogContract(t: Test, open: OpenChangeLog): void {
     t.equal(finished, true, 'the batch in flight finished before stop() resolved')
   })
 
+  t.test('pending() counts what a group has not committed, down to zero once consumed', async (t) => {
+    const log = await logFor(t)
+    const tenant = fresh('t')
+    const group = fresh('pending-')
+    const resources: KomboResource[] = ['absence-types']
+    const before = await log.pending(group, resources)
+    await log.publish(interleaved(tenant, ['a', 'b'], [1, 2], 'absence-types'))
+    t.equal(await log.pending(group, resources), before + 4, 'the four new records are pending for a new group')
+    const { seen } = await collect(t, log, group, tenant, { resources })
+    await waitFor('the group to consume its records', () => seen.length >= 4, DELIVERY_TIMEOUT_MS)
+    await waitFor('the group to commit everything', async () => (await log.pending(group, resources)) === 0, DELIVERY_TIMEOUT_MS, 50)
+    t.pass('nothing pending after consumption')
+  })
+
   t.test('two groups each see every record', async (t) => {
     const log = await logFor(t)
     const tenant = fresh('c')

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../config/config.ts'
 import { createLogger } from '../../runtime/logger.ts'
-import { startService, type RunningService } from '../../runtime/service.ts'
+import { startService, PROCESSOR_GROUP, type RunningService } from '../../runtime/service.ts'
 import { startKomboSimulator, type KomboSimulator } from '../../simulator/index.ts'
 import { waitFor } from './wait-for.ts'
 
@@ -98,17 +98,23 @@ export async function syncNow(service: RunningService, tenant = 'demo'): Promise
 }
 
 export async function caughtUp(service: RunningService): Promise<void> {
-  // Wait until the processor drained the change log and the projector reached the store's end.
+  // Settled when the processor committed every record the poller published, and the projector
+  // reached the event store's last position — and that stays so for a few rounds.
   let lastSeen = -1n
   let stableRounds = 0
+  let progress = ''
   await waitFor('pipeline to settle', async () => {
+    const pending = await service.stores.changeLog.pending(PROCESSOR_GROUP)
     const all = await service.stores.eventStore.readAll({ after: lastSeen < 0n ? undefined : lastSeen, maxCount: 10_000 })
     if (all.length) lastSeen = all[all.length - 1].position
     const checkpoint = await service.stores.views.checkpoint('learnamp-views')
     const projected = lastSeen < 0n || (checkpoint !== null && checkpoint >= lastSeen)
-    stableRounds = projected && all.length === 0 ? stableRounds + 1 : 0
+    stableRounds = projected && all.length === 0 && pending === 0 ? stableRounds + 1 : 0
+    progress = `${pending} change records pending, store at ${lastSeen}, views at ${checkpoint}`
     return stableRounds >= 5
-  }, 60_000, 40)
+  }, 90_000, 40).catch((err: Error) => {
+    throw new Error(`${err.message} (${progress})`)
+  })
 }
 
 export async function runEmployeeStory(t: Test, service: RunningService, simulator: KomboSimulator, clock: StoryClock): Promise<void> {
