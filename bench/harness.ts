@@ -1,0 +1,82 @@
+// Starts what a benchmark measures: a Kombo simulator with a company of a given size and the whole
+// service on its embedded default (PGlite in a temp dir), the same composition `npm start` uses.
+import { randomBytes } from 'node:crypto'
+import { loadConfig } from '../config/config.ts'
+import { createLogger } from '../runtime/logger.ts'
+import { startService, type RunningService } from '../runtime/service.ts'
+import { startKomboSimulator, type KomboSimulator } from '../simulator/index.ts'
+import { komboResources } from '../schemas/kombo.ts'
+import { tempDir } from './temp-dir.ts'
+
+export const BENCH_TOKEN = 'bench-demo-token-0123456789'
+
+export interface BenchPipeline {
+  simulator: KomboSimulator
+  service: RunningService
+  /** Every record of the company (all six resources, deleted ones included): what one full poll fetches. */
+  records: number
+  /** Employees the simulator holds, deleted included: each becomes one user. */
+  employees: number
+  close(): Promise<void>
+}
+
+export async function startBenchPipeline(options: {
+  employees: number
+  env?: Record<string, string>
+  /** Called as soon as the simulator exists, before the service starts polling it. */
+  onSimulator?: (simulator: KomboSimulator) => void
+}): Promise<BenchPipeline> {
+  const simulator = await startKomboSimulator({ port: 0, employees: options.employees, seed: 7, logger: false })
+  const company = simulator.integration('demo')
+  const records = komboResources.reduce((n, r) => n + company.list(r, { includeDeleted: true }).length, 0)
+  const employees = company.list('employees', { includeDeleted: true }).length
+  options.onSimulator?.(simulator)
+  const data = tempDir('kombo-sync-bench-')
+  const config = loadConfig(
+    {
+      DATA_DIR: data.dir,
+      PORT: '0',
+      DEMO_API_TOKEN: BENCH_TOKEN,
+      KOMBO_BASE_URL: simulator.url,
+      KOMBO_API_KEY: 'bench-kombo-key',
+      KOMBO_INTEGRATION_ID: 'demo',
+      POLL_INTERVAL_MS: '600000',
+      CLOCK_INTERVAL_MS: '600000',
+      LOG_LEVEL: 'silent',
+      ...options.env,
+    },
+    'all',
+    { demoToken: () => randomBytes(12).toString('hex') },
+  )
+  const service = await startService(config, { logger: createLogger('silent') })
+  return {
+    simulator,
+    service,
+    records,
+    employees,
+    async close() {
+      await service.stop()
+      await simulator.close()
+      data.remove()
+    },
+  }
+}
+
+/** Polls `check` every `everyMs` until it is true; a generous timeout, never a speed assertion. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 10): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+}
+
+/** The sum of a prom-client counter over all its label sets. */
+export async function counterTotal(service: RunningService, name: string): Promise<number> {
+  const metric = service.metrics.registry.getSingleMetric(name)
+  if (!metric) return 0
+  const { values } = await metric.get()
+  return values.reduce((n, v) => n + v.value, 0)
+}
+
+export const sizeLabel = (n: number): string => (n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n))

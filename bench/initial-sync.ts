@@ -1,0 +1,90 @@
+// Initial sync, embedded mode: a company of N employees, from the first Kombo request to every
+// employee being a user in the view store, with the time each stage finished. Baseline: the raw
+// append rate of the same SQL event store (fresh embedded database, one synthetic append per
+// record), measured right after in the same run.
+import { peakRssMb, type ResultRow } from './report.ts'
+import { counterTotal, sizeLabel, startBenchPipeline, until } from './harness.ts'
+import { openRawStore, rawAppendRate } from './raw-event-store.ts'
+import { VIEWS_CHECKPOINT } from '../projections/projector.ts'
+
+export interface InitialSyncResult {
+  records: number
+  employees: number
+  events: number
+  /** ms after the first Kombo request at which each stage had handled every record. */
+  polledMs: number
+  processedMs: number
+  visibleMs: number
+}
+
+export async function measureInitialSync(employees: number): Promise<InitialSyncResult> {
+  let firstRequestAt = 0
+  let watcher: NodeJS.Timeout | undefined
+  const pipeline = await startBenchPipeline({
+    employees,
+    onSimulator: (sim) => {
+      // The poller starts with the service; notice its first request to the simulator.
+      watcher = setInterval(() => {
+        if (!firstRequestAt && sim.requestLog.length > 0) firstRequestAt = performance.now()
+      }, 1)
+    },
+  })
+  try {
+    const { service, records } = pipeline
+    let polledAt = 0
+    let processedAt = 0
+    await until(
+      'every employee to be a user',
+      async () => {
+        const t = performance.now()
+        if (!polledAt && (await counterTotal(service, 'kombo_sync_records_polled_total')) >= records) polledAt = t
+        if (!processedAt && (await counterTotal(service, 'kombo_sync_records_processed_total')) >= records) processedAt = t
+        if (!processedAt) return false
+        const counts = await service.stores.views.counts()
+        if (counts.users < pipeline.employees) return false
+        // And the projector has applied everything appended (not only the users' first events).
+        const last = await service.stores.eventStore.readAll({ after: (await service.stores.views.checkpoint(VIEWS_CHECKPOINT)) ?? undefined, maxCount: 1, streamPrefixes: ['employee-', 'team-', 'location-', 'legalEntity-', 'absenceType-', 'absence-'] })
+        return last.length === 0
+      },
+      30 * 60_000,
+      10,
+    )
+    const visibleAt = performance.now()
+    const events = await counterTotal(service, 'kombo_sync_events_appended_total')
+    return {
+      records,
+      employees: pipeline.employees,
+      events,
+      polledMs: polledAt - firstRequestAt,
+      processedMs: processedAt - firstRequestAt,
+      visibleMs: visibleAt - firstRequestAt,
+    }
+  } finally {
+    clearInterval(watcher)
+    await pipeline.close()
+  }
+}
+
+export async function benchInitialSync(sizes: number[], label = 'embedded'): Promise<ResultRow[]> {
+  const rows: ResultRow[] = []
+  for (const size of sizes) {
+    const r = await measureInitialSync(size)
+    const rss = peakRssMb()
+    const raw = await openRawStore()
+    // Same number of appends as records, with the pipeline's average events per append.
+    const eventsPerAppend = Math.max(1, Math.round(r.events / Math.max(1, r.records)))
+    const base = await rawAppendRate(raw.store, r.records, eventsPerAppend).finally(() => raw.close())
+    const scenario = `${sizeLabel(size)} employees, ${label}`
+    const perSecond = (n: number, ms: number) => (n / ms) * 1000
+    rows.push({
+      benchmark: 'initial sync',
+      scenario,
+      value: perSecond(r.records, r.visibleMs),
+      unit: 'records/s',
+      baseline: { label: `raw SQL event-store appends, ${eventsPerAppend} event(s) each`, value: base.appendsPerSecond, unit: 'appends/s' },
+      peakRssMb: rss,
+      note: `${r.records} records → ${r.events} events, ${r.employees} users visible after ${(r.visibleMs / 1000).toFixed(1)} s (polled ${(r.polledMs / 1000).toFixed(1)} s, processed ${(r.processedMs / 1000).toFixed(1)} s)`,
+    })
+  }
+  return rows
+}

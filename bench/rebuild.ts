@@ -1,0 +1,157 @@
+// Projection rebuild: drop the views and project N events again, against the store's raw readAll
+// rate on the same database. The fixture also measures the processor alone (no HTTP, no change
+// log, no projector running): a company's records folded into the store through processChanges.
+// Events beyond what the company's import produces are job-title changes decided by the same
+// domain functions and bulk-inserted (fixture set-up, not measured), so N can reach 1M quickly.
+import { join } from 'node:path'
+import { openPgliteDatabase } from '../sql/pglite.ts'
+import { openSqlEventStore } from '../processors/eventstore/sql.ts'
+import { openSqlDeadLetterStore } from '../producers/changelog/sql-dead-letters.ts'
+import { openSqlViewStore } from '../projections/viewstore/sql.ts'
+import { processChanges } from '../processors/process-changes.ts'
+import { decideEmployeeEvents, evolveEmployee, type EmployeeState } from '../processors/domain/employee.ts'
+import { SimulatedCompany } from '../simulator/index.ts'
+import { komboResources, type KomboEmployee } from '../schemas/kombo.ts'
+import { changeKey, parseChangeEnvelope } from '../schemas/envelope.ts'
+import { employeeStreamName, parseStreamName } from '../schemas/streams.ts'
+import type { EmployeeEvent } from '../schemas/events.ts'
+import type { ConsumedChange } from '../producers/changelog/port.ts'
+import type { SqlDatabase } from '../sql/database.ts'
+import type { EventStore } from '../processors/eventstore/port.ts'
+import { rebuildViews } from '../runtime/admin.ts'
+import type { Stores } from '../runtime/stores.ts'
+import { createLogger } from '../runtime/logger.ts'
+import { rawReadAllRate } from './raw-event-store.ts'
+import { tempDir } from './temp-dir.ts'
+import { peakRssMb, type ResultRow } from './report.ts'
+import { sizeLabel } from './harness.ts'
+
+const TENANT = 'demo'
+const POLICY = { mode: 'on_start_date', daysBefore: 7 } as const
+
+/** Every record of a seeded company as the change log would hand them to the processor. */
+export function companyChanges(employees: number, now: Date): ConsumedChange[] {
+  const company = new SimulatedCompany(7, { employees, teams: 12, locations: 4 }, () => now)
+  const changes: ConsumedChange[] = []
+  // Reference data first, as a first poll would likely deliver it.
+  for (const resource of [...komboResources].sort((a) => (a === 'employees' ? 1 : -1))) {
+    for (const record of company.list(resource, { includeDeleted: true })) {
+      const value = { tenant: TENANT, integrationId: 'demo', resource, fetchedAt: now.toISOString(), pollId: 'bench', record }
+      const raw = Buffer.from(JSON.stringify(value))
+      changes.push({ resource, key: changeKey(TENANT, record.id), partition: 0, offset: String(changes.length), value, raw })
+    }
+  }
+  return changes
+}
+
+/** Folds the changes through the real processor; returns records/s. */
+export async function processOnly(db: SqlDatabase, store: EventStore, changes: ConsumedChange[], now: Date): Promise<{ recordsPerSecond: number; ms: number }> {
+  const deadLetters = await openSqlDeadLetterStore(db)
+  const started = performance.now()
+  for (let i = 0; i < changes.length; i += 100) {
+    await processChanges(changes.slice(i, i + 100), { store, deadLetters, invitePolicyOf: () => POLICY, now: () => now })
+  }
+  const ms = performance.now() - started
+  return { recordsPerSecond: (changes.length / ms) * 1000, ms }
+}
+
+/** Tops the store up to `target` events with job-title changes (multi-row inserts, not measured). */
+async function topUp(db: SqlDatabase, store: EventStore, target: number, now: Date): Promise<number> {
+  const states = new Map<string, { state: EmployeeState | null; revision: bigint; record: KomboEmployee }>()
+  let total = 0
+  let after: bigint | undefined
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: 5000 })
+    if (page.length === 0) break
+    for (const e of page) {
+      total++
+      const stream = parseStreamName(e.streamName)
+      if (stream?.category !== 'employee') continue
+      const entry = states.get(stream.komboId) ?? { state: null, revision: -1n, record: undefined as unknown as KomboEmployee }
+      entry.state = evolveEmployee(entry.state, { type: e.type, data: e.data } as EmployeeEvent)
+      entry.revision = e.revision
+      states.set(stream.komboId, entry)
+    }
+    after = page[page.length - 1].position
+  }
+  const ids = [...states.keys()].filter((id) => states.get(id)!.state)
+  for (const id of ids) {
+    const entry = states.get(id)!
+    entry.record = entry.state!.record as unknown as KomboEmployee
+  }
+  let rows: unknown[][] = []
+  const flush = async () => {
+    if (!rows.length) return
+    const params: unknown[] = []
+    const values = rows.map((r) => {
+      params.push(...r)
+      const b = params.length - 6
+      return `($${b + 1}, $${b + 2}::bigint, $${b + 3}::uuid, $${b + 4}, $${b + 5}::jsonb, $${b + 6}::jsonb)`
+    })
+    await db.query(`INSERT INTO events (stream_name, revision, event_id, type, data, metadata) VALUES ${values.join(', ')}`, params)
+    rows = []
+  }
+  const base = now.getTime()
+  for (let k = 0; total < target && ids.length > 0; k++) {
+    const id = ids[k % ids.length]
+    const entry = states.get(id)!
+    const changedAt = new Date(base + 1000 + k).toISOString()
+    const record = { ...entry.record, job_title: `Title ${k}`, changed_at: changedAt } as KomboEmployee
+    const decided = decideEmployeeEvents(entry.state, record, { tenant: TENANT, now: new Date(changedAt), invitePolicy: POLICY })
+    for (const e of decided) {
+      entry.revision += 1n
+      entry.state = evolveEmployee(entry.state, e as EmployeeEvent)
+      rows.push([employeeStreamName(TENANT, id), String(entry.revision), e.id, e.type, JSON.stringify(e.data), JSON.stringify({ changedAt, pollId: 'bench', decidedAt: changedAt })])
+      total++
+    }
+    entry.record = record
+    if (rows.length >= 1000) await flush()
+  }
+  await flush()
+  return total
+}
+
+export async function benchRebuild(targets: number[]): Promise<ResultRow[]> {
+  const rows: ResultRow[] = []
+  for (const target of targets) {
+    const data = tempDir('kombo-sync-bench-rebuild-')
+    const db = await openPgliteDatabase(join(data.dir, 'db'))
+    try {
+      const store = await openSqlEventStore(db)
+      const now = new Date()
+      // A company whose import gives roughly a fifth of the target (at least 200 employees).
+      const employees = Math.max(200, Math.min(20_000, Math.round(target / 25)))
+      const changes = companyChanges(employees, now)
+      const processed = await processOnly(db, store, changes, now)
+      rows.push({
+        benchmark: 'processor only',
+        scenario: `${changes.length} records (${sizeLabel(employees)} employees), embedded store`,
+        value: processed.recordsPerSecond,
+        unit: 'records/s',
+        peakRssMb: peakRssMb(),
+        note: 'processChanges in batches of 100, no HTTP, no change log, no projector running',
+      })
+      const events = await topUp(db, store, target, now)
+      const views = await openSqlViewStore(db)
+      const raw = await rawReadAllRate(store)
+      const started = performance.now()
+      await rebuildViews({ eventStore: store, views } as unknown as Stores, createLogger('silent'))
+      const ms = performance.now() - started
+      const counts = await views.counts()
+      rows.push({
+        benchmark: 'projection rebuild',
+        scenario: `${sizeLabel(events)} events (${counts.users} users), embedded`,
+        value: (events / ms) * 1000,
+        unit: 'events/s',
+        baseline: { label: 'raw readAll, pages of 500', value: raw.eventsPerSecond, unit: 'events/s' },
+        peakRssMb: peakRssMb(),
+        note: `rebuild took ${(ms / 1000).toFixed(1)} s`,
+      })
+      await store.close()
+    } finally {
+      await db.close()
+      data.remove()
+    }
+  }
+  return rows
+}

@@ -1,0 +1,71 @@
+// `npm run bench [-- --quick | --full] [--only initial-sync,read-api,rebuild,steady-state] [--sizes 1000,10000] [--write | --no-write]`
+// Runs the benchmarks one after another in this process, prints a table and (by default, not with
+// --quick) writes it into docs/benchmarks.md. See docs/benchmarks.md for what each one measures.
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { benchInitialSync } from './initial-sync.ts'
+import { benchReadApi } from './read-api.ts'
+import { benchRebuild } from './rebuild.ts'
+import { benchSteadyState } from './steady-state.ts'
+import { machineFacts, markdownSection, printTable, writeMarkdownSection, type ResultRow } from './report.ts'
+
+const names = ['initial-sync', 'read-api', 'rebuild', 'steady-state'] as const
+type Name = (typeof names)[number]
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    full: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    sizes: { type: 'string' },
+    write: { type: 'boolean' },
+    'no-write': { type: 'boolean', default: false },
+  },
+  allowPositionals: false,
+})
+
+const mode = values.quick ? 'quick' : values.full ? 'full' : 'default'
+const plan = {
+  // --quick only keeps the benchmarks working (CI, < 60 s): small sizes, one connection count.
+  quick: { sync: [300], apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], rates: [10], steadySeconds: 2 },
+  default: { sync: [1_000, 10_000], apiEmployees: 1_000, connections: [1, 16, 64], seconds: 5, rebuild: [100_000], rates: [10, 100], steadySeconds: 15 },
+  full: { sync: [1_000, 10_000, 100_000], apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], rates: [10, 100], steadySeconds: 30 },
+}[mode]
+const sizes = values.sizes ? values.sizes.split(',').map((s) => Number(s.trim())) : plan.sync
+if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--sizes takes positive integers, e.g. --sizes 1000,10000`)
+const only = values.only ? (values.only.split(',').map((s) => s.trim()) as Name[]) : [...names]
+for (const n of only) if (!names.includes(n)) throw new Error(`--only: unknown benchmark "${n}"; choose from ${names.join(', ')}`)
+const write = values['no-write'] ? false : (values.write ?? mode !== 'quick')
+
+const startedAt = new Date()
+const started = performance.now()
+const rows: ResultRow[] = []
+const run = async (name: Name, fn: () => Promise<ResultRow[]>) => {
+  if (!only.includes(name)) return
+  process.stderr.write(`bench: ${name} …\n`)
+  const t = performance.now()
+  rows.push(...(await fn()))
+  process.stderr.write(`bench: ${name} done in ${((performance.now() - t) / 1000).toFixed(1)} s\n`)
+}
+
+await run('initial-sync', () => benchInitialSync(sizes))
+await run('read-api', () => benchReadApi({ employees: plan.apiEmployees, connections: plan.connections, seconds: plan.seconds }))
+await run('rebuild', () => benchRebuild(plan.rebuild))
+await run('steady-state', () => benchSteadyState({ employees: Math.min(1_000, plan.apiEmployees), rates: plan.rates, seconds: plan.steadySeconds, pollIntervalMs: 500 }))
+
+printTable(rows)
+const seconds = (performance.now() - started) / 1000
+process.stderr.write(`bench: finished in ${seconds.toFixed(1)} s\n`)
+
+if (write) {
+  const skipped = [
+    'Production mode (Kafka + Schema Registry, EventStoreDB adapter on the gRPC test double, PostgreSQL views) and its baseline (raw kafkajs produce+consume on the same broker): not wired into the bench yet; the Kafka change-log adapter was still being written when this bench was added.',
+    'Processor scaling over 1, 2 and 4 processes: needs the Kafka change log (the SQL change log has one partition by design).',
+    ...(only.length < names.length ? [`Benchmarks left out with --only: ${names.filter((n) => !only.includes(n)).join(', ')}.`] : []),
+  ]
+  const argv = process.argv.slice(2).join(' ')
+  const section = markdownSection(rows, { command: `npm run bench${argv ? ` -- ${argv}` : ''}`, startedAt, seconds, machine: machineFacts(), skipped })
+  const path = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url))
+  writeMarkdownSection(path, section, '# Benchmarks\n')
+  process.stderr.write(`bench: results written to ${path}\n`)
+}
