@@ -5,12 +5,16 @@ import type { IncomingMessage } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import rateLimit from '@fastify/rate-limit'
 import type { DestinationStream, LoggerOptions } from 'pino'
 import { tenantAuthHook } from './auth/tenant-auth.ts'
 import { registerErrorHandlers } from './errors.ts'
 import type { ApiDeps } from './ports.ts'
 import { deadLetterRoutes } from './routes/dead-letters.ts'
 import { directoryRoutes } from './routes/directory.ts'
+import { erasureRoutes } from './routes/erasure.ts'
+import { komboWebhookRoutes, type KomboWebhookRouteOptions } from './routes/webhooks.ts'
+import { rateLimitKey, rateLimitedError } from './rate-limit.ts'
 import { operationalRoutes } from './routes/operations.ts'
 import { userRoutes } from './routes/users.ts'
 import { securityHeaders } from './security-headers.ts'
@@ -21,7 +25,13 @@ export type { ApiDeps } from './ports.ts'
 export interface ApiAppOptions {
   /** false/undefined: silent; true: info to stdout; or pino options (with `stream` for tests). */
   logger?: boolean | (LoggerOptions & { stream?: DestinationStream })
+  /** Requests per minute per token (per client IP without a valid token). Default 600; 0 turns it off. */
+  rateLimitPerMinute?: number
+  /** The Kombo webhook's secret; without it the webhook route answers 404 with how to enable it. */
+  komboWebhook?: KomboWebhookRouteOptions
 }
+
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600
 
 /** 64 KiB: the only body the API accepts is the tiny invite command. */
 export const BODY_LIMIT_BYTES = 64 * 1024
@@ -84,6 +94,26 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
   })
   app.addHook('onSend', securityHeaders)
 
+  const perMinute = options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE
+  if (perMinute > 0) {
+    // In memory, per process: with N API replicas the effective limit is N times this.
+    await app.register(rateLimit, {
+      // Not per route: route-level hooks would run after the tenant auth hook, and requests with
+      // made-up tokens (401) must count too. One root hook runs before every scope's hooks.
+      global: false,
+      max: perMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => rateLimitKey(request, deps.tenants),
+      errorResponseBuilder: (_request, context) => rateLimitedError(context.max, context.after),
+    })
+    const limit = app.rateLimit()
+    app.addHook('onRequest', async (request, reply) => {
+      // Probes and scrapes come from the orchestrator and Prometheus, not from clients.
+      if (/^\/(health\/|metrics)/.test(request.url)) return
+      await limit.call(app, request, reply)
+    })
+  }
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -106,9 +136,11 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
       tenantScope.addHook('onRequest', tenantAuthHook(deps.tenants))
       await userRoutes(tenantScope, deps)
       await directoryRoutes(tenantScope, deps)
+      await erasureRoutes(tenantScope, deps)
       await deadLetterRoutes(tenantScope, deps)
     },
     { prefix: '/v1/tenants/:tenant' },
   )
+  await app.register(async (webhookScope) => komboWebhookRoutes(webhookScope, deps.webhooks, options.komboWebhook ?? { secret: null }))
   return app
 }

@@ -54,6 +54,40 @@ export interface MetricsRenderer {
   render(): Promise<string>
 }
 
+/** A verified Kombo webhook: a hint to poll that integration now. */
+export interface KomboWebhookEvent {
+  webhookId: string
+  /** e.g. `data-changed`, `sync-finished` */
+  type: string
+  integrationId: string
+}
+
+export interface KomboWebhookSink {
+  /** Resolves when handled; an unknown integration is logged and ignored, not an error. */
+  onKomboEvent(event: KomboWebhookEvent): Promise<void>
+}
+
+export interface ErasureRequest {
+  tenant: string
+  employeeId: string
+  /** Why (e.g. a ticket number); kept in the audit record, so it must not hold personal data itself. */
+  reason: string
+  actor: string
+}
+
+export interface ErasureReceipt {
+  tenant: string
+  employeeId: string
+  erasedAt: string
+  /** true when the employee had already been erased (the call is idempotent). */
+  alreadyErased: boolean
+}
+
+export interface PersonalDataEraser {
+  /** Throws UserNotFoundError when the tenant never had this employee. */
+  eraseEmployee(request: ErasureRequest): Promise<ErasureReceipt>
+}
+
 /** A tenant's dead letters (records that failed validation or processing) and their re-drive. */
 export interface DeadLetterAdmin {
   list(tenant: string, options: { includeRedriven: boolean }): Promise<DeadLetter[]>
@@ -71,6 +105,10 @@ export interface ApiDeps {
   metrics: MetricsRenderer
   /** Optional: without it the dead-letter routes are not served. */
   deadLetters?: DeadLetterAdmin
+  /** Kombo webhooks; without it the webhook route answers 404 with how to enable it. */
+  webhooks?: KomboWebhookSink
+  /** GDPR erasure; without it the erasure route answers 404. */
+  erasure?: PersonalDataEraser
 }
 
 /** The tenant's invite policy or the user's state forbids a manual invite now. Not retriable as is. */

@@ -43,6 +43,8 @@ export async function startBenchPipeline(options: {
       POLL_INTERVAL_MS: '600000',
       CLOCK_INTERVAL_MS: '600000',
       LOG_LEVEL: 'silent',
+      // A load generator is one client: the API's per-token rate limit would measure only 429s.
+      API_RATE_LIMIT_PER_MINUTE: '0',
       ...options.env,
     },
     'all',

@@ -55,3 +55,14 @@ t.test('tenants file: validated, duplicates rejected, key never echoed', async (
   t.notMatch(err.message, /secret-key-123/)
   t.throws(() => loadConfig({ TENANTS_FILE: 't.json' }, 'all', { demoToken, readFile: () => '{nope' }), /could not be read as JSON/)
 })
+
+t.test('Kombo webhook secret and API rate limit', async (t) => {
+  const defaults = loadConfig({}, 'all', { demoToken })
+  t.same(defaults.komboWebhook, { secret: null, toleranceSeconds: 300 }, 'webhooks are off without a secret')
+  t.equal(defaults.apiRateLimitPerMinute, 600)
+  const c = loadConfig({ KOMBO_WEBHOOK_SECRET: 'a-webhook-secret', KOMBO_WEBHOOK_TOLERANCE_SECONDS: '60', API_RATE_LIMIT_PER_MINUTE: '0' }, 'all', { demoToken })
+  t.same(c.komboWebhook, { secret: 'a-webhook-secret', toleranceSeconds: 60 })
+  t.equal(c.apiRateLimitPerMinute, 0, '0 turns rate limiting off')
+  t.throws(() => loadConfig({ KOMBO_WEBHOOK_SECRET: 'short' }, 'all', { demoToken }), /KOMBO_WEBHOOK_SECRET/)
+  t.throws(() => loadConfig({ API_RATE_LIMIT_PER_MINUTE: '-1' }, 'all', { demoToken }), /API_RATE_LIMIT_PER_MINUTE/)
+})

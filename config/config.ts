@@ -52,6 +52,9 @@ export const Env = z
     KAFKA_PARTITIONS: int(6, 1),
     EVENTSTORE_CONNECTION_STRING: z.string().optional(),
     DATABASE_URL: z.string().optional(),
+    KOMBO_WEBHOOK_SECRET: z.string().min(8, 'KOMBO_WEBHOOK_SECRET must be at least 8 characters').optional(),
+    KOMBO_WEBHOOK_TOLERANCE_SECONDS: int(300, 1),
+    API_RATE_LIMIT_PER_MINUTE: int(600, 0),
     SIMULATOR_EMPLOYEES: int(300, 1),
     SIMULATOR_SEED: int(1),
     SIMULATOR_CHURN_PER_SECOND: z.coerce.number().min(0).default(0.5),
@@ -83,6 +86,10 @@ export interface Config {
   kafka: { brokers: string[]; registryUrl: string; partitions: number } | null
   eventStoreConnectionString: string | null
   databaseUrl: string | null
+  /** secret null: the Kombo webhook route is off. The secret is never logged. */
+  komboWebhook: { secret: string | null; toleranceSeconds: number }
+  /** Per token (per IP without a valid token); 0 turns rate limiting off. */
+  apiRateLimitPerMinute: number
 }
 
 /** Thrown at start with every problem listed, in words an operator can act on. */
@@ -143,6 +150,8 @@ export function loadConfig(
       : null,
     eventStoreConnectionString: e.EVENTSTORE_CONNECTION_STRING ?? null,
     databaseUrl: e.DATABASE_URL ?? null,
+    komboWebhook: { secret: e.KOMBO_WEBHOOK_SECRET ?? null, toleranceSeconds: e.KOMBO_WEBHOOK_TOLERANCE_SECONDS },
+    apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
   }
 }
 

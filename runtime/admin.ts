@@ -6,8 +6,10 @@ import { openStores, type Stores } from './stores.ts'
 import { Projector } from '../projections/projector.ts'
 import type { ChangeEnvelope } from '../schemas/envelope.ts'
 import type { DeadLetter } from '../producers/changelog/port.ts'
+import { eraseEmployee, EmployeeNotFoundError } from '../processors/commands/erase-employee.ts'
+import { purgeUserFromViews } from '../projections/viewstore/erase-user.ts'
 
-export const adminCommands = ['rebuild', 'dead-letters', 'redrive'] as const
+export const adminCommands = ['rebuild', 'dead-letters', 'redrive', 'erase'] as const
 
 /** `--tenant acme` → 'acme'. */
 const optionValue = (args: string[], name: string): string | undefined => {
@@ -36,6 +38,29 @@ export async function runAdminCommand(command: string, args: string[], config: C
         const result = await redriveDeadLetters(stores, ids.length ? ids : null, { tenant })
         logger.info(result, 'dead letters re-driven')
         return result.failed.length ? 1 : 0
+      }
+      case 'erase': {
+        // `erase <tenant> <employeeId> --reason <why> [--actor <who>]`: GDPR erasure, audited.
+        const [tenant, employeeId] = args.filter((a, i) => !a.startsWith('--') && !['--reason', '--actor'].includes(args[i - 1]))
+        const reason = optionValue(args, '--reason')
+        if (!tenant || !employeeId || !reason) {
+          process.stderr.write('usage: kombo-sync erase <tenant> <employeeId> --reason <why> [--actor <who>]\n')
+          return 2
+        }
+        try {
+          const result = await eraseEmployee(
+            { store: stores.eventStore, keys: stores.personalDataKeys, purgeViews: (t, id) => purgeUserFromViews(stores.db, t, id) },
+            { tenant, employeeId, reason, actor: optionValue(args, '--actor') ?? 'cli' },
+          )
+          process.stdout.write(`${JSON.stringify(result)}\n`)
+          return 0
+        } catch (err) {
+          if (err instanceof EmployeeNotFoundError) {
+            process.stderr.write(`${err.message}\n`)
+            return 1
+          }
+          throw err
+        }
       }
       default:
         throw new Error(`unknown command ${command}`)

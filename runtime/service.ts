@@ -10,6 +10,9 @@ import { KomboClient } from '../producers/kombo/client.ts'
 import { TenantPoller } from '../producers/tenant-poller.ts'
 import type { ChangeLogConsumer } from '../producers/changelog/port.ts'
 import { processChanges } from '../processors/process-changes.ts'
+import { dropErasedEmployees } from '../processors/erased-employees.ts'
+import { eraseEmployee, EmployeeNotFoundError } from '../processors/commands/erase-employee.ts'
+import { purgeUserFromViews } from '../projections/viewstore/erase-user.ts'
 import { inviteUser } from '../processors/commands/invite-user.ts'
 import { InviteNotAllowedError as DomainInviteNotAllowedError } from '../processors/domain/employee.ts'
 import { Projector } from '../projections/projector.ts'
@@ -114,7 +117,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     if (runs(config.role, 'processor')) {
       consumer = await stores.changeLog.consume(
         PROCESSOR_GROUP,
-        async (batch) => {
+        async (consumed) => {
+          const { kept: batch, dropped } = await dropErasedEmployees(consumed, stores.personalDataKeys)
+          for (const d of dropped) logger.info(d, 'record of an erased employee dropped (GDPR erasure)')
           const outcomes = await processChanges(batch, {
             store: stores.eventStore,
             deadLetters: stores.deadLetters,
@@ -222,6 +227,32 @@ export async function startService(config: Config, options: ServiceOptions): Pro
                 lagSeconds: s.lastSuccessAt ? Math.max(0, Math.round((now().getTime() - Date.parse(s.lastSuccessAt)) / 1000)) : null,
               })),
           },
+          webhooks: {
+            onKomboEvent: async ({ integrationId, type, webhookId }) => {
+              const tenant = config.tenants.find((t) => t.integrationId === integrationId)
+              const poller = tenant ? pollers.get(tenant.id) : undefined
+              if (!tenant || !poller) {
+                // Unknown here (or polled by another process's poller role): nothing to do.
+                logger.warn({ integrationId, type, webhookId }, 'Kombo webhook for an integration this process does not poll; ignored')
+                return
+              }
+              logger.info({ tenant: tenant.id, type, webhookId }, 'Kombo webhook: polling now')
+              await poller.pollNow()
+            },
+          },
+          erasure: {
+            eraseEmployee: async ({ tenant, employeeId, reason, actor }) => {
+              try {
+                return await eraseEmployee(
+                  { store: stores.eventStore, keys: stores.personalDataKeys, purgeViews: (t, id) => purgeUserFromViews(stores.db, t, id) },
+                  { tenant, employeeId, reason, actor },
+                )
+              } catch (err) {
+                if (err instanceof EmployeeNotFoundError) throw new UserNotFoundError(tenant, employeeId)
+                throw err
+              }
+            },
+          },
           deadLetters: {
             list: async (tenant, { includeRedriven }) =>
               (await stores.deadLetters.list({ includeRedriven })).filter((l) => belongsToTenant(l, tenant)),
@@ -237,7 +268,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
             },
           },
         },
-        { logger: config.logLevel === 'silent' ? false : { level: config.logLevel } },
+        {
+          logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+          rateLimitPerMinute: config.apiRateLimitPerMinute,
+          komboWebhook: { secret: config.komboWebhook.secret, toleranceMs: config.komboWebhook.toleranceSeconds * 1000, now },
+        },
       )
       stoppers.push(() => app!.close())
       const address = await app.listen({ host: config.http.host, port: config.http.port })

@@ -9,6 +9,8 @@ import { openPostgresDatabase } from '../sql/postgres.ts'
 import type { EventStore } from '../processors/eventstore/port.ts'
 import { openSqlEventStore } from '../processors/eventstore/sql.ts'
 import { openEsdbEventStore } from '../processors/eventstore/esdb.ts'
+import { withPersonalDataEncryption } from '../processors/eventstore/encrypting.ts'
+import { openSqlPersonalDataKeys, type PersonalDataKeys } from '../processors/eventstore/personal-data-keys.ts'
 import type { ChangeLog, DeadLetterStore } from '../producers/changelog/port.ts'
 import { openSqlChangeLog } from '../producers/changelog/sql.ts'
 import { openSqlDeadLetterStore } from '../producers/changelog/sql-dead-letters.ts'
@@ -18,7 +20,11 @@ import { openSqlViewStore, type SqlViewStore } from '../projections/viewstore/sq
 
 export interface Stores {
   db: SqlDatabase
+  /** Decrypts employee streams on read and encrypts them on append (crypto-shredding, see docs/operations.md). */
   eventStore: EventStore
+  /** The adapter itself: employee event data as stored, i.e. encrypted (tests, audits). */
+  rawEventStore: EventStore
+  personalDataKeys: PersonalDataKeys
   changeLog: ChangeLog
   deadLetters: DeadLetterStore
   syncState: SyncStateStore
@@ -32,10 +38,12 @@ export async function openStores(config: Config): Promise<Stores> {
   const db = await openDatabase(config)
   const closers: Array<() => Promise<void>> = [() => db.close()]
   try {
-    const eventStore = config.eventStoreConnectionString
+    const rawEventStore = config.eventStoreConnectionString
       ? openEsdbEventStore(config.eventStoreConnectionString)
       : await openSqlEventStore(db)
-    closers.unshift(() => eventStore.close())
+    closers.unshift(() => rawEventStore.close())
+    const personalDataKeys = await openSqlPersonalDataKeys(db)
+    const eventStore = withPersonalDataEncryption(rawEventStore, personalDataKeys)
 
     let changeLog: ChangeLog
     let deadLetters: DeadLetterStore
@@ -59,6 +67,8 @@ export async function openStores(config: Config): Promise<Stores> {
     return {
       db,
       eventStore,
+      rawEventStore,
+      personalDataKeys,
       changeLog,
       deadLetters,
       syncState,

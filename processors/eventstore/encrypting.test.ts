@@ -1,0 +1,109 @@
+// Crypto-shredding: the decorator passes the event-store contract over the SQL adapter (with every
+// stream treated as personal), stores only ciphertext, and once a key is erased makes that stream's
+// events unreadable everywhere while other streams are untouched.
+import t from 'tap'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { openPgliteDatabase } from '../../sql/pglite.ts'
+import { openSqlEventStore } from './sql.ts'
+import { PersonalDataDecryptionError, PersonalDataErasedError, withPersonalDataEncryption } from './encrypting.ts'
+import { openSqlPersonalDataKeys } from './personal-data-keys.ts'
+import { runEventStoreContract } from '../../test/contracts/event-store.contract.ts'
+import { employeeStreamName } from '../../schemas/streams.ts'
+import { waitFor } from '../../test/support/wait-for.ts'
+import type { EventStore, RecordedEvent } from './port.ts'
+import type { Test } from 'tap'
+import { openEsdbEventStore } from './esdb.ts'
+import { startEsdbDouble } from '../../test/support/esdb-double/index.ts'
+
+/** What a backup or a look into the database would show: data and metadata as stored. */
+const dump = (events: RecordedEvent[]) => JSON.stringify(events.map((e) => [e.streamName, e.type, e.data, e.metadata]))
+
+const db = await openPgliteDatabase()
+t.teardown(() => db.close())
+const keys = await openSqlPersonalDataKeys(db)
+
+t.test('the event-store contract holds through the decorator', async (t) => {
+  runEventStoreContract(t, async () => {
+    const raw = await openSqlEventStore(db, { pollIntervalMs: 20 })
+    return { store: withPersonalDataEncryption(raw, keys, { isPersonal: () => true }), cleanup: () => raw.close() }
+  })
+})
+
+// The same scenario on both adapters: crypto-shredding needs nothing from the store itself.
+const adapters: Array<[string, (t: Test) => Promise<EventStore>]> = [
+  ['sql', async (t) => {
+    const raw = await openSqlEventStore(db, { pollIntervalMs: 20 })
+    t.teardown(() => raw.close())
+    return raw
+  }],
+  ['eventstoredb (test double)', async (t) => {
+    const double = await startEsdbDouble()
+    const raw = openEsdbEventStore(double.connectionString)
+    t.teardown(async () => {
+      await raw.close()
+      await double.close()
+    })
+    return raw
+  }],
+]
+
+for (const [adapter, openRaw] of adapters) t.test(`${adapter}: employee data is stored encrypted and erased for good`, async (t) => {
+  const raw = await openRaw(t)
+  const store = withPersonalDataEncryption(raw, keys)
+  const tenant = `t${randomBytes(4).toString('hex')}`
+  const ada = employeeStreamName(tenant, 'ada')
+  const bob = employeeStreamName(tenant, 'bob')
+  const team = `team-${tenant}_eng`
+  const imported = (first: string) => ({ id: randomUUID(), type: 'EmployeeImported', data: { record: { first_name: first, work_email: `${first}@acme.test` } }, metadata: { pollId: 'p1' } })
+  await store.appendToStream(ada, [imported('Adalind'), { id: randomUUID(), type: 'EmployeeNameChanged', data: { first_name: 'Adalinde' } }])
+  await store.appendToStream(bob, [imported('Bobbington')])
+  await store.appendToStream(team, [{ id: randomUUID(), type: 'TeamImported', data: { name: 'Engineering' } }])
+
+  const stored = dump(await raw.readAll())
+  t.notMatch(stored, 'Adalind', 'the raw store holds no name')
+  t.notMatch(stored, 'acme.test', 'nor an email')
+  t.match(stored, 'Engineering', 'non-personal streams stay in the clear')
+  t.match(stored, '"pollId":"p1"', 'metadata stays in the clear')
+  t.same((await store.readStream(ada)).map((e) => e.data), [{ record: { first_name: 'Adalind', work_email: 'Adalind@acme.test' } }, { first_name: 'Adalinde' }], 'reads decrypt')
+
+  const live: string[] = []
+  const sub = store.subscribeToAll({ streamPrefixes: [`employee-${tenant}_`] }, async (e) => void live.push(`${e.streamName}:${JSON.stringify(e.data)}`))
+  t.teardown(() => sub.close())
+  await waitFor('subscription to catch up', async () => live.length === 3)
+  t.match(live[0], 'Adalind', 'subscriptions decrypt')
+
+  const first = await keys.erase(ada, { tenant, employeeId: 'ada' })
+  t.equal(first.alreadyErased, false)
+  t.equal((await keys.erase(ada, { tenant, employeeId: 'ada' })).alreadyErased, true, 'erasing twice is harmless')
+  t.same(await store.readStream(ada), [], 'the erased stream reads as empty')
+  t.same((await store.readAll()).filter((e) => e.streamName === ada), [], 'and is left out of $all')
+  t.equal((await store.readStream(bob)).length, 1, 'another employee is untouched')
+  t.same([...(await keys.erasedAmong(tenant, ['ada', 'bob', 'cyd']))], ['ada'])
+  await t.rejects(store.appendToStream(ada, [imported('Adalind')]), PersonalDataErasedError, 'nothing more is written to it')
+  t.notMatch(dump(await raw.readAll()), 'Adalind', 'still no plaintext anywhere')
+
+  // Paging through $all must not stop at a page whose events were all erased.
+  const page = await store.readAll({ maxCount: 1, streamPrefixes: [`employee-${tenant}_`] })
+  t.equal(page[0]?.streamName, bob, 'a one-event page skips the erased events and finds the next readable one')
+
+  // A subscriber that starts after the erasure never sees the erased events.
+  const later: string[] = []
+  const sub2 = store.subscribeToAll({ streamPrefixes: [`employee-${tenant}_`] }, async (e) => void later.push(e.streamName))
+  t.teardown(() => sub2.close())
+  await waitFor('second subscription', async () => later.length === 1)
+  t.same(later, [bob])
+})
+
+t.test('ciphertext copied into another stream does not open', async (t) => {
+  const raw = await openSqlEventStore(db)
+  t.teardown(() => raw.close())
+  const store = withPersonalDataEncryption(raw, keys)
+  const tenant = `t${randomBytes(4).toString('hex')}`
+  const a = employeeStreamName(tenant, 'a')
+  const b = employeeStreamName(tenant, 'b')
+  await store.appendToStream(a, [{ id: randomUUID(), type: 'EmployeeImported', data: { secret: 'x' } }])
+  await store.appendToStream(b, [{ id: randomUUID(), type: 'EmployeeImported', data: { secret: 'y' } }])
+  const [sealed] = await raw.readStream(a)
+  await raw.appendToStream(b, [{ id: randomUUID(), type: 'EmployeeNameChanged', data: sealed.data }])
+  await t.rejects(store.readStream(b), PersonalDataDecryptionError)
+})

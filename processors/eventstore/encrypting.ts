@@ -1,0 +1,130 @@
+// An EventStore decorator that encrypts the data of personal streams (employee streams by default)
+// with the stream's own key (AES-256-GCM), and decrypts on every read. Works over any adapter, so
+// crypto-shredding needs no change to the port or to EventStoreDB. Once a stream's key is erased,
+// reads leave that stream's events out entirely (history and as-of then say "no such user", the
+// projector and a rebuild never see them) and appends to it are refused.
+// Metadata stays in the clear: it holds source versions, poll ids and Kafka coordinates, no
+// personal data. The event type stays too (that a name changed is not itself personal data).
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { parseStreamName } from '../../schemas/streams.ts'
+import type { EventStore, EventToAppend, RecordedEvent } from './port.ts'
+import type { KeyState, PersonalDataKeys } from './personal-data-keys.ts'
+
+const FIELD = '$encrypted'
+
+interface Sealed {
+  v: 1
+  iv: string
+  tag: string
+  ct: string
+}
+
+/** An append to the stream of an erased employee: never retriable. */
+export class PersonalDataErasedError extends Error {
+  override name = 'PersonalDataErasedError'
+  readonly retriable = false
+  constructor(readonly streamName: string) {
+    super(`stream ${streamName} belongs to an erased employee: nothing more is written to it`)
+  }
+}
+
+/** A stored ciphertext that does not decrypt with its key: corruption or tampering. */
+export class PersonalDataDecryptionError extends Error {
+  override name = 'PersonalDataDecryptionError'
+  readonly retriable = false
+  constructor(readonly streamName: string, readonly revision: bigint) {
+    super(`event ${revision} of stream ${streamName} does not decrypt with its key (corrupted or altered)`)
+  }
+}
+
+export const isEmployeeStream = (stream: string) => parseStreamName(stream)?.category === 'employee'
+
+function seal(key: Buffer, data: Record<string, unknown>, aad: string): Record<string, unknown> {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', key, iv)
+  cipher.setAAD(Buffer.from(aad))
+  const ct = Buffer.concat([cipher.update(JSON.stringify(data), 'utf8'), cipher.final()])
+  const sealed: Sealed = { v: 1, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') }
+  return { [FIELD]: sealed }
+}
+
+const sealedOf = (data: Record<string, unknown>): Sealed | null => {
+  const s = data[FIELD] as Sealed | undefined
+  return s && typeof s === 'object' && s.v === 1 ? s : null
+}
+
+function open(key: Buffer, sealed: Sealed, aad: string): Record<string, unknown> {
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'))
+  decipher.setAAD(Buffer.from(aad))
+  decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'))
+  const plain = Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64')), decipher.final()])
+  return JSON.parse(plain.toString('utf8')) as Record<string, unknown>
+}
+
+export interface EncryptionOptions {
+  /** Which streams hold personal data. Default: employee streams. */
+  isPersonal?: (stream: string) => boolean
+}
+
+export function withPersonalDataEncryption(inner: EventStore, keys: PersonalDataKeys, options: EncryptionOptions = {}): EventStore {
+  const isPersonal = options.isPersonal ?? isEmployeeStream
+  const ownerOf = (stream: string) => {
+    const parsed = parseStreamName(stream)
+    return parsed ? { tenant: parsed.tenant, employeeId: parsed.komboId } : { tenant: '', employeeId: stream }
+  }
+
+  // The stream name is bound into the ciphertext, so an event copied to another stream won't open.
+  const decryptOne = (e: RecordedEvent, state: KeyState | undefined): RecordedEvent | null => {
+    if (state?.kind === 'erased') return null
+    const sealed = sealedOf(e.data)
+    if (!sealed) return e // written before encryption was on
+    if (!state) throw new PersonalDataDecryptionError(e.streamName, e.revision)
+    try {
+      return { ...e, data: open(state.key, sealed, e.streamName) }
+    } catch {
+      throw new PersonalDataDecryptionError(e.streamName, e.revision)
+    }
+  }
+
+  const decryptAll = async (events: RecordedEvent[]): Promise<RecordedEvent[]> => {
+    const personal = events.filter((e) => isPersonal(e.streamName)).map((e) => e.streamName)
+    if (personal.length === 0) return events
+    const states = await keys.statesOf(personal)
+    const out: RecordedEvent[] = []
+    for (const e of events) {
+      const d = isPersonal(e.streamName) ? decryptOne(e, states.get(e.streamName)) : e
+      if (d) out.push(d)
+    }
+    return out
+  }
+
+  return {
+    async appendToStream(streamName, events, appendOptions) {
+      if (!isPersonal(streamName)) return inner.appendToStream(streamName, events, appendOptions)
+      const state = await keys.keyFor(streamName, ownerOf(streamName))
+      if (state.kind === 'erased') throw new PersonalDataErasedError(streamName)
+      const sealed: EventToAppend[] = events.map((e) => ({ ...e, data: seal(state.key, e.data, streamName) }))
+      return inner.appendToStream(streamName, sealed, appendOptions)
+    },
+    async readStream(streamName, readOptions) {
+      return decryptAll(await inner.readStream(streamName, readOptions))
+    },
+    async readAll(readOptions = {}) {
+      // Callers page until an empty page: a page whose events were all erased must not end that.
+      let after = readOptions.after
+      for (;;) {
+        const page = await inner.readAll({ ...readOptions, after })
+        const visible = await decryptAll(page)
+        if (visible.length > 0 || page.length === 0 || readOptions.maxCount === undefined) return visible
+        after = page[page.length - 1].position
+      }
+    },
+    subscribeToAll(subscribeOptions, handler) {
+      return inner.subscribeToAll(subscribeOptions, async (event) => {
+        const [d] = await decryptAll([event])
+        if (d) await handler(d)
+      })
+    },
+    close: () => inner.close(),
+  }
+}

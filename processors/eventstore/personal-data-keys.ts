@@ -1,0 +1,114 @@
+// Per-employee data keys for crypto-shredding (GDPR erasure): every employee stream's event data is
+// encrypted with its own random AES-256 key, kept here; erasing the employee deletes the key, which
+// makes every event of that stream unreadable in any event store adapter and in every backup of it.
+// The keys live in the SQL database (embedded or DATABASE_URL) whichever event store is used.
+import { randomBytes } from 'node:crypto'
+import type { SqlDatabase } from '../../sql/database.ts'
+
+const migration = `
+CREATE TABLE IF NOT EXISTS personal_data_keys (
+  stream text PRIMARY KEY, tenant text NOT NULL, employee_id text NOT NULL,
+  key text, created_at timestamptz NOT NULL DEFAULT now(), erased_at timestamptz);
+CREATE INDEX IF NOT EXISTS personal_data_keys_erased ON personal_data_keys (tenant, employee_id) WHERE erased_at IS NOT NULL;
+`
+
+/** A stream's key, or the fact that it was erased. */
+export type KeyState = { kind: 'key'; key: Buffer } | { kind: 'erased'; erasedAt: Date }
+
+export interface PersonalDataKeys {
+  /** The stream's key, created on first use; `erased` once the employee was erased. */
+  keyFor(stream: string, owner: { tenant: string; employeeId: string }): Promise<KeyState>
+  /** Known states of these streams (streams without a key row are absent). */
+  statesOf(streams: string[]): Promise<Map<string, KeyState>>
+  /** Deletes the key for good. Returns when it was erased and whether it already was. */
+  erase(stream: string, owner: { tenant: string; employeeId: string }): Promise<{ erasedAt: Date; alreadyErased: boolean }>
+  /** Which of these employees of the tenant were erased. */
+  erasedAmong(tenant: string, employeeIds: string[]): Promise<Set<string>>
+}
+
+type Row = { stream: string; key: string | null; erased_at: Date | string | null }
+
+const toState = (row: Row): KeyState =>
+  row.erased_at !== null || row.key === null
+    ? { kind: 'erased', erasedAt: new Date(row.erased_at ?? 0) }
+    : { kind: 'key', key: Buffer.from(row.key, 'base64') }
+
+/**
+ * `cacheMs`: how long a key is reused without asking the database. An erasure in this process is
+ * seen at once; another process (a separate processor or projector role) sees it within cacheMs.
+ */
+export async function openSqlPersonalDataKeys(db: SqlDatabase, options: { cacheMs?: number } = {}): Promise<PersonalDataKeys> {
+  await db.exec(migration)
+  const cacheMs = options.cacheMs ?? 30_000
+  const cache = new Map<string, { state: KeyState; at: number }>()
+  const cached = (stream: string) => {
+    const hit = cache.get(stream)
+    if (!hit || Date.now() - hit.at > cacheMs) return undefined
+    return hit.state
+  }
+  const remember = (stream: string, state: KeyState) => {
+    if (cache.size > 50_000) cache.clear()
+    cache.set(stream, { state, at: Date.now() })
+  }
+
+  return {
+    async keyFor(stream, owner) {
+      const hit = cached(stream)
+      if (hit) return hit
+      await db.query(
+        'INSERT INTO personal_data_keys (stream, tenant, employee_id, key) VALUES ($1, $2, $3, $4) ON CONFLICT (stream) DO NOTHING',
+        [stream, owner.tenant, owner.employeeId, randomBytes(32).toString('base64')],
+      )
+      const { rows } = await db.query<Row>('SELECT stream, key, erased_at FROM personal_data_keys WHERE stream = $1', [stream])
+      const state = toState(rows[0])
+      remember(stream, state)
+      return state
+    },
+
+    async statesOf(streams) {
+      const result = new Map<string, KeyState>()
+      const missing: string[] = []
+      for (const s of new Set(streams)) {
+        const hit = cached(s)
+        if (hit) result.set(s, hit)
+        else missing.push(s)
+      }
+      if (missing.length) {
+        const { rows } = await db.query<Row>('SELECT stream, key, erased_at FROM personal_data_keys WHERE stream = ANY($1::text[])', [missing])
+        for (const row of rows) {
+          const state = toState(row)
+          remember(row.stream, state)
+          result.set(row.stream, state)
+        }
+      }
+      return result
+    },
+
+    async erase(stream, owner) {
+      cache.delete(stream)
+      const { rows: before } = await db.query<Row>('SELECT stream, key, erased_at FROM personal_data_keys WHERE stream = $1', [stream])
+      const alreadyErased = before.length > 0 && before[0].erased_at !== null
+      // Insert-or-update: an employee erased before their first event still gets no key later.
+      const { rows } = await db.query<{ erased_at: Date | string }>(
+        `INSERT INTO personal_data_keys (stream, tenant, employee_id, key, erased_at) VALUES ($1, $2, $3, NULL, now())
+         ON CONFLICT (stream) DO UPDATE SET key = NULL, erased_at = COALESCE(personal_data_keys.erased_at, now())
+         RETURNING erased_at`,
+        [stream, owner.tenant, owner.employeeId],
+      )
+      // PostgreSQL keeps a deleted value in the table file until it is vacuumed.
+      await db.exec('VACUUM personal_data_keys').catch(() => {})
+      const erasedAt = new Date(rows[0].erased_at)
+      remember(stream, { kind: 'erased', erasedAt })
+      return { erasedAt, alreadyErased }
+    },
+
+    async erasedAmong(tenant, employeeIds) {
+      if (employeeIds.length === 0) return new Set()
+      const { rows } = await db.query<{ employee_id: string }>(
+        'SELECT employee_id FROM personal_data_keys WHERE tenant = $1 AND employee_id = ANY($2::text[]) AND erased_at IS NOT NULL',
+        [tenant, [...new Set(employeeIds)]],
+      )
+      return new Set(rows.map((r) => r.employee_id))
+    },
+  }
+}
