@@ -93,7 +93,11 @@ export interface RunningKafka {
 }
 
 export interface KafkaOptions extends FetchOptions {
-  /** Log directory; default a fresh directory in os.tmpdir(), removed on stop(). */
+  /**
+   * Log directory; default a fresh directory in os.tmpdir(), removed on stop(). A directory given
+   * here is kept: starting again with the same dataDir and port restarts the same broker, with its
+   * topics, records and committed offsets.
+   */
   dataDir?: string
   /** Broker port; default a random free one. The controller always gets a random free port. */
   port?: number
@@ -113,22 +117,30 @@ async function startKafkaOnce(options: KafkaOptions): Promise<RunningKafka> {
   const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'kombo-sync-kafka-')))
   await mkdir(dir, { recursive: true })
   const port = options.port ?? (await freePort())
-  const controllerPort = await freePort()
   const configFile = join(dir, 'server.properties')
   const logFile = join(dir, 'kafka.log')
+  // A data dir that was formatted before is a broker being restarted: keep its cluster id (the
+  // log refuses another) and its controller port (the quorum voter it recorded).
+  const restarting = existsSync(join(dir, 'data', 'meta.properties'))
+  const previousController = restarting
+    ? /controller\.quorum\.voters=1@127\.0\.0\.1:(\d+)/.exec(await readFile(configFile, 'utf8').catch(() => ''))?.[1]
+    : undefined
+  const controllerPort = previousController ? Number(previousController) : await freePort()
   await writeFile(configFile, kafkaProperties({ port, controllerPort, logDirs: join(dir, 'data') }))
 
-  // A cluster id is 16 random bytes in URL-safe base64 (what `StorageTool random-uuid` prints);
-  // making it here saves a JVM start. `--cluster-id=` because an id may begin with '-'.
-  const clusterId = randomBytes(16).toString('base64url')
   const classpath = join(kafkaLibs, '*')
-  const format = spawnSync(
-    java,
-    ['-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '--config', configFile, '--ignore-formatted'],
-    { encoding: 'utf8' },
-  )
-  if (format.status !== 0) {
-    throw new LocalStackError(`kafka storage format failed (exit ${format.status}):\n${tail(format.stdout + format.stderr, 30)}`)
+  if (!restarting) {
+    // A cluster id is 16 random bytes in URL-safe base64 (what `StorageTool random-uuid` prints);
+    // making it here saves a JVM start. `--cluster-id=` because an id may begin with '-'.
+    const clusterId = randomBytes(16).toString('base64url')
+    const format = spawnSync(
+      java,
+      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '--config', configFile, '--ignore-formatted'],
+      { encoding: 'utf8' },
+    )
+    if (format.status !== 0) {
+      throw new LocalStackError(`kafka storage format failed (exit ${format.status}):\n${tail(format.stdout + format.stderr, 30)}`)
+    }
   }
 
   const child = startJvm(java, ['-Xmx512m', '-Xms128m', '-cp', classpath, 'kafka.Kafka', configFile], logFile)
@@ -156,6 +168,12 @@ export interface RunningSchemaRegistry {
 
 export interface SchemaRegistryOptions extends FetchOptions {
   port?: number
+  /**
+   * Keep the registry's storage (H2) in files here, so a registry stopped and started again with
+   * the same dataDir and port still knows every schema id, as a production registry does. Default:
+   * in-memory storage in a throw-away directory, removed on stop().
+   */
+  dataDir?: string
   /** A `java` (>= 21) to use; default the first suitable one found. */
   java?: string
 }
@@ -168,14 +186,18 @@ export async function startSchemaRegistry(options: SchemaRegistryOptions = {}): 
 async function startSchemaRegistryOnce(options: SchemaRegistryOptions): Promise<RunningSchemaRegistry> {
   const { apicurioDir } = await ensureKafkaJars(options)
   const java = options.java ?? findJava(APICURIO_MIN_JAVA)
-  const dir = await mkdtemp(join(tmpdir(), 'kombo-sync-registry-'))
+  const ownDir = options.dataDir === undefined
+  const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'kombo-sync-registry-')))
+  await mkdir(dir, { recursive: true })
   const logFile = join(dir, 'apicurio.log')
+  const storage = ownDir ? [] : [`-Dapicurio.datasource.url=jdbc:h2:file:${join(dir, 'registry')}`]
   const port = options.port ?? (await freePort())
   const managementPort = await freePort()
   const child = startJvm(
     java,
     [
       '-Xmx512m',
+      ...storage,
       '-Dquarkus.http.host=127.0.0.1',
       `-Dquarkus.http.port=${port}`,
       '-Dquarkus.management.host=127.0.0.1',
@@ -189,7 +211,7 @@ async function startSchemaRegistryOnce(options: SchemaRegistryOptions): Promise<
   const url = `http://127.0.0.1:${port}/apis/ccompat/v7`
   const stop = async () => {
     await stopChild(child)
-    await rm(dir, { recursive: true, force: true })
+    if (ownDir) await rm(dir, { recursive: true, force: true })
   }
   try {
     await waitUntil('Schema Registry', child, logFile, async () => (await fetch(`${url}/subjects`)).ok)
