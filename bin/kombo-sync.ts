@@ -41,6 +41,9 @@ async function main(): Promise<void> {
         `  curl -H "Authorization: Bearer ${shown ?? '<token>'}" ${service.url}/v1/tenants/${tenant}/users?limit=5\n` +
         `  API docs: ${service.url}/docs\n\n`,
     )
+  } else {
+    // Roles without the read API say when they are up too (operators, process supervisors, tests).
+    process.stdout.write(`\nkombo-sync is running: role ${config.role}, no read API in this process\n\n`)
   }
   let stopping = false
   const shutdown = (signal: string) => {

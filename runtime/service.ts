@@ -22,6 +22,7 @@ import { buildApiApp } from '../api/app.ts'
 import { InviteNotAllowedError, UserNotFoundError, type ReadinessReport } from '../api/ports.ts'
 import { createTenantAuthenticator } from '../api/auth/tenant-tokens.ts'
 import { belongsToTenant, redriveDeadLetters } from './admin.ts'
+import { probeEventStore, probeKafka, probeSchemaRegistry } from './probes.ts'
 
 export const PROCESSOR_GROUP = 'kombo-sync-processor'
 
@@ -180,12 +181,24 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     }
     const readiness = async (): Promise<ReadinessReport> => {
       const checks: ReadinessReport['checks'] = {}
-      try {
-        await stores.db.query('SELECT 1')
-        checks.database = { ok: true }
-      } catch (err) {
-        checks.database = { ok: false, detail: (err as Error).message }
-      }
+      // Every store this process talks to, probed in parallel with a bound each: a store that is
+      // down makes the process unready even before a batch fails on it.
+      const probes: Array<[string, () => Promise<unknown>]> = [
+        ['database', () => stores.db.query('SELECT 1')],
+        ['eventStore', () => probeEventStore(stores.rawEventStore)],
+      ]
+      const kafka = config.kafka
+      if (kafka) probes.push(['changeLog', () => probeKafka(kafka.brokers)], ['schemaRegistry', () => probeSchemaRegistry(kafka.registryUrl)])
+      await Promise.all(
+        probes.map(async ([name, probe]) => {
+          try {
+            await probe()
+            checks[name] = { ok: true }
+          } catch (err) {
+            checks[name] = { ok: false, detail: (err as Error).message }
+          }
+        }),
+      )
       if (consumer) checks.processor = consumerError ? { ok: false, detail: consumerError.message } : { ok: true }
       if (projector) checks.projector = projector.error ? { ok: false, detail: projector.error.message } : { ok: true }
       refreshTenantFailing()

@@ -1,4 +1,4 @@
-// Runs `kombo-sync all` as a real child process (so it can be killed with SIGKILL) and captures
+// Runs `kombo-sync all` (or one role) as a real child process (so it can be killed with SIGKILL) and captures
 // everything it writes, for crash and secret-scanning tests.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -8,7 +8,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 export interface ChildService {
   proc: ChildProcess
-  /** The read API's URL, from the "kombo-sync is running: …" line. */
+  /** The read API's URL, from the "kombo-sync is running: …" line ('' for a role without the API). */
   url: string
   /** Everything written so far to stdout and stderr. */
   output(): string
@@ -25,8 +25,8 @@ export class ChildStartError extends Error {
   }
 }
 
-export async function startChildService(env: Record<string, string>, timeoutMs = 60_000): Promise<ChildService> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'bin', 'kombo-sync.ts'), 'all'], {
+export async function startChildService(env: Record<string, string>, timeoutMs = 60_000, role = 'all'): Promise<ChildService> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'bin', 'kombo-sync.ts'), role], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,11 +38,11 @@ export async function startChildService(env: Record<string, string>, timeoutMs =
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new ChildStartError(`no URL line within ${timeoutMs} ms`, out)), timeoutMs)
     const check = () => {
-      const m = /kombo-sync is running: (http:\/\/\S+)/.exec(out)
+      const m = /kombo-sync is running: (http:\/\/\S+|role )/.exec(out)
       if (m) {
         clearTimeout(timer)
         proc.stdout!.off('data', check)
-        resolve(m[1])
+        resolve(m[1].startsWith('http') ? m[1] : '')
       }
     }
     proc.stdout!.on('data', check)

@@ -1,2 +1,2 @@
 // Test double of EventStoreDB (see README.md): start one per test, point the real client at it.
-export { startEsdbDouble, type EsdbDouble } from './server.ts'
+export { startEsdbDouble, type EsdbDouble, type EsdbDoubleOptions } from './server.ts'

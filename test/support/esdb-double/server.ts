@@ -39,11 +39,21 @@ const BACKWARDS = ReadReq.Options.ReadDirection.BACKWARDS
 export interface EsdbDouble {
   /** e.g. `esdb://127.0.0.1:PORT?tls=false` */
   connectionString: string
+  port: number
+  /** The in-memory storage: pass it to another startEsdbDouble() to "restart the server" with its data. */
+  log: TransactionLog
   close(): Promise<void>
 }
 
-export async function startEsdbDouble(): Promise<EsdbDouble> {
-  const log = new TransactionLog()
+export interface EsdbDoubleOptions {
+  /** Default a random free port; give the old one to restart on the address clients already use. */
+  port?: number
+  /** Default a new empty log; give a closed double's log to keep its streams across a restart. */
+  log?: TransactionLog
+}
+
+export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<EsdbDouble> {
+  const log = options.log ?? new TransactionLog()
   const server = new grpc.Server()
   server.addService(StreamsService, {
     read: (call: grpc.ServerWritableStream<ReadReq, ReadResp>) => {
@@ -62,10 +72,12 @@ export async function startEsdbDouble(): Promise<EsdbDouble> {
     },
   })
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   )
   return {
     connectionString: `esdb://127.0.0.1:${port}?tls=false`,
+    port,
+    log,
     // forceShutdown: live subscriptions never end on their own.
     close: async () => server.forceShutdown(),
   }
