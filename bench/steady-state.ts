@@ -20,10 +20,10 @@ export async function benchSteadyState(options: { employees: number; rates: numb
       const delays: number[] = []
       let made = 0
       const timer = setInterval(() => {
-        const id = ids[seq % ids.length]
+        const id = ids[seq++ % ids.length]
         // One change in flight per user, so each delay belongs to exactly one change.
         if (pending.has(id)) return
-        const title = `Bench title ${seq++}`
+        const title = `Bench title ${seq}`
         company.update('employees', id, { job_title: title })
         pending.set(id, { title, at: performance.now() })
         made++
