@@ -17,6 +17,7 @@ import { inviteUser } from '../processors/commands/invite-user.ts'
 import { InviteNotAllowedError as DomainInviteNotAllowedError } from '../processors/domain/employee.ts'
 import { Projector } from '../projections/projector.ts'
 import { runClockTick } from '../projections/clock.ts'
+import { startUserFeed } from './user-feed.ts'
 import { createUserHistory } from '../projections/history.ts'
 import { buildApiApp } from '../api/app.ts'
 import { InviteNotAllowedError, UserNotFoundError, type ReadinessReport } from '../api/ports.ts'
@@ -167,6 +168,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       })
       await projector.start()
       stoppers.push(() => projector!.stop())
+      // The downstream user feed (Kafka only), from its own checkpoint: see docs/user-events-feed.md.
+      const userFeed = await startUserFeed(config, { stores, metrics, logger })
+      if (userFeed) stoppers.push(() => userFeed.stop())
       const timer = setInterval(() => {
         tickClock().catch((err: Error) => logger.error({ err }, 'clock tick failed'))
       }, config.clockIntervalMs)

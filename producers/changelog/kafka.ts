@@ -62,6 +62,26 @@ function isBadBytes(err: unknown): boolean {
   return (err as { status?: unknown }).status === 404
 }
 
+/**
+ * registry.register, safe when several processes start at once: the client sets the subject's
+ * compatibility after a first registration, and when two processes both see the subject as new the
+ * second setting is refused ("A rule named 'COMPATIBILITY' already exists", Apicurio; a 409). By
+ * then the subject exists, so registering again finds the schema and checks its compatibility.
+ */
+export async function registerSchema(
+  registry: SchemaRegistry,
+  ...args: Parameters<SchemaRegistry['register']>
+): Promise<{ id: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await registry.register(...args)
+    } catch (err) {
+      const conflict = (err as { status?: number }).status === 409 || /already exists/i.test((err as Error).message)
+      if (!conflict || attempt >= 3) throw err
+    }
+  }
+}
+
 /** The topic of one resource's changes, e.g. `kombo.hris.work-locations.v1` (with the environment prefix). */
 export const changeTopic = (resource: KomboResource, prefix = ''): string => `${prefix}kombo.hris.${resource}.v1`
 
@@ -98,7 +118,8 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
   const schemaIds = new Map<KomboResource, number>()
   await Promise.all(
     komboResources.map(async (resource) => {
-      const { id } = await registry.register(
+      const { id } = await registerSchema(
+        registry,
         { type: SchemaType.JSON, schema: JSON.stringify(envelopeJsonSchema(resource)) },
         { subject: valueSubject(topicOf.get(resource)!), compatibility: COMPATIBILITY.BACKWARD },
       )
@@ -233,7 +254,8 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
   }
 }
 
-async function ensureTopics(
+/** Creates the missing topics (another process creating them first is fine). */
+export async function ensureTopics(
   kafka: Kafka,
   topics: string[],
   numPartitions: number,

@@ -1,0 +1,92 @@
+// From one recorded employee event (and the employee's state before and after it) to the feed
+// events a downstream service sees. Pure: the publisher supplies the states.
+//
+// Clock facts (EmployeeStarted/Left) and fields Learn Amp does not show (custom fields, employment
+// status …) publish nothing themselves; what they cause for the user (UserDeactivated …) is its
+// own event in the stream and is published from there.
+import { v5 as uuidv5 } from 'uuid'
+import { decidedAt, type RecordedEvent } from '../../processors/eventstore/port.ts'
+import type { EmployeeState } from '../../processors/domain/employee-state.ts'
+import { parseStreamName } from '../../schemas/streams.ts'
+import type { UserFeedEvent, UserFeedEventType, UserFeedField, UserFeedSnapshot } from '../../schemas/user-feed.ts'
+import { displayNameOf } from '../mapping/learnamp-user.ts'
+
+/** Fixed namespace for feed event ids. Never change it: consumers dedupe on the ids it yields. */
+export const USER_FEED_ID_NAMESPACE = '1fffb01a-59f8-4642-a393-f7a8950dd323'
+
+/** The same source event always yields the same feed event id (a re-send is recognisable). */
+export const feedEventId = (sourceEventId: string, type: UserFeedEventType): string => uuidv5(`${sourceEventId}|${type}`, USER_FEED_ID_NAMESPACE)
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
+
+/** The user as the employee's own record describes it (see UserFeedSnapshot). */
+export function toFeedUser(state: EmployeeState): UserFeedSnapshot {
+  const r = state.record
+  const groups = Array.isArray(r.groups) ? (r.groups as Array<Record<string, unknown> | null>) : []
+  return {
+    externalId: state.employeeId,
+    remoteId: str(r.remote_id),
+    employeeNumber: str(r.employee_number),
+    firstName: str(r.first_name),
+    lastName: str(r.last_name),
+    displayName: displayNameOf(r),
+    jobTitle: str(r.job_title),
+    email: str(typeof r.work_email === 'string' ? r.work_email.trim() : null),
+    hireDate: str(r.start_date),
+    leaveDate: str(r.termination_date),
+    managerExternalId: str(r.manager_id),
+    teams: groups.flatMap((g) => (str(g?.id) ? [{ externalId: g!.id as string, name: str(g!.name), type: str(g!.type) }] : [])),
+    locationExternalId: str(r.work_location_id),
+    avatar: str(r.avatar),
+    legalEntityId: str(r.legal_entity_id),
+    employmentType: str(r.employment_type),
+  }
+}
+
+/** Snapshot fields whose values differ (compared as JSON: teams are arrays of objects). */
+export function changedFields(before: UserFeedSnapshot, after: UserFeedSnapshot): UserFeedField[] {
+  return (Object.keys(after) as UserFeedField[]).filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]))
+}
+
+const isValidTime = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v))
+
+export function toUserFeedEvents(recorded: RecordedEvent, before: EmployeeState | null, after: EmployeeState | null): UserFeedEvent[] {
+  const stream = parseStreamName(recorded.streamName)
+  // Not an employee, or a stream that never had its import: no user to speak of.
+  if (!stream || stream.category !== 'employee' || after === null) return []
+  const data = recorded.data
+  const make = (type: UserFeedEventType, extra: Partial<UserFeedEvent> = {}): UserFeedEvent => ({
+    eventId: feedEventId(recorded.id, type),
+    type,
+    tenant: stream.tenant,
+    userId: stream.komboId,
+    occurredAt: isValidTime(data.changedAt) ? new Date(data.changedAt).toISOString() : decidedAt(recorded).toISOString(),
+    sourceEventId: recorded.id,
+    sourcePosition: recorded.position.toString(),
+    user: toFeedUser(after),
+    ...extra,
+  })
+
+  switch (recorded.type) {
+    case 'EmployeeStarted':
+    case 'EmployeeLeft':
+      return []
+    case 'EmployeeDeletedInSource':
+      return [make('UserDeleted')]
+    case 'EmployeeRestoredInSource':
+      return [make('UserRestored')]
+    case 'UserInviteScheduled':
+      return isValidTime(data.dueAt) ? [make('UserInviteDue', { dueAt: new Date(data.dueAt).toISOString() })] : []
+    case 'UserInvited':
+      return [make('UserInvited', { invitedBy: data.by === 'manual' ? 'manual' : 'policy' })]
+    case 'UserDeactivated':
+    case 'UserReactivated':
+      return [make(recorded.type, { reason: String(data.reason) })]
+    default: {
+      // EmployeeImported and every fact from the HR system.
+      if (before === null) return recorded.type === 'EmployeeImported' ? [make('UserCreated')] : []
+      const fields = changedFields(toFeedUser(before), toFeedUser(after))
+      return fields.length > 0 ? [make('UserUpdated', { changedFields: fields })] : []
+    }
+  }
+}

@@ -1,0 +1,155 @@
+// The user feed publisher: a catch-up subscription to the employee streams from its own checkpoint
+// (`user-feed`), mapping each event to feed events and handing them to the sink in batches. The
+// checkpoint moves only after the sink acknowledged the batch, so a crash between the two sends
+// that batch again on restart: at-least-once, with deterministic event ids for consumers to dedupe.
+//
+// The employee state before each event is folded from the stream itself and kept in a bounded
+// in-memory cache (stream → state at a revision); an event whose predecessor is not cached (after a
+// restart, a replay, an evicted entry) re-reads its stream up to that revision. No table of its own
+// to keep consistent: the event store is the only truth.
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { EventStore, RecordedEvent, Subscription } from '../../processors/eventstore/port.ts'
+import { evolveEmployee, foldEmployee, type EmployeeState } from '../../processors/domain/employee-state.ts'
+import type { EmployeeEvent } from '../../schemas/events.ts'
+import type { UserFeedEvent } from '../../schemas/user-feed.ts'
+import { toUserFeedEvents } from './mapping.ts'
+import type { FeedCheckpointStore, UserFeedSink } from './port.ts'
+
+export const USER_FEED_CHECKPOINT = 'user-feed'
+export const userFeedStreamPrefixes = ['employee-']
+
+export interface UserFeedPublisherOptions {
+  store: EventStore
+  sink: UserFeedSink
+  checkpoints: FeedCheckpointStore
+  batchSize?: number
+  /** How long a partial batch may wait for more events before it is published. */
+  flushAfterMs?: number
+  /** Employee states kept in memory between batches (default 10 000). */
+  maxCachedStates?: number
+  onPublished?: (info: { events: number; feedEvents: number; position: bigint }) => void
+  onError?: (err: Error) => void
+}
+
+const asDomainEvent = (e: RecordedEvent) => ({ type: e.type, data: e.data }) as EmployeeEvent
+
+export class UserFeedPublisher {
+  private subscription: Subscription | null = null
+  private buffer: RecordedEvent[] = []
+  private flushTimer: NodeJS.Timeout | null = null
+  private flushing: Promise<void> = Promise.resolve()
+  private lastPosition: bigint | null = null
+  private failed: Error | null = null
+  private stopping = false
+  private readonly states = new Map<string, { revision: bigint; state: EmployeeState | null }>()
+
+  constructor(private readonly options: UserFeedPublisherOptions) {}
+
+  /** The last event-store position whose feed events were acknowledged (and checkpointed). */
+  get position(): bigint | null {
+    return this.lastPosition
+  }
+  get error(): Error | null {
+    return this.failed
+  }
+
+  async start(): Promise<void> {
+    const after = await this.options.checkpoints.checkpoint(USER_FEED_CHECKPOINT)
+    this.lastPosition = after
+    this.failed = null
+    this.stopping = false
+    this.subscription = this.options.store.subscribeToAll(
+      {
+        after: after ?? undefined,
+        streamPrefixes: userFeedStreamPrefixes,
+        onError: (err) => {
+          this.failed = err
+          this.options.onError?.(err)
+        },
+      },
+      (event) => this.enqueue(event),
+    )
+  }
+
+  private async enqueue(event: RecordedEvent): Promise<void> {
+    this.buffer.push(event)
+    if (this.buffer.length >= (this.options.batchSize ?? 500)) {
+      await this.flush()
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null
+        void this.flush()
+      }, this.options.flushAfterMs ?? 20)
+    }
+  }
+
+  /** The employee's state just before `event`, from the cache or from its stream. */
+  private async stateBefore(event: RecordedEvent): Promise<EmployeeState | null> {
+    if (event.revision === 0n) return null
+    const cached = this.states.get(event.streamName)
+    if (cached && cached.revision === event.revision - 1n) return cached.state
+    const history = await this.options.store.readStream(event.streamName, { maxCount: Number(event.revision) })
+    return foldEmployee(history.filter((e) => e.revision < event.revision).map(asDomainEvent))
+  }
+
+  private remember(stream: string, revision: bigint, state: EmployeeState | null): void {
+    this.states.delete(stream) // re-inserted last: the map's order is least recently used first
+    this.states.set(stream, { revision, state })
+    const max = this.options.maxCachedStates ?? 10_000
+    while (this.states.size > max) this.states.delete(this.states.keys().next().value!)
+  }
+
+  private async feedEventsOf(events: RecordedEvent[]): Promise<UserFeedEvent[]> {
+    const out: UserFeedEvent[] = []
+    for (const event of events) {
+      const before = await this.stateBefore(event)
+      const after = evolveEmployee(before, asDomainEvent(event))
+      this.remember(event.streamName, event.revision, after)
+      out.push(...toUserFeedEvents(event, before, after))
+    }
+    return out
+  }
+
+  /**
+   * Publishes the buffered events, then moves the checkpoint. While the sink (or the checkpoint's
+   * database) is unavailable it retries with backoff, holding the subscription back.
+   */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      while (this.buffer.length > 0) {
+        // A copy: events keep arriving (into this.buffer) while the batch is published.
+        const events = this.buffer.slice()
+        const position = events[events.length - 1].position
+        let feed: UserFeedEvent[] | null = null
+        for (let attempt = 0; ; attempt++) {
+          try {
+            feed ??= await this.feedEventsOf(events)
+            await this.options.sink.publish(feed)
+            await this.options.checkpoints.setCheckpoint(USER_FEED_CHECKPOINT, position)
+            break
+          } catch (err) {
+            this.failed = err as Error
+            this.options.onError?.(err as Error)
+            if (this.stopping) return
+            await sleep(Math.min(5000, 100 * 2 ** attempt))
+          }
+        }
+        this.buffer = this.buffer.slice(events.length)
+        this.failed = null
+        this.lastPosition = position
+        this.options.onPublished?.({ events: events.length, feedEvents: feed!.length, position })
+      }
+    })
+    return this.flushing
+  }
+
+  /** Stops the subscription and publishes what was already received. */
+  async stop(): Promise<void> {
+    await this.subscription?.close()
+    this.stopping = true
+    this.subscription = null
+    if (this.flushTimer) clearTimeout(this.flushTimer)
+    this.flushTimer = null
+    await this.flush()
+  }
+}
