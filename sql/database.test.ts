@@ -26,3 +26,20 @@ for (const [name, open] of drivers) {
     t.equal(BigInt(rows[0].v), 1n)
   })
 }
+
+t.test('postgres: a server-side termination of idle connections does not crash the process', async (t) => {
+  const url = await testPostgresUrl(t)
+  const seen: Error[] = []
+  const db = await openPostgresDatabase(url, { onIdleClientError: (err) => seen.push(err) })
+  t.teardown(() => db.close())
+  await db.query('SELECT 1')
+  const admin = await openPostgresDatabase(url.replace(/\/[^/]*$/, '/postgres'))
+  t.teardown(() => admin.close())
+  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+    new URL(url).pathname.slice(1),
+  ])
+  await new Promise((r) => setTimeout(r, 200))
+  t.ok(seen.length >= 1, 'the idle connection error was reported, not thrown')
+  const { rows } = await db.query<{ one: number }>('SELECT 1 AS one')
+  t.equal(rows[0].one, 1, 'the next query gets a fresh connection')
+})

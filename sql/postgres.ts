@@ -8,12 +8,15 @@ import type { SqlDatabase, SqlQueryable } from './database.ts'
 /** Advisory lock key for `exec` (migrations): an arbitrary constant, 'kombo-sync' in ASCII-ish. */
 const MIGRATION_LOCK = 0x6b6f6d626f
 
-export async function openPostgresDatabase(connectionString: string, options: { max?: number } = {}): Promise<SqlDatabase> {
+export async function openPostgresDatabase(
+  connectionString: string,
+  options: { max?: number; onIdleClientError?: (err: Error) => void } = {},
+): Promise<SqlDatabase> {
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10 })
   // An idle pooled connection the server drops (restart, pg_terminate_backend, network) emits
   // 'error' on the pool; unhandled, that would crash the process. The pool discards the client and
   // the next query opens a new connection (or fails, which the caller retries).
-  pool.on('error', () => {})
+  pool.on('error', (err) => options.onIdleClientError?.(err))
   // Fail at start, with a clear message, rather than on first use.
   const probe = await pool.connect()
   probe.release()
