@@ -8,8 +8,10 @@ import type { ChangeEnvelope } from '../schemas/envelope.ts'
 import type { DeadLetter } from '../producers/changelog/port.ts'
 import { eraseEmployee, EmployeeNotFoundError } from '../processors/commands/erase-employee.ts'
 import { purgeUserFromViews } from '../projections/viewstore/erase-user.ts'
+import { replayChangeLog, replayUserFeed, UsageError } from './replay-commands.ts'
+import { ConsumerGroupActiveError } from '../producers/changelog/replay.ts'
 
-export const adminCommands = ['rebuild', 'dead-letters', 'redrive', 'erase'] as const
+export const adminCommands = ['rebuild', 'dead-letters', 'redrive', 'erase', 'replay', 'feed-replay'] as const
 
 /** `--tenant acme` → 'acme'. */
 const optionValue = (args: string[], name: string): string | undefined => {
@@ -60,6 +62,20 @@ export async function runAdminCommand(command: string, args: string[], config: C
             return 1
           }
           throw err
+        }
+      }
+      case 'replay':
+      case 'feed-replay': {
+        // Stop the processors (replay) / the projector (feed-replay) first: see replay-commands.ts.
+        try {
+          const { PROCESSOR_GROUP } = await import('./service.ts')
+          const result = command === 'replay' ? await replayChangeLog(args, config, stores, PROCESSOR_GROUP, logger) : await replayUserFeed(args, stores, logger)
+          process.stdout.write(`${JSON.stringify(result)}\n`)
+          return 0
+        } catch (err) {
+          if (!(err instanceof UsageError || err instanceof ConsumerGroupActiveError)) throw err
+          process.stderr.write(`${err.message}\n`)
+          return 2
         }
       }
       default:

@@ -5,7 +5,7 @@
 // never duplicates or reorders within a partition; a publisher restart may re-send (see port.ts).
 import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs'
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry'
-import { ensureTopics } from '../../producers/changelog/kafka.ts'
+import { ensureTopics, registerSchema } from '../../producers/changelog/kafka.ts'
 import { valueSubject } from '../../schemas/registry.ts'
 import { userFeedJsonSchema, userFeedKey, userFeedTopic, type UserFeedEvent } from '../../schemas/user-feed.ts'
 import { UserFeedPublishError, type UserFeedSink } from './port.ts'
@@ -44,7 +44,8 @@ export async function openKafkaUserFeedSink(options: KafkaUserFeedOptions): Prom
     'min.insync.replicas': String(Math.min(2, replicationFactor)),
     ...options.topicConfig,
   })
-  const { id: schemaId } = await registry.register(
+  const { id: schemaId } = await registerSchema(
+    registry,
     { type: SchemaType.JSON, schema: JSON.stringify(userFeedJsonSchema()) },
     { subject: valueSubject(topic), compatibility: COMPATIBILITY.BACKWARD },
   )
