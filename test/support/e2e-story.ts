@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../../config/config.ts'
 import { createLogger } from '../../runtime/logger.ts'
 import { startService, PROCESSOR_GROUP, type RunningService } from '../../runtime/service.ts'
+import { projectedStreamPrefixes } from '../../projections/projector.ts'
 import { startKomboSimulator, type KomboSimulator } from '../../simulator/index.ts'
 import { waitFor } from './wait-for.ts'
 
@@ -105,7 +106,7 @@ export async function caughtUp(service: RunningService): Promise<void> {
   let progress = ''
   await waitFor('pipeline to settle', async () => {
     const pending = await service.stores.changeLog.pending(PROCESSOR_GROUP)
-    const all = await service.stores.eventStore.readAll({ after: lastSeen < 0n ? undefined : lastSeen, maxCount: 10_000 })
+    const all = await service.stores.eventStore.readAll({ after: lastSeen < 0n ? undefined : lastSeen, maxCount: 10_000, streamPrefixes: projectedStreamPrefixes })
     if (all.length) lastSeen = all[all.length - 1].position
     const checkpoint = await service.stores.views.checkpoint('learnamp-views')
     const projected = lastSeen < 0n || (checkpoint !== null && checkpoint >= lastSeen)
