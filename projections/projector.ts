@@ -1,10 +1,10 @@
 // The projector: a catch-up subscription to the event store from the views' checkpoint. Events are
 // applied in batches; each batch and its checkpoint commit in one transaction, so after a crash
 // the projector resumes exactly where the views are. `rebuild()` starts again from position 0.
-import type { EventStore, RecordedEvent, Subscription } from '../processors/eventstore/port.ts'
+import type { EventStore } from '../processors/eventstore/port.ts'
 import type { SqlViewStore } from './viewstore/sql.ts'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { applyEvents } from './apply-events.ts'
+import { BatchedSubscription } from './batched-subscription.ts'
 
 export const VIEWS_CHECKPOINT = 'learnamp-views'
 /** Our streams; system and foreign streams in the store are not ours to project. */
@@ -21,99 +21,52 @@ export interface ProjectorOptions {
 }
 
 export class Projector {
-  private subscription: Subscription | null = null
-  private buffer: RecordedEvent[] = []
-  private flushTimer: NodeJS.Timeout | null = null
-  private flushing: Promise<void> = Promise.resolve()
-  private lastPosition: bigint | null = null
-  private failed: Error | null = null
-  private stopping = false
+  private readonly subscription: BatchedSubscription
 
-  constructor(private readonly options: ProjectorOptions) {}
+  constructor(private readonly options: ProjectorOptions) {
+    this.subscription = new BatchedSubscription({
+      store: options.store,
+      streamPrefixes: projectedStreamPrefixes,
+      loadCheckpoint: () => options.views.checkpoint(VIEWS_CHECKPOINT),
+      handleBatch: async (events, position) => {
+        await options.views.transaction(async (tx) => {
+          await applyEvents(tx, events)
+          await tx.setCheckpoint(VIEWS_CHECKPOINT, position)
+        })
+        options.onApplied?.({ events: events.length, position })
+      },
+      batchSize: options.batchSize,
+      flushAfterMs: options.flushAfterMs,
+      onError: options.onError,
+    })
+  }
 
   get position(): bigint | null {
-    return this.lastPosition
+    return this.subscription.position
   }
   get error(): Error | null {
-    return this.failed
+    return this.subscription.error
   }
 
-  async start(): Promise<void> {
-    const after = await this.options.views.checkpoint(VIEWS_CHECKPOINT)
-    this.lastPosition = after
-    this.failed = null
-    this.stopping = false
-    this.subscription = this.options.store.subscribeToAll(
-      {
-        after: after ?? undefined,
-        streamPrefixes: projectedStreamPrefixes,
-        onError: (err) => {
-          this.failed = err
-          this.options.onError?.(err)
-        },
-      },
-      (event) => this.enqueue(event),
-    )
+  start(): Promise<void> {
+    return this.subscription.start()
   }
 
-  private async enqueue(event: RecordedEvent): Promise<void> {
-    this.buffer.push(event)
-    if (this.buffer.length >= (this.options.batchSize ?? 500)) {
-      await this.flush()
-    } else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = null
-        void this.flush()
-      }, this.options.flushAfterMs ?? 20)
-    }
-  }
-
-  /**
-   * Writes the buffered events and the checkpoint in one transaction. While the view database is
-   * unavailable it retries with backoff, holding the subscription back (nothing is skipped).
-   */
+  /** Writes what is buffered and its checkpoint. */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
-      for (let attempt = 0; this.buffer.length > 0; attempt++) {
-        // A copy: events keep arriving (into this.buffer) while the transaction runs.
-        const events = this.buffer.slice()
-        const position = events[events.length - 1].position
-        try {
-          await this.options.views.transaction(async (tx) => {
-            await applyEvents(tx, events)
-            await tx.setCheckpoint(VIEWS_CHECKPOINT, position)
-          })
-        } catch (err) {
-          this.failed = err as Error
-          this.options.onError?.(err as Error)
-          if (this.stopping) return
-          await sleep(Math.min(5000, 100 * 2 ** attempt))
-          continue
-        }
-        this.buffer = this.buffer.slice(events.length)
-        this.failed = null
-        this.lastPosition = position
-        this.options.onApplied?.({ events: events.length, position })
-      }
-    })
-    return this.flushing
+    return this.subscription.flush()
   }
 
   /** Stops the subscription and writes what was already received. */
-  async stop(): Promise<void> {
-    await this.subscription?.close()
-    this.stopping = true
-    this.subscription = null
-    if (this.flushTimer) clearTimeout(this.flushTimer)
-    this.flushTimer = null
-    await this.flush()
+  stop(): Promise<void> {
+    return this.subscription.stop()
   }
 
   /** Drops every view and projects again from the start of the event store. */
   async rebuild(): Promise<void> {
     await this.stop()
     await this.options.views.reset(VIEWS_CHECKPOINT)
-    this.buffer = []
+    this.subscription.discardBuffer()
     await this.start()
   }
 }

@@ -7,8 +7,8 @@
 // in-memory cache (stream → state at a revision); an event whose predecessor is not cached (after a
 // restart, a replay, an evicted entry) re-reads its stream up to that revision. No table of its own
 // to keep consistent: the event store is the only truth.
-import { setTimeout as sleep } from 'node:timers/promises'
-import type { EventStore, RecordedEvent, Subscription } from '../../processors/eventstore/port.ts'
+import type { EventStore, RecordedEvent } from '../../processors/eventstore/port.ts'
+import { BatchedSubscription } from '../batched-subscription.ts'
 import { evolveEmployee, foldEmployee, type EmployeeState } from '../../processors/domain/employee-state.ts'
 import type { EmployeeEvent } from '../../schemas/events.ts'
 import type { UserFeedEvent } from '../../schemas/user-feed.ts'
@@ -34,53 +34,47 @@ export interface UserFeedPublisherOptions {
 const asDomainEvent = (e: RecordedEvent) => ({ type: e.type, data: e.data }) as EmployeeEvent
 
 export class UserFeedPublisher {
-  private subscription: Subscription | null = null
-  private buffer: RecordedEvent[] = []
-  private flushTimer: NodeJS.Timeout | null = null
-  private flushing: Promise<void> = Promise.resolve()
-  private lastPosition: bigint | null = null
-  private failed: Error | null = null
-  private stopping = false
+  private readonly subscription: BatchedSubscription
   private readonly states = new Map<string, { revision: bigint; state: EmployeeState | null }>()
 
-  constructor(private readonly options: UserFeedPublisherOptions) {}
+  constructor(private readonly options: UserFeedPublisherOptions) {
+    this.subscription = new BatchedSubscription({
+      store: options.store,
+      streamPrefixes: userFeedStreamPrefixes,
+      loadCheckpoint: () => options.checkpoints.checkpoint(USER_FEED_CHECKPOINT),
+      // A retried batch maps to the same feed events again (ids derive from the source events).
+      handleBatch: async (events, position) => {
+        const feed = await this.feedEventsOf(events)
+        await options.sink.publish(feed)
+        await options.checkpoints.setCheckpoint(USER_FEED_CHECKPOINT, position)
+        options.onPublished?.({ events: events.length, feedEvents: feed.length, position })
+      },
+      batchSize: options.batchSize,
+      flushAfterMs: options.flushAfterMs,
+      onError: options.onError,
+    })
+  }
 
   /** The last event-store position whose feed events were acknowledged (and checkpointed). */
   get position(): bigint | null {
-    return this.lastPosition
+    return this.subscription.position
   }
   get error(): Error | null {
-    return this.failed
+    return this.subscription.error
   }
 
-  async start(): Promise<void> {
-    const after = await this.options.checkpoints.checkpoint(USER_FEED_CHECKPOINT)
-    this.lastPosition = after
-    this.failed = null
-    this.stopping = false
-    this.subscription = this.options.store.subscribeToAll(
-      {
-        after: after ?? undefined,
-        streamPrefixes: userFeedStreamPrefixes,
-        onError: (err) => {
-          this.failed = err
-          this.options.onError?.(err)
-        },
-      },
-      (event) => this.enqueue(event),
-    )
+  start(): Promise<void> {
+    return this.subscription.start()
   }
 
-  private async enqueue(event: RecordedEvent): Promise<void> {
-    this.buffer.push(event)
-    if (this.buffer.length >= (this.options.batchSize ?? 500)) {
-      await this.flush()
-    } else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = null
-        void this.flush()
-      }, this.options.flushAfterMs ?? 20)
-    }
+  /** Publishes what is buffered, then moves the checkpoint. */
+  flush(): Promise<void> {
+    return this.subscription.flush()
+  }
+
+  /** Stops the subscription and publishes what was already received. */
+  stop(): Promise<void> {
+    return this.subscription.stop()
   }
 
   /** The employee's state just before `event`, from the cache or from its stream. */
@@ -108,48 +102,5 @@ export class UserFeedPublisher {
       out.push(...toUserFeedEvents(event, before, after))
     }
     return out
-  }
-
-  /**
-   * Publishes the buffered events, then moves the checkpoint. While the sink (or the checkpoint's
-   * database) is unavailable it retries with backoff, holding the subscription back.
-   */
-  flush(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
-      while (this.buffer.length > 0) {
-        // A copy: events keep arriving (into this.buffer) while the batch is published.
-        const events = this.buffer.slice()
-        const position = events[events.length - 1].position
-        let feed: UserFeedEvent[] | null = null
-        for (let attempt = 0; ; attempt++) {
-          try {
-            feed ??= await this.feedEventsOf(events)
-            await this.options.sink.publish(feed)
-            await this.options.checkpoints.setCheckpoint(USER_FEED_CHECKPOINT, position)
-            break
-          } catch (err) {
-            this.failed = err as Error
-            this.options.onError?.(err as Error)
-            if (this.stopping) return
-            await sleep(Math.min(5000, 100 * 2 ** attempt))
-          }
-        }
-        this.buffer = this.buffer.slice(events.length)
-        this.failed = null
-        this.lastPosition = position
-        this.options.onPublished?.({ events: events.length, feedEvents: feed!.length, position })
-      }
-    })
-    return this.flushing
-  }
-
-  /** Stops the subscription and publishes what was already received. */
-  async stop(): Promise<void> {
-    await this.subscription?.close()
-    this.stopping = true
-    this.subscription = null
-    if (this.flushTimer) clearTimeout(this.flushTimer)
-    this.flushTimer = null
-    await this.flush()
   }
 }

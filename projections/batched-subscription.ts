@@ -1,0 +1,111 @@
+// A catch-up subscription to the event store that hands events on in batches and remembers how
+// far it got. The projector and the user feed publisher are both one of these: they differ only in
+// what a batch does and where the checkpoint lives. A batch's handler must move the checkpoint
+// itself, after (or atomically with) its effect; while it fails, the batch is retried with backoff
+// and the subscription is held back, so nothing is skipped.
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { EventStore, RecordedEvent, Subscription } from '../processors/eventstore/port.ts'
+
+export interface BatchedSubscriptionOptions {
+  store: EventStore
+  streamPrefixes: string[]
+  /** Where the last run stopped (exclusive); null to start at the beginning. */
+  loadCheckpoint: () => Promise<bigint | null>
+  /** Applies the batch and moves the checkpoint to `position`; throws to have it retried. */
+  handleBatch: (events: RecordedEvent[], position: bigint) => Promise<void>
+  batchSize?: number
+  /** How long a partial batch may wait for more events before it is handled. */
+  flushAfterMs?: number
+  onError?: (err: Error) => void
+}
+
+export class BatchedSubscription {
+  private subscription: Subscription | null = null
+  private buffer: RecordedEvent[] = []
+  private flushTimer: NodeJS.Timeout | null = null
+  private flushing: Promise<void> = Promise.resolve()
+  private lastPosition: bigint | null = null
+  private failed: Error | null = null
+  private stopping = false
+
+  constructor(private readonly options: BatchedSubscriptionOptions) {}
+
+  /** The position of the last event handled (and checkpointed). */
+  get position(): bigint | null {
+    return this.lastPosition
+  }
+  /** The last failure, until a batch succeeds again. */
+  get error(): Error | null {
+    return this.failed
+  }
+
+  async start(): Promise<void> {
+    const after = await this.options.loadCheckpoint()
+    this.lastPosition = after
+    this.failed = null
+    this.stopping = false
+    this.subscription = this.options.store.subscribeToAll(
+      {
+        after: after ?? undefined,
+        streamPrefixes: this.options.streamPrefixes,
+        onError: (err) => this.fail(err),
+      },
+      (event) => this.enqueue(event),
+    )
+  }
+
+  private fail(err: Error): void {
+    this.failed = err
+    this.options.onError?.(err)
+  }
+
+  private async enqueue(event: RecordedEvent): Promise<void> {
+    this.buffer.push(event)
+    if (this.buffer.length >= (this.options.batchSize ?? 500)) {
+      await this.flush()
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null
+        void this.flush()
+      }, this.options.flushAfterMs ?? 20)
+    }
+  }
+
+  /** Handles what is buffered, retrying with backoff until it succeeds or the subscription stops. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      for (let attempt = 0; this.buffer.length > 0; attempt++) {
+        // A copy: events keep arriving (into this.buffer) while the batch is handled.
+        const events = this.buffer.slice()
+        const position = events[events.length - 1].position
+        try {
+          await this.options.handleBatch(events, position)
+        } catch (err) {
+          this.fail(err as Error)
+          if (this.stopping) return
+          await sleep(Math.min(5000, 100 * 2 ** attempt))
+          continue
+        }
+        this.buffer = this.buffer.slice(events.length)
+        this.failed = null
+        this.lastPosition = position
+      }
+    })
+    return this.flushing
+  }
+
+  /** Stops the subscription and handles what was already received (one try). */
+  async stop(): Promise<void> {
+    await this.subscription?.close()
+    this.stopping = true
+    this.subscription = null
+    if (this.flushTimer) clearTimeout(this.flushTimer)
+    this.flushTimer = null
+    await this.flush()
+  }
+
+  /** Forgets what is buffered (before a rebuild or replay from another position). */
+  discardBuffer(): void {
+    this.buffer = []
+  }
+}
