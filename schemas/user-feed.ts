@@ -6,6 +6,7 @@
 // is optional. See docs/user-events-feed.md for consumers.
 import { z } from 'zod'
 import { isoDateTime } from './kombo.ts'
+import { LearnAmpUser } from './learnamp.ts'
 import type { JsonSchemaDocument } from './registry.ts'
 
 const nullableString = z.string().nullable()
@@ -28,23 +29,24 @@ export type UserFeedEventType = z.infer<typeof UserFeedEventType>
  * teams, location) are Kombo ids plus the names the record carries, not resolved through other
  * entities, so an event never depends on the order other streams were read in.
  */
-export const UserFeedSnapshot = z.object({
-  externalId: z.string().describe('Kombo employee id'),
-  remoteId: nullableString,
-  employeeNumber: nullableString,
-  firstName: nullableString,
-  lastName: nullableString,
-  displayName: nullableString,
-  jobTitle: nullableString,
-  email: nullableString,
-  hireDate: nullableString,
-  leaveDate: nullableString,
+export const UserFeedSnapshot = LearnAmpUser.pick({
+  externalId: true,
+  remoteId: true,
+  employeeNumber: true,
+  firstName: true,
+  lastName: true,
+  displayName: true,
+  jobTitle: true,
+  email: true,
+  hireDate: true,
+  leaveDate: true,
+  avatar: true,
+  legalEntityId: true,
+  employmentType: true,
+}).extend({
   managerExternalId: nullableString,
   teams: z.array(z.object({ externalId: z.string(), name: nullableString, type: nullableString })),
   locationExternalId: nullableString,
-  avatar: nullableString,
-  legalEntityId: nullableString,
-  employmentType: nullableString,
 })
 export type UserFeedSnapshot = z.infer<typeof UserFeedSnapshot>
 
