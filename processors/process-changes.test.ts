@@ -7,6 +7,7 @@ import type { ConsumedChange } from '../producers/changelog/port.ts'
 import type { EventStore } from './eventstore/port.ts'
 import { WrongExpectedRevisionError } from './eventstore/port.ts'
 import { employeeStreamName } from '../schemas/streams.ts'
+import { StreamStateCache } from './stream-state-cache.ts'
 
 const now = () => new Date('2026-03-01T12:00:00.000Z')
 
@@ -106,4 +107,143 @@ t.test('a concurrency conflict reloads and decides again', async (t) => {
   t.same(outcomes, [{ kind: 'unchanged' }], 'after reloading, the record is already there')
   const events = await store.readStream(employeeStreamName('acme', 'emp-1'))
   t.equal(events.filter((e) => e.type === 'EmployeeImported').length, 1, 'imported exactly once')
+})
+
+// ---- batching, the stream-state cache and concurrency ---------------------------------------------
+
+const person = (id: string, changedAt: string, fields: Record<string, unknown> = {}) => employee(changedAt, { id, work_email: `${id}@example.test`, ...fields })
+const team = (id: string, changedAt: string, name: string) => ({ id, name, type: 'TEAM', parent_id: null, changed_at: changedAt, remote_deleted_at: null })
+
+/** A batch with repeated keys, interleaved: several versions of a few employees and a team. */
+function interleavedBatch(): ConsumedChange[] {
+  const records: Array<{ record: Record<string, unknown>; resource?: string }> = []
+  for (let v = 0; v < 4; v++) {
+    for (const id of ['emp-a', 'emp-b', 'emp-c']) {
+      records.push({ record: person(id, `2026-03-01T1${v}:00:00.000Z`, { job_title: `${id} title v${v}`, last_name: v >= 2 ? 'Renamed' : 'Hopper' }) })
+    }
+    records.push({ record: team('team-1', `2026-03-01T1${v}:00:00.000Z`, `Team v${v}`), resource: 'groups' })
+  }
+  // A duplicate and an older record of one key, late in the batch.
+  records.push({ record: person('emp-a', '2026-03-01T13:00:00.000Z', { job_title: 'emp-a title v3', last_name: 'Renamed' }) })
+  records.push({ record: person('emp-b', '2026-03-01T10:30:00.000Z', { job_title: 'stale' }) })
+  return records.map(({ record, resource }, i) => ({ ...change(record, { resource, offset: i }), key: `acme:${String(record.id)}` }))
+}
+
+const streamsOf = async (store: EventStore) =>
+  (await store.readAll()).map((e) => ({ stream: e.streamName, revision: e.revision, id: e.id, type: e.type, data: e.data, metadata: e.metadata }))
+    .sort((a, b) => (a.stream === b.stream ? Number(a.revision - b.revision) : a.stream < b.stream ? -1 : 1))
+
+t.test('a batch with repeated keys ends in the same streams as processing it record by record', async (t) => {
+  const batch = interleavedBatch()
+  const oneByOne = await setup(t)
+  const expectedOutcomes = []
+  for (const c of batch) expectedOutcomes.push(...(await processChanges([c], { ...oneByOne.deps, concurrency: 1 })))
+  const batched = await setup(t)
+  let appends = 0
+  const counting: EventStore = { ...batched.store, appendToStream: (s, e, o) => (appends++, batched.store.appendToStream(s, e, o)) }
+  const outcomes = await processChanges(batch, { ...batched.deps, store: counting, cache: new StreamStateCache(), concurrency: 8 })
+  t.same(outcomes.map((o) => o.kind), expectedOutcomes.map((o) => o.kind), 'one outcome per record, in input order, as one by one')
+  t.same(await streamsOf(batched.store), await streamsOf(oneByOne.store), 'same streams: same ids, types, data and metadata')
+  t.equal(appends, 4, 'one append per stream of the batch')
+  t.ok((await streamsOf(batched.store)).length > 8, 'the fixture does append several events per stream')
+})
+
+t.test('records of one key stay in order while streams run concurrently', async (t) => {
+  const { store, deps } = await setup(t)
+  let inFlight = 0
+  let maxInFlight = 0
+  // Appends that finish in a shuffled order, to give reordering every chance to show.
+  const slow: EventStore = {
+    ...store,
+    appendToStream: async (s, e, o) => {
+      inFlight++
+      maxInFlight = Math.max(maxInFlight, inFlight)
+      await new Promise((r) => setTimeout(r, (s.length * 7) % 5))
+      try {
+        return await store.appendToStream(s, e, o)
+      } finally {
+        inFlight--
+      }
+    },
+  }
+  const batch: ConsumedChange[] = []
+  for (let v = 0; v < 5; v++) for (let k = 0; k < 6; k++) batch.push(change(person(`emp-${k}`, `2026-03-01T1${v}:00:00.000Z`, { job_title: `v${v}` }), { offset: batch.length }))
+  const outcomes = await processChanges(batch, { ...deps, store: slow, cache: new StreamStateCache(), concurrency: 3 })
+  t.equal(outcomes.length, batch.length)
+  t.ok(outcomes.every((o) => o.kind === 'appended'), 'every version changes the title')
+  t.ok(maxInFlight > 1 && maxInFlight <= 3, `streams ran concurrently within the bound (max ${maxInFlight})`)
+  for (let k = 0; k < 6; k++) {
+    const events = await store.readStream(employeeStreamName('acme', `emp-${k}`))
+    const titles = events.filter((e) => e.type === 'EmployeeJobTitleChanged').map((e) => e.data.job_title)
+    t.same(titles, ['v1', 'v2', 'v3', 'v4'], `emp-${k}: title changes in record order`)
+    t.same(events.map((e) => e.metadata.source && (e.metadata.source as { offset: string }).offset).filter((o, i, all) => all.indexOf(o) === i), [0, 1, 2, 3, 4].map((v) => String(v * 6 + k)), 'events carry their own record offsets, in order')
+  }
+})
+
+t.test('a stale cache entry costs a conflict and a reload, never a wrong append', async (t) => {
+  const { store, deps } = await setup(t)
+  const cache = new StreamStateCache()
+  let conflicts = 0
+  const watching: EventStore = {
+    ...store,
+    appendToStream: async (s, e, o) => {
+      try {
+        return await store.appendToStream(s, e, o)
+      } catch (err) {
+        if (err instanceof WrongExpectedRevisionError) conflicts++
+        throw err
+      }
+    },
+  }
+  const mine = { ...deps, store: watching, cache }
+  await processChanges([change(person('emp-1', '2026-03-01T10:00:00.000Z'))], mine)
+  t.equal(cache.size, 1, 'the folded state is cached after the append')
+  // Another processor (e.g. after a rebalance) appends a newer version behind this one's back.
+  await processChanges([change(person('emp-1', '2026-03-01T11:00:00.000Z', { job_title: 'Commodore' }))], deps)
+  // This processor then sees a newer record still: its cached state is one revision behind.
+  const outcomes = await processChanges([change(person('emp-1', '2026-03-01T12:00:00.000Z', { job_title: 'Rear Admiral', last_name: 'Murray Hopper' }))], mine)
+  t.equal(conflicts, 1, 'the stale expected revision was refused once')
+  t.equal(outcomes[0].kind, 'appended', 'then decided again on the reloaded stream')
+  const events = await store.readStream(employeeStreamName('acme', 'emp-1'))
+  t.same(events.filter((e) => e.type === 'EmployeeJobTitleChanged').map((e) => e.data.job_title), ['Commodore', 'Rear Admiral'], 'decided against the real stream, not the stale state')
+  // A redelivery of the other processor's record: the stale-looking cache is now current.
+  const again = await processChanges([change(person('emp-1', '2026-03-01T11:00:00.000Z', { job_title: 'Commodore' }))], mine)
+  t.same(again, [{ kind: 'unchanged' }])
+  t.equal((await store.readStream(employeeStreamName('acme', 'emp-1'))).length, events.length, 'nothing appended twice')
+})
+
+t.test('"unchanged" decided on a cached state is confirmed against the stream first', async (t) => {
+  const { store, deps } = await setup(t)
+  const cache = new StreamStateCache()
+  await processChanges([change(person('emp-1', '2026-03-01T10:00:00.000Z'))], { ...deps, cache })
+  // Someone else appends a newer version; the cache still holds the old revision.
+  await processChanges([change(person('emp-1', '2026-03-01T11:00:00.000Z', { job_title: 'Commodore' }))], deps)
+  const stale = cache.get(employeeStreamName('acme', 'emp-1'))!
+  let fullReads = 0
+  const reading: EventStore = { ...store, readStream: (s, o) => (o?.maxCount === undefined && fullReads++, store.readStream(s, o)) }
+  const outcomes = await processChanges([change(person('emp-1', '2026-03-01T10:00:00.000Z'))], { ...deps, store: reading, cache })
+  t.same(outcomes, [{ kind: 'unchanged' }])
+  t.equal(fullReads, 1, 'the revision check noticed the stale entry and the stream was reloaded')
+  t.not(cache.get(employeeStreamName('acme', 'emp-1'))!.revision, stale.revision, 'the cache now holds the current revision')
+})
+
+t.test('a failing stream fails the batch after the others settled, and a retry completes it', async (t) => {
+  const { store, deps } = await setup(t)
+  let failOnce = true
+  const flaky: EventStore = {
+    ...store,
+    appendToStream: async (s, e, o) => {
+      if (s.endsWith('emp-2') && failOnce) {
+        failOnce = false
+        throw new Error('store unavailable')
+      }
+      return store.appendToStream(s, e, o)
+    },
+  }
+  const batch = ['emp-1', 'emp-2', 'emp-3'].map((id, i) => change(person(id, '2026-03-01T10:00:00.000Z'), { offset: i }))
+  const cache = new StreamStateCache()
+  await t.rejects(processChanges(batch, { ...deps, store: flaky, cache }), /store unavailable/)
+  const outcomes = await processChanges(batch, { ...deps, store: flaky, cache })
+  t.same(outcomes.map((o) => o.kind), ['unchanged', 'appended', 'unchanged'], 'the redelivered batch appends only what was missing')
+  t.equal((await store.readAll()).filter((e) => e.type === 'EmployeeImported').length, 3)
 })

@@ -1,7 +1,11 @@
-// The processor: folds each change record into its entity's stream. For every record it reads the
-// stream, folds it into the current state, decides what changed, and appends only that with the
-// expected revision. A concurrency conflict reloads and decides again; a record that cannot be
-// understood goes to the dead-letter store with the reason. Nothing is dropped silently.
+// The processor: folds change records into their entities' streams. For each stream it starts from
+// the folded state (cached, or read and folded), decides what every record of the batch for that
+// stream changes (one after another, in order, in memory), and appends all of it in ONE append with
+// the expected revision the state was folded up to. A concurrency conflict (another writer, or a
+// stale cache entry) drops the cached state, reloads and decides again: never a wrong append.
+// Different streams of a batch run with bounded concurrency; the records of one stream keep their
+// order. A record that cannot be understood goes to the dead-letter store with the reason.
+// Nothing is dropped silently.
 import type { ConsumedChange, DeadLetterStore } from '../producers/changelog/port.ts'
 import { parseChangeEnvelope, type ChangeEnvelope } from '../schemas/envelope.ts'
 import type { KomboEmployee, KomboResource } from '../schemas/kombo.ts'
@@ -9,8 +13,9 @@ import type { EmployeeEvent, EntityEvent } from '../schemas/events.ts'
 import { streamCategories, streamName } from '../schemas/streams.ts'
 import type { InvitePolicy } from '../schemas/invite-policy.ts'
 import { WrongExpectedRevisionError, type EventStore, type EventToAppend, type RecordedEvent } from './eventstore/port.ts'
-import { decideEmployeeEvents, foldEmployee } from './domain/employee.ts'
-import { decideEntityEvents, foldEntity, type EntityPrefix } from './domain/entity.ts'
+import { decideEmployeeEvents, evolveEmployee, foldEmployee, type EmployeeState } from './domain/employee.ts'
+import { decideEntityEvents, evolveEntity, foldEntity, type EntityPrefix, type EntityState } from './domain/entity.ts'
+import type { CachedStreamState, StreamStateCache } from './stream-state-cache.ts'
 
 export const entityEventPrefix: Record<Exclude<KomboResource, 'employees'>, EntityPrefix> = {
   groups: 'Team',
@@ -27,87 +32,180 @@ export interface ProcessorDeps {
   invitePolicyOf: (tenant: string) => InvitePolicy | undefined
   now: () => Date
   maxConflictRetries?: number
+  /**
+   * Folded stream states kept between batches (create one per processor and pass it to every
+   * call). Without it every stream of a batch is read and folded once per batch.
+   */
+  cache?: StreamStateCache
+  /** How many streams of one batch are decided and appended at the same time (default 8). */
+  concurrency?: number
   onAppended?: (info: { stream: string; events: number; ms: number }) => void
   onDeadLetter?: (info: { reason: string; key: string }) => void
 }
 
+export const DEFAULT_PROCESSOR_CONCURRENCY = 8
+
 export type ProcessOutcome = { kind: 'appended'; stream: string; events: number } | { kind: 'unchanged' } | { kind: 'dead-lettered'; reason: string }
 
-/** Processes a batch in order. Resolves only when every record was appended or dead-lettered. */
+/** One understood record of a batch, with its place in the batch. */
+interface Pending {
+  index: number
+  change: ConsumedChange
+  envelope: ChangeEnvelope
+  policy: InvitePolicy
+}
+
+/**
+ * Processes a batch: one outcome per input record, in input order. Resolves only when every record
+ * was appended (or found unchanged) or dead-lettered; rejects when any stream failed, after the
+ * other streams in flight have settled (the caller retries the whole batch, which is idempotent).
+ */
 export async function processChanges(batch: ConsumedChange[], deps: ProcessorDeps): Promise<ProcessOutcome[]> {
-  const outcomes: ProcessOutcome[] = []
-  for (const change of batch) outcomes.push(await processChange(change, deps))
+  const outcomes: ProcessOutcome[] = new Array(batch.length)
+  // Records grouped by stream, each group in batch order (a Map keeps first-seen order).
+  const groups = new Map<string, Pending[]>()
+  for (let index = 0; index < batch.length; index++) {
+    const change = batch[index]
+    const understood = understand(change, deps)
+    if ('reason' in understood) {
+      outcomes[index] = await deadLetter(change, understood.reason, deps)
+      continue
+    }
+    const { envelope, policy } = understood
+    const stream = streamName(streamCategories[envelope.resource], envelope.tenant, envelope.record.id)
+    let group = groups.get(stream)
+    if (!group) groups.set(stream, (group = []))
+    group.push({ index, change, envelope, policy })
+  }
+  await forEachBounded([...groups], deps.concurrency ?? DEFAULT_PROCESSOR_CONCURRENCY, async ([stream, group]) => {
+    const results = await processStream(stream, group, deps)
+    group.forEach((p, i) => (outcomes[p.index] = results[i]))
+  })
   return outcomes
 }
 
 export async function processChange(change: ConsumedChange, deps: ProcessorDeps): Promise<ProcessOutcome> {
-  const deadLetter = async (reason: string): Promise<ProcessOutcome> => {
-    await deps.deadLetters.put({
-      reason,
-      origin: { resource: change.resource, partition: change.partition, offset: change.offset },
-      key: change.key,
-      raw: change.raw,
-    })
-    deps.onDeadLetter?.({ reason, key: change.key })
-    return { kind: 'dead-lettered', reason }
-  }
-  if (change.decodeError) return deadLetter(`undecodable: ${change.decodeError}`)
-  const parsed = parseChangeEnvelope(change.value)
-  if (!parsed.ok) return deadLetter(parsed.reason)
-  const envelope = parsed.envelope
-  const policy = deps.invitePolicyOf(envelope.tenant)
-  if (!policy) return deadLetter(`unknown tenant "${envelope.tenant}": add it to the tenants file, then re-drive`)
-  return appendDecision(envelope, policy, change, deps)
+  const [outcome] = await processChanges([change], deps)
+  return outcome
 }
 
-async function appendDecision(envelope: ChangeEnvelope, policy: InvitePolicy, change: ConsumedChange, deps: ProcessorDeps): Promise<ProcessOutcome> {
-  const { tenant, resource, record } = envelope
-  const stream = streamName(streamCategories[resource], tenant, record.id)
-  const metadata = {
-    changedAt: record.changed_at,
-    pollId: envelope.pollId,
-    source: { topic: change.resource, partition: change.partition, offset: change.offset },
-  }
+function understand(change: ConsumedChange, deps: ProcessorDeps): { envelope: ChangeEnvelope; policy: InvitePolicy } | { reason: string } {
+  if (change.decodeError) return { reason: `undecodable: ${change.decodeError}` }
+  const parsed = parseChangeEnvelope(change.value)
+  if (!parsed.ok) return { reason: parsed.reason }
+  const policy = deps.invitePolicyOf(parsed.envelope.tenant)
+  if (!policy) return { reason: `unknown tenant "${parsed.envelope.tenant}": add it to the tenants file, then re-drive` }
+  return { envelope: parsed.envelope, policy }
+}
+
+async function deadLetter(change: ConsumedChange, reason: string, deps: ProcessorDeps): Promise<ProcessOutcome> {
+  await deps.deadLetters.put({
+    reason,
+    origin: { resource: change.resource, partition: change.partition, offset: change.offset },
+    key: change.key,
+    raw: change.raw,
+  })
+  deps.onDeadLetter?.({ reason, key: change.key })
+  return { kind: 'dead-lettered', reason }
+}
+
+type State = EmployeeState | EntityState | null
+
+/** Decides every record of one stream in order and appends what they add in one append. */
+async function processStream(stream: string, group: Pending[], deps: ProcessorDeps): Promise<ProcessOutcome[]> {
+  const resource = group[0].envelope.resource
+  const cache = deps.cache
   const maxRetries = deps.maxConflictRetries ?? 10
   for (let attempt = 0; ; attempt++) {
-    const history = await deps.store.readStream(stream)
-    const now = deps.now()
-    const decided = decide(resource, history, record, { tenant, now, invitePolicy: policy })
-    if (decided.length === 0) return { kind: 'unchanged' }
-    // `decidedAt` is the instant the decision was taken for: views and as-of reads use it as "now".
-    const events: EventToAppend[] = decided.map((e) => ({
-      id: e.id,
-      type: e.type,
-      data: e.data as Record<string, unknown>,
-      metadata: { ...metadata, decidedAt: now.toISOString() },
-    }))
-    const expectedRevision = history.length === 0 ? ('no_stream' as const) : history[history.length - 1].revision
+    const cached = cache?.get(stream) as CachedStreamState<State> | undefined
+    const base = cached ?? (await load(stream, resource, deps.store))
+    let state = base.state
+    const events: EventToAppend[] = []
+    const outcomes: ProcessOutcome[] = []
+    for (const { change, envelope, policy } of group) {
+      const now = deps.now()
+      const decided = decide(resource, state, envelope.record, { tenant: envelope.tenant, now, invitePolicy: policy })
+      if (decided.length === 0) {
+        outcomes.push({ kind: 'unchanged' })
+        continue
+      }
+      // Evolve with the events as a reload would see them (JSON round trip), so the next record
+      // of this stream (and the cache) decides on exactly the state a reload would fold.
+      for (const e of decided) state = evolve(resource, state, { type: e.type, data: JSON.parse(JSON.stringify(e.data)) })
+      const metadata = {
+        changedAt: envelope.record.changed_at,
+        pollId: envelope.pollId,
+        source: { topic: change.resource, partition: change.partition, offset: change.offset },
+        // `decidedAt` is the instant the decision was taken for: views and as-of reads use it as "now".
+        decidedAt: now.toISOString(),
+      }
+      events.push(...decided.map((e) => ({ id: e.id, type: e.type, data: e.data as Record<string, unknown>, metadata: { ...metadata } })))
+      outcomes.push({ kind: 'appended', stream, events: decided.length })
+    }
+    if (events.length === 0) {
+      // Nothing to append means no expected revision checks the cached state: confirm it is
+      // still the stream's last revision (one small read) before trusting "unchanged".
+      if (cached && !(await isCurrent(stream, cached.revision, deps.store))) {
+        cache!.delete(stream)
+        continue
+      }
+      cache?.set(stream, base)
+      return outcomes
+    }
     const started = performance.now()
     try {
-      await deps.store.appendToStream(stream, events, { expectedRevision })
+      const result = await deps.store.appendToStream(stream, events, { expectedRevision: base.revision })
+      cache?.set(stream, { state, revision: result.nextExpectedRevision })
       deps.onAppended?.({ stream, events: events.length, ms: performance.now() - started })
-      return { kind: 'appended', stream, events: events.length }
+      return outcomes
     } catch (err) {
+      cache?.delete(stream)
       if (err instanceof WrongExpectedRevisionError && attempt < maxRetries) continue
       throw err
     }
   }
 }
 
+async function load(stream: string, resource: KomboResource, store: EventStore): Promise<CachedStreamState<State>> {
+  const history = await store.readStream(stream)
+  return { state: fold(resource, history), revision: history.length === 0 ? 'no_stream' : history[history.length - 1].revision }
+}
+
+async function isCurrent(stream: string, revision: bigint | 'no_stream', store: EventStore): Promise<boolean> {
+  const [last] = await store.readStream(stream, { direction: 'backwards', maxCount: 1 })
+  return last === undefined ? revision === 'no_stream' : revision === last.revision
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time; rejects with the first error once all started calls settled. */
+async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  let failure: { err: unknown } | null = null
+  const worker = async () => {
+    while (failure === null && next < items.length) {
+      const item = items[next++]
+      try {
+        await fn(item)
+      } catch (err) {
+        failure ??= { err }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
+  if (failure) throw (failure as { err: unknown }).err
+}
+
 type Decided = { id: string; type: string; data: unknown }
 
-function decide(
-  resource: KomboResource,
-  history: RecordedEvent[],
-  record: ChangeEnvelope['record'],
-  ctx: { tenant: string; now: Date; invitePolicy: InvitePolicy },
-): Decided[] {
+function fold(resource: KomboResource, history: RecordedEvent[]): State {
   const events = history.map((e) => ({ type: e.type, data: e.data }))
-  if (resource === 'employees') {
-    const state = foldEmployee(events as EmployeeEvent[])
-    return decideEmployeeEvents(state, record as KomboEmployee, ctx)
-  }
-  const prefix = entityEventPrefix[resource]
-  const state = foldEntity(events as EntityEvent[])
-  return decideEntityEvents(prefix, state, record as { id: string; changed_at: string }, { tenant: ctx.tenant })
+  return resource === 'employees' ? foldEmployee(events as EmployeeEvent[]) : foldEntity(events as EntityEvent[])
+}
+
+function evolve(resource: KomboResource, state: State, event: { type: string; data: unknown }): State {
+  return resource === 'employees' ? evolveEmployee(state as EmployeeState | null, event as EmployeeEvent) : evolveEntity(state as EntityState | null, event as EntityEvent)
+}
+
+function decide(resource: KomboResource, state: State, record: ChangeEnvelope['record'], ctx: { tenant: string; now: Date; invitePolicy: InvitePolicy }): Decided[] {
+  if (resource === 'employees') return decideEmployeeEvents(state as EmployeeState | null, record as KomboEmployee, ctx)
+  return decideEntityEvents(entityEventPrefix[resource as Exclude<KomboResource, 'employees'>], state as EntityState | null, record as { id: string; changed_at: string }, { tenant: ctx.tenant })
 }

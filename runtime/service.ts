@@ -10,6 +10,7 @@ import { KomboClient } from '../producers/kombo/client.ts'
 import { TenantPoller } from '../producers/tenant-poller.ts'
 import type { ChangeLogConsumer } from '../producers/changelog/port.ts'
 import { processChanges } from '../processors/process-changes.ts'
+import { DEFAULT_STREAM_CACHE_SIZE, StreamStateCache } from '../processors/stream-state-cache.ts'
 import { dropErasedEmployees } from '../processors/erased-employees.ts'
 import { eraseEmployee, EmployeeNotFoundError } from '../processors/commands/erase-employee.ts'
 import { purgeUserFromViews } from '../projections/viewstore/erase-user.ts'
@@ -45,6 +46,11 @@ export interface ServiceOptions {
   logger: Logger
   /** The clock; tests move it forward to reach start and leave dates. */
   now?: () => Date
+  /**
+   * Processor tuning (benchmarks compare against the untuned processor): folded stream states kept
+   * between batches (default 10k; 0 keeps none) and streams of a batch processed at once (default 8).
+   */
+  processor?: { cacheStreams?: number; concurrency?: number }
 }
 
 const runs = (role: Role, stage: Exclude<Role, 'all'>) => role === 'all' || role === stage
@@ -117,6 +123,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     let consumer: ChangeLogConsumer | null = null
     let consumerError: Error | null = null
     if (runs(config.role, 'processor')) {
+      const streamCache = new StreamStateCache(options.processor?.cacheStreams ?? DEFAULT_STREAM_CACHE_SIZE)
       consumer = await stores.changeLog.consume(
         PROCESSOR_GROUP,
         async (consumed) => {
@@ -127,6 +134,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
             deadLetters: stores.deadLetters,
             invitePolicyOf,
             now,
+            cache: streamCache,
+            concurrency: options.processor?.concurrency,
             onAppended: ({ events, ms }) => {
               metrics.eventsAppended.inc(events)
               metrics.appendSeconds.observe(ms / 1000)
