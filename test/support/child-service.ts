@@ -36,7 +36,10 @@ export async function startChildService(env: Record<string, string>, timeoutMs =
   proc.stderr!.on('data', (b: Buffer) => (out += b.toString('utf8')))
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ChildStartError(`no URL line within ${timeoutMs} ms`, out)), timeoutMs)
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL') // not left running behind a failed test
+      reject(new ChildStartError(`no URL line within ${timeoutMs} ms`, out))
+    }, timeoutMs)
     const check = () => {
       const m = /kombo-sync is running: (http:\/\/\S+|role )/.exec(out)
       if (m) {
