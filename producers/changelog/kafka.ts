@@ -63,10 +63,11 @@ function isBadBytes(err: unknown): boolean {
 }
 
 /**
- * registry.register, safe when several processes start at once: the client sets the subject's
- * compatibility after a first registration, and when two processes both see the subject as new the
- * second setting is refused ("A rule named 'COMPATIBILITY' already exists", Apicurio; a 409). By
- * then the subject exists, so registering again finds the schema and checks its compatibility.
+ * registry.register, safe when several processes start at once. The client registers, then sets
+ * the subject's compatibility if the subject was new; with two processes racing, the second
+ * setting is refused ("A rule named 'COMPATIBILITY' already exists", Apicurio; a 409), or a process
+ * finds the subject between the other's two steps and reads a compatibility it did not expect.
+ * Both settle within moments: register again (the schema is found, compatibility checked).
  */
 export async function registerSchema(
   registry: SchemaRegistry,
@@ -76,8 +77,12 @@ export async function registerSchema(
     try {
       return await registry.register(...args)
     } catch (err) {
-      const conflict = (err as { status?: number }).status === 409 || /already exists/i.test((err as Error).message)
-      if (!conflict || attempt >= 3) throw err
+      const race =
+        (err as { status?: number }).status === 409 ||
+        /already exists/i.test((err as Error).message) ||
+        (err as Error).name === 'ConfluentSchemaRegistryCompatibilityError'
+      if (!race || attempt >= 8) throw err
+      await new Promise((r) => setTimeout(r, 100 * attempt))
     }
   }
 }
