@@ -25,6 +25,8 @@ export class BatchedSubscription {
   private flushTimer: NodeJS.Timeout | null = null
   private flushing: Promise<void> = Promise.resolve()
   private lastPosition: bigint | null = null
+  /** The position of the last event the subscription delivered (handled or still buffered). */
+  private lastReceived: bigint | null = null
   private failed: Error | null = null
   private stopping = false
 
@@ -42,16 +44,54 @@ export class BatchedSubscription {
   async start(): Promise<void> {
     const after = await this.options.loadCheckpoint()
     this.lastPosition = after
+    this.lastReceived = after
     this.failed = null
     this.stopping = false
-    this.subscription = this.options.store.subscribeToAll(
+    this.open()
+  }
+
+  /** Subscribes strictly after the last event received (buffered or handled), so nothing repeats. */
+  private open(): void {
+    const subscription = this.options.store.subscribeToAll(
       {
-        after: after ?? undefined,
+        after: this.lastReceived ?? undefined,
         streamPrefixes: this.options.streamPrefixes,
-        onError: (err) => this.fail(err),
+        onError: (err) => {
+          this.fail(err)
+          if (this.subscription === subscription) void this.reopen()
+        },
       },
-      (event) => this.enqueue(event),
+      (event) => {
+        this.lastReceived = event.position
+        return this.enqueue(event)
+      },
     )
+    this.subscription = subscription
+  }
+
+  /**
+   * The subscription ended on an error (the event store went away, a restart, a network cut): it
+   * does not come back by itself. Wait with backoff until the store answers a read, then subscribe
+   * again from the last event received.
+   */
+  private async reopen(): Promise<void> {
+    const dropped = this.subscription
+    this.subscription = null
+    await dropped?.close().catch(() => {})
+    for (let attempt = 0; !this.stopping; attempt++) {
+      await sleep(Math.min(5000, 200 * 2 ** attempt))
+      if (this.stopping) return
+      try {
+        await this.options.store.readAll({ maxCount: 1 })
+      } catch (err) {
+        this.fail(err as Error)
+        continue
+      }
+      this.open()
+      // Reachable again; a batch still failing (e.g. the view database) keeps reporting itself.
+      if (this.buffer.length === 0) this.failed = null
+      return
+    }
   }
 
   private fail(err: Error): void {
@@ -96,8 +136,8 @@ export class BatchedSubscription {
 
   /** Stops the subscription and handles what was already received (one try). */
   async stop(): Promise<void> {
+    this.stopping = true // first: a close that reports an error must not reopen
     await this.subscription?.close()
-    this.stopping = true
     this.subscription = null
     if (this.flushTimer) clearTimeout(this.flushTimer)
     this.flushTimer = null
