@@ -22,6 +22,11 @@ import { waitFor, settle } from '../support/wait-for.ts'
 import { recordTrial } from '../support/reliability-log.ts'
 import { openEsdbEventStore } from '../../processors/eventstore/esdb.ts'
 import { PROCESSOR_GROUP } from '../../runtime/service.ts'
+import { openStores } from '../../runtime/stores.ts'
+import { loadConfig } from '../../config/config.ts'
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
+import { UserFeedPublisher } from '../../projections/user-feed/publisher.ts'
+import { userFeedTopic, type UserFeedEvent } from '../../schemas/user-feed.ts'
 
 const EMPLOYEES = 60
 const TEST = 'test/reliability/production-roles.test.ts'
@@ -237,6 +242,42 @@ t.test('separate role processes survive kills, a broker restart and store outage
   t.equal(new Set(events.map((e) => e.split(':').pop())).size, events.length, 'every event id appears once')
   t.same(events, expectedDump.events, 'identical streams, revisions and event ids')
   t.same(users, expectedDump.users, 'identical users through the api process')
+  // ---- 4. the downstream feed: a plain kafkajs consumer with the registry client reads the topic --
+  // What it must hold: the feed a fresh publisher derives from the final event store (replayed here
+  // into memory). Redelivery after a fault may repeat a message; consumers dedupe on eventId.
+  const inspect = await openStores(loadConfig(env, 'api', { demoToken: () => TOKEN }))
+  t.teardown(() => inspect.close())
+  const replayed: UserFeedEvent[] = []
+  const replay = new UserFeedPublisher({
+    store: inspect.eventStore,
+    sink: { publish: async (feed) => void replayed.push(...feed), close: async () => {} },
+    checkpoints: { checkpoint: async () => null, setCheckpoint: async () => {} },
+  })
+  await replay.start()
+  const lastEmployeeEvent = (await inspect.eventStore.readAll({ maxCount: 1_000_000, streamPrefixes: ['employee-'] })).at(-1)!.position
+  await waitFor('the replayed feed to reach the end of the store', () => replay.position === lastEmployeeEvent, 60_000, 50)
+  await replay.stop()
+  const expectedFeed = new Set(replayed.map((e) => e.eventId))
+
+  const feedRegistry = new SchemaRegistry({ host: registry.url })
+  const downstream = new Kafka({ brokers: kafka.brokers, clientId: 'roles-test-downstream', logLevel: logLevel.NOTHING }).consumer({ groupId: `roles-downstream-${randomBytes(4).toString('hex')}` })
+  await downstream.connect()
+  t.teardown(() => downstream.disconnect())
+  await downstream.subscribe({ topic: userFeedTopic(topicPrefix), fromBeginning: true })
+  const received = new Map<string, number>()
+  await downstream.run({
+    eachMessage: async ({ message }) => {
+      const event = (await feedRegistry.decode(message.value!)) as UserFeedEvent
+      received.set(event.eventId, (received.get(event.eventId) ?? 0) + 1)
+    },
+  })
+  await waitFor('the downstream consumer to receive the whole feed', () => [...expectedFeed].every((id) => received.has(id)), 60_000, 100)
+  t.ok(expectedFeed.size > EMPLOYEES, `${expectedFeed.size} user events expected on the feed`)
+  t.same([...expectedFeed].filter((id) => !received.has(id)), [], 'the downstream consumer received every user event')
+  t.same([...received.keys()].filter((id) => !expectedFeed.has(id)), [], 'and no user event the event store does not imply')
+  const redelivered = [...received.values()].filter((n) => n > 1).length
+  t.comment(`${redelivered} feed events were delivered more than once (deduped on eventId)`)
+
   for (const child of children) t.notMatch(child.output(), /unhandled|ERR_UNHANDLED|uncaught/i, 'no process crashed on an unhandled error')
 
   const lost = 'nothing (events and users equal an uninterrupted run)'
@@ -246,5 +287,10 @@ t.test('separate role processes survive kills, a broker restart and store outage
   row('Kafka broker stopped and restarted (same port and log dir) while changes flow', 'store fault', '/health/ready 503 (changeLog) while down; poller and processors resumed')
   row('event store (EventStoreDB double) unavailable, then back on the same port', 'store fault', '/health/ready 503 (eventStore) while down; processors and projector retried and resumed')
   row('view database refusing connections, open connections terminated, then allowed again', 'store fault', '/health/ready 503 (database) while down; projector and poller retried and resumed')
+  row(
+    'downstream consumer of learnamp.user-events.v1 (plain kafkajs + registry) across all the faults above',
+    'downstream feed',
+    `received every one of ${expectedFeed.size} user events the event store implies, once per eventId after dedupe (${redelivered} redelivered)`,
+  )
   row('Schema Registry stopped and restarted (durable storage)', 'store fault', '/health/ready 503 (schemaRegistry) while down; encoding went on from cached schema ids')
 })
