@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto'
 import { loadConfig } from '../config/config.ts'
 import { createLogger } from '../runtime/logger.ts'
-import { startService, type RunningService } from '../runtime/service.ts'
+import { startService, type RunningService, type ServiceOptions } from '../runtime/service.ts'
+import type { Role } from '../config/config.ts'
 import { startKomboSimulator, type KomboSimulator } from '../simulator/index.ts'
 import { komboResources } from '../schemas/kombo.ts'
 import { tempDir } from './temp-dir.ts'
@@ -20,9 +21,38 @@ export interface BenchPipeline {
   close(): Promise<void>
 }
 
+/** Processor tuning passed to the service: `untunedProcessor` is the processor before the batch/cache/concurrency change. */
+export type ProcessorTuning = ServiceOptions['processor']
+export const untunedProcessor: ProcessorTuning = { cacheStreams: 0, concurrency: 1 }
+
+/** The environment every bench service gets (the simulator's URL, a quiet log, no rate limit). */
+export function benchEnv(simulatorUrl: string, dataDir: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATA_DIR: dataDir,
+    PORT: '0',
+    DEMO_API_TOKEN: BENCH_TOKEN,
+    KOMBO_BASE_URL: simulatorUrl,
+    KOMBO_API_KEY: 'bench-kombo-key',
+    KOMBO_INTEGRATION_ID: 'demo',
+    POLL_INTERVAL_MS: '600000',
+    CLOCK_INTERVAL_MS: '600000',
+    LOG_LEVEL: 'silent',
+    // A load generator is one client: the API's per-token rate limit would measure only 429s.
+    API_RATE_LIMIT_PER_MINUTE: '0',
+    ...env,
+  }
+}
+
+/** One service of the given role in this process. */
+export async function startBenchService(env: Record<string, string>, role: Role, processor?: ProcessorTuning): Promise<RunningService> {
+  const config = loadConfig(env, role, { demoToken: () => randomBytes(12).toString('hex') })
+  return startService(config, { logger: createLogger('silent'), processor })
+}
+
 export async function startBenchPipeline(options: {
   employees: number
   env?: Record<string, string>
+  processor?: ProcessorTuning
   /** Called as soon as the simulator exists, before the service starts polling it. */
   onSimulator?: (simulator: KomboSimulator) => void
 }): Promise<BenchPipeline> {
@@ -32,25 +62,7 @@ export async function startBenchPipeline(options: {
   const employees = company.list('employees', { includeDeleted: true }).length
   options.onSimulator?.(simulator)
   const data = tempDir('kombo-sync-bench-')
-  const config = loadConfig(
-    {
-      DATA_DIR: data.dir,
-      PORT: '0',
-      DEMO_API_TOKEN: BENCH_TOKEN,
-      KOMBO_BASE_URL: simulator.url,
-      KOMBO_API_KEY: 'bench-kombo-key',
-      KOMBO_INTEGRATION_ID: 'demo',
-      POLL_INTERVAL_MS: '600000',
-      CLOCK_INTERVAL_MS: '600000',
-      LOG_LEVEL: 'silent',
-      // A load generator is one client: the API's per-token rate limit would measure only 429s.
-      API_RATE_LIMIT_PER_MINUTE: '0',
-      ...options.env,
-    },
-    'all',
-    { demoToken: () => randomBytes(12).toString('hex') },
-  )
-  const service = await startService(config, { logger: createLogger('silent') })
+  const service = await startBenchService(benchEnv(simulator.url, data.dir, options.env), 'all', options.processor)
   return {
     simulator,
     service,

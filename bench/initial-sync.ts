@@ -3,7 +3,7 @@
 // append rate of the same SQL event store (fresh embedded database, one synthetic append per
 // record), measured right after in the same run.
 import { peakRssMb, type ResultRow } from './report.ts'
-import { counterTotal, sizeLabel, startBenchPipeline, until } from './harness.ts'
+import { counterTotal, sizeLabel, startBenchPipeline, until, type ProcessorTuning } from './harness.ts'
 import { openRawStore, rawAppendRate } from './raw-event-store.ts'
 import { VIEWS_CHECKPOINT } from '../projections/projector.ts'
 
@@ -17,11 +17,13 @@ export interface InitialSyncResult {
   visibleMs: number
 }
 
-export async function measureInitialSync(employees: number): Promise<InitialSyncResult> {
+export async function measureInitialSync(employees: number, options: { env?: Record<string, string>; processor?: ProcessorTuning; checkEveryMs?: number } = {}): Promise<InitialSyncResult> {
   let firstRequestAt = 0
   let watcher: NodeJS.Timeout | undefined
   const pipeline = await startBenchPipeline({
     employees,
+    env: options.env,
+    processor: options.processor,
     onSimulator: (sim) => {
       // The poller starts with the service; notice its first request to the simulator.
       watcher = setInterval(() => {
@@ -47,7 +49,7 @@ export async function measureInitialSync(employees: number): Promise<InitialSync
         return last.length === 0
       },
       30 * 60_000,
-      10,
+      options.checkEveryMs ?? 10,
     )
     const visibleAt = performance.now()
     const events = await counterTotal(service, 'kombo_sync_events_appended_total')
@@ -65,10 +67,10 @@ export async function measureInitialSync(employees: number): Promise<InitialSync
   }
 }
 
-export async function benchInitialSync(sizes: number[], label = 'embedded'): Promise<ResultRow[]> {
+export async function benchInitialSync(sizes: number[], label = 'embedded', processor?: ProcessorTuning): Promise<ResultRow[]> {
   const rows: ResultRow[] = []
   for (const size of sizes) {
-    const r = await measureInitialSync(size)
+    const r = await measureInitialSync(size, { processor })
     const rss = peakRssMb()
     const raw = await openRawStore()
     // Same number of appends as records, with the pipeline's average events per append.
