@@ -50,6 +50,8 @@ export const Env = z
     KAFKA_BROKERS: z.string().optional(),
     SCHEMA_REGISTRY_URL: optionalUrl,
     KAFKA_PARTITIONS: int(6, 1),
+    /** Prefixes every topic and consumer group, so several environments can share one cluster. */
+    KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, dot, dash and underscore only').default(''),
     EVENTSTORE_CONNECTION_STRING: z.string().optional(),
     DATABASE_URL: z.string().optional(),
     KOMBO_WEBHOOK_SECRET: z.string().min(8, 'KOMBO_WEBHOOK_SECRET must be at least 8 characters').optional(),
@@ -83,7 +85,7 @@ export interface Config {
   demoToken: string | null
   pollIntervalMs: number
   clockIntervalMs: number
-  kafka: { brokers: string[]; registryUrl: string; partitions: number } | null
+  kafka: { brokers: string[]; registryUrl: string; partitions: number; topicPrefix: string } | null
   eventStoreConnectionString: string | null
   databaseUrl: string | null
   /** secret null: the Kombo webhook route is off. The secret is never logged. */
@@ -146,7 +148,7 @@ export function loadConfig(
     pollIntervalMs: e.POLL_INTERVAL_MS,
     clockIntervalMs: e.CLOCK_INTERVAL_MS,
     kafka: e.KAFKA_BROKERS
-      ? { brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean), registryUrl: e.SCHEMA_REGISTRY_URL!, partitions: e.KAFKA_PARTITIONS }
+      ? { brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean), registryUrl: e.SCHEMA_REGISTRY_URL!, partitions: e.KAFKA_PARTITIONS, topicPrefix: e.KAFKA_TOPIC_PREFIX }
       : null,
     eventStoreConnectionString: e.EVENTSTORE_CONNECTION_STRING ?? null,
     databaseUrl: e.DATABASE_URL ?? null,

@@ -26,6 +26,7 @@ import { createTenantAuthenticator } from '../api/auth/tenant-tokens.ts'
 import { belongsToTenant, redriveDeadLetters } from './admin.ts'
 import { probeEventStore, probeKafka, probeSchemaRegistry } from './probes.ts'
 
+/** The processors' consumer group (the Kafka adapter prefixes it with KAFKA_TOPIC_PREFIX). */
 export const PROCESSOR_GROUP = 'kombo-sync-processor'
 
 export interface RunningService {

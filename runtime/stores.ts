@@ -52,8 +52,8 @@ export async function openStores(config: Config): Promise<Stores> {
       // Loaded only when configured: the embedded default never loads the Kafka client.
       const { openKafkaChangeLog } = await import('../producers/changelog/kafka.ts')
       const { openKafkaDeadLetterStore } = await import('../producers/changelog/kafka-dead-letters.ts')
-      changeLog = await openKafkaChangeLog({ ...kafka, partitions: config.kafka.partitions })
-      deadLetters = await openKafkaDeadLetterStore(kafka)
+      changeLog = await openKafkaChangeLog({ ...kafka, partitions: config.kafka.partitions, topicPrefix: config.kafka.topicPrefix })
+      deadLetters = await openKafkaDeadLetterStore({ ...kafka, topicPrefix: config.kafka.topicPrefix })
       closers.unshift(() => (deadLetters as unknown as { close?: () => Promise<void> }).close?.() ?? Promise.resolve())
     } else {
       changeLog = await openSqlChangeLog(db)
