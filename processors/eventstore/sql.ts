@@ -13,6 +13,7 @@ import type {
   Subscription,
 } from './port.ts'
 import { WrongExpectedRevisionError } from './port.ts'
+import { Wakeups } from '../../sql/wakeups.ts'
 import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
 
 // Appends are serialised by this transaction-level advisory lock. Why: bigserial values are taken
@@ -166,10 +167,7 @@ export async function openSqlEventStore(db: SqlDatabase, options: { pollInterval
   await migrateEventStore(db)
 
   // Wakes subscriptions of this process right after a local append, so they need not wait a poll.
-  const sleepers = new Set<() => void>()
-  const wakeAll = () => {
-    for (const wake of [...sleepers]) wake()
-  }
+  const wakeups = new Wakeups()
   const subscriptions = new Set<Subscription>()
 
   async function readAll(opts: ReadAllOptions = {}): Promise<RecordedEvent[]> {
@@ -188,21 +186,9 @@ export async function openSqlEventStore(db: SqlDatabase, options: { pollInterval
 
   function subscribeToAll(opts: SubscribeOptions, handler: (event: RecordedEvent) => Promise<void>): Subscription {
     let closed = false
-    let wake: (() => void) | null = null
     let after = opts.after ?? 0n
-    const sleep = () =>
-      new Promise<void>((resolve) => {
-        if (closed) return resolve()
-        const done = () => {
-          clearTimeout(timer)
-          sleepers.delete(done)
-          wake = null
-          resolve()
-        }
-        const timer = setTimeout(done, pollIntervalMs)
-        wake = done
-        sleepers.add(done)
-      })
+    const napper = wakeups.napper()
+    const sleep = () => napper.sleep(pollIntervalMs)
 
     const run = async () => {
       let readFailures = 0
@@ -233,7 +219,7 @@ export async function openSqlEventStore(db: SqlDatabase, options: { pollInterval
     const subscription: Subscription = {
       async close() {
         closed = true
-        wake?.()
+        napper.stop()
         subscriptions.delete(subscription)
         await running
       },
@@ -245,7 +231,7 @@ export async function openSqlEventStore(db: SqlDatabase, options: { pollInterval
   return {
     async appendToStream(streamName, events, appendOptions = {}) {
       const result = await db.transaction((tx) => append(tx, streamName, events, appendOptions.expectedRevision ?? 'any'))
-      if (events.length > 0) wakeAll()
+      if (events.length > 0) wakeups.wakeAll()
       return result
     },
 

@@ -6,6 +6,7 @@
 import type { ChangeEnvelope } from '../../schemas/envelope.ts'
 import { changeKey } from '../../schemas/envelope.ts'
 import { komboResources, type KomboResource } from '../../schemas/kombo.ts'
+import { Wakeups } from '../../sql/wakeups.ts'
 import type { SqlDatabase } from '../../sql/database.ts'
 import type { ChangeLog, ChangeLogConsumer, ConsumedChange } from './port.ts'
 
@@ -76,7 +77,7 @@ export async function openSqlChangeLog(db: SqlDatabase, options: SqlChangeLogOpt
   await migrateChangeLog(db)
 
   // Wakes this process's idle consumers right after a local publish.
-  const sleepers = new Set<() => void>()
+  const wakeups = new Wakeups()
   const consumers = new Set<ChangeLogConsumer>()
 
   async function publish(envelopes: ChangeEnvelope[]): Promise<void> {
@@ -93,7 +94,7 @@ export async function openSqlChangeLog(db: SqlDatabase, options: SqlChangeLogOpt
         await tx.query(`INSERT INTO change_log (resource, key, raw) VALUES ${values.join(', ')}`, params)
       }
     })
-    for (const wake of [...sleepers]) wake()
+    wakeups.wakeAll()
   }
 
   async function consume(
@@ -110,20 +111,8 @@ export async function openSqlChangeLog(db: SqlDatabase, options: SqlChangeLogOpt
     for (const r of rows) if (committed.has(r.resource)) committed.set(r.resource, BigInt(r.committed_seq))
 
     let stopped = false
-    let wake: (() => void) | null = null
-    const sleep = (ms: number) =>
-      new Promise<void>((resolve) => {
-        if (stopped) return resolve()
-        const done = () => {
-          clearTimeout(timer)
-          sleepers.delete(done)
-          wake = null
-          resolve()
-        }
-        const timer = setTimeout(done, ms)
-        wake = done
-        sleepers.add(done)
-      })
+    const napper = wakeups.napper()
+    const sleep = (ms: number) => napper.sleep(ms)
 
     const fetchBatch = async (): Promise<ConsumedChange[]> => {
       const params: unknown[] = [batchSize]
@@ -179,7 +168,7 @@ export async function openSqlChangeLog(db: SqlDatabase, options: SqlChangeLogOpt
     const consumer: ChangeLogConsumer = {
       async stop() {
         stopped = true
-        wake?.()
+        napper.stop()
         consumers.delete(consumer)
         await running
       },
