@@ -8,8 +8,7 @@ import { evolveEntity, type EntityState } from '../processors/domain/entity.ts'
 import type { EmployeeEvent, EntityEvent } from '../schemas/events.ts'
 import { parseStreamName, type StreamCategory } from '../schemas/streams.ts'
 import type { LearnAmpUser } from '../schemas/learnamp.ts'
-import { toLearnAmpUser, toLearnAmpTeam, toLearnAmpLocation, entityRef } from './mapping/index.ts'
-import { markDuplicateEmails } from './duplicate-emails.ts'
+import { toLearnAmpUser, toLearnAmpTeam, toLearnAmpLocation, entityRef, findDuplicateEmails } from './mapping/index.ts'
 import { nextDueAt } from './next-due.ts'
 import type { ViewTransaction } from './viewstore/sql.ts'
 
@@ -154,7 +153,8 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]):
     )
     // Duplicate-email flags depend on the other users with the same address.
     const sharing = await tx.usersWithEmails(tenant, [...emails])
-    for (const user of markDuplicateEmails(sharing)) await tx.replaceUserDoc(tenant, user)
+    const flagged = findDuplicateEmails(sharing)
+    for (const [i, user] of flagged.entries()) if (user !== sharing[i]) await tx.replaceUserDoc(tenant, user)
   }
   return { applied }
 }

@@ -86,3 +86,28 @@ t.test('the projector resumes from its checkpoint, and a rebuild gives the same 
 })
 
 const checkpointOfStore = (events: Array<{ position: bigint }>) => events[events.length - 1].position
+
+t.test('users sharing a work email are both flagged, and unflagged once it is fixed', async (t) => {
+  const { store, views } = await setup(t)
+  const projector = new Projector({ store, views })
+  await projector.start()
+  t.teardown(() => projector.stop())
+  const appendRecord = async (record: KomboEmployee, history: Awaited<ReturnType<typeof store.readStream>>) => {
+    const { foldEmployee } = await import('../processors/domain/employee-state.ts')
+    const state = foldEmployee(history.map((e) => ({ type: e.type, data: e.data }) as never))
+    const events = decideEmployeeEvents(state, record, { tenant: 'acme', now, invitePolicy: { mode: 'manual' } })
+    await store.appendToStream(employeeStreamName('acme', record.id), events.map((e) => ({ id: e.id, type: e.type, data: e.data as Record<string, unknown> })))
+  }
+  await appendRecord({ ...employee(1), work_email: 'shared@example.test' }, [])
+  await appendRecord({ ...employee(2), work_email: 'Shared@example.test' }, [])
+  const flags = async () =>
+    (await views.listUsers('acme', { limit: 10 })).data.map((u) => u.issues.includes('duplicate_work_email'))
+  await waitFor('both flagged', async () => JSON.stringify(await flags()) === '[true,true]')
+  t.pass('both users sharing the address are flagged')
+  await appendRecord(
+    { ...employee(2), work_email: 'own@example.test', changed_at: '2026-03-01T11:00:00.000Z' },
+    await store.readStream(employeeStreamName('acme', 'emp-2')),
+  )
+  await waitFor('both unflagged', async () => JSON.stringify(await flags()) === '[false,false]')
+  t.pass('the flag is cleared on both once the address is no longer shared')
+})

@@ -136,6 +136,8 @@ t.test('users sharing an email, whatever its case, are all marked', async (t) =>
   t.same(marked.map((u) => u.issues.includes('duplicate_work_email')), [true, true, false, false, false])
   t.same(findDuplicateEmails(marked), marked, 'marking twice changes nothing')
   t.same(users[0].issues, [], 'the input is not mutated')
+  const fixed = findDuplicateEmails([{ ...marked[0], email: 'fixed@example.com' }, marked[1]])
+  t.same(fixed.map((u) => u.issues.includes('duplicate_work_email')), [false, false], 'the flag is cleared once no longer shared')
 })
 
 t.test('teams and locations', async (t) => {

@@ -103,8 +103,9 @@ export function toLearnAmpUser(state: EmployeeState, lookups: LearnAmpUserLookup
 }
 
 /**
- * Marks every user whose email (case-insensitive) another user also has. Both are reported; which
- * one is right is for the customer to fix in the HR system, not for us to guess.
+ * Flags every user whose email (case-insensitive) another of the given users also has, and clears
+ * the flag of those who no longer share it. Both are reported; which one is right is for the
+ * customer to fix in the HR system, not for us to guess. Returns new objects; the input is kept.
  */
 export function findDuplicateEmails(users: readonly LearnAmpUser[]): LearnAmpUser[] {
   const counts = new Map<string, number>()
@@ -115,7 +116,9 @@ export function findDuplicateEmails(users: readonly LearnAmpUser[]): LearnAmpUse
   }
   return users.map((u) => {
     const k = key(u)
-    if (!k || (counts.get(k) ?? 0) < 2 || u.issues.includes('duplicate_work_email')) return u
-    return { ...u, issues: [...u.issues, 'duplicate_work_email'] }
+    const duplicate = k !== null && (counts.get(k) ?? 0) > 1
+    const flagged = u.issues.includes('duplicate_work_email')
+    if (duplicate === flagged) return u
+    return { ...u, issues: duplicate ? [...u.issues, 'duplicate_work_email'] : u.issues.filter((i) => i !== 'duplicate_work_email') }
   })
 }
