@@ -9,17 +9,18 @@ import type { EventStore, RecordedEvent, Subscription } from '../processors/even
 export interface BatchedSubscriptionOptions {
   store: EventStore
   streamPrefixes: string[]
-  /** Where the last run stopped (exclusive); null to start at the beginning. */
-  loadCheckpoint: () => Promise<bigint | null>
-  /** Applies the batch and moves the checkpoint to `position`; throws to have it retried. */
-  handleBatch: (events: RecordedEvent[], position: bigint) => Promise<void>
   batchSize?: number
   /** How long a partial batch may wait for more events before it is handled. */
   flushAfterMs?: number
   onError?: (err: Error) => void
 }
 
-export class BatchedSubscription {
+export abstract class BatchedSubscription {
+  /** Where the last run stopped (exclusive); null to start at the beginning. */
+  protected abstract loadCheckpoint(): Promise<bigint | null>
+  /** Applies the batch and moves the checkpoint to `position`; throws to have it retried. */
+  protected abstract handleBatch(events: RecordedEvent[], position: bigint): Promise<void>
+
   private subscription: Subscription | null = null
   private buffer: RecordedEvent[] = []
   private flushTimer: NodeJS.Timeout | null = null
@@ -30,7 +31,7 @@ export class BatchedSubscription {
   private failed: Error | null = null
   private stopping = false
 
-  constructor(private readonly options: BatchedSubscriptionOptions) {}
+  constructor(private readonly subscriptionOptions: BatchedSubscriptionOptions) {}
 
   /** The position of the last event handled (and checkpointed). */
   get position(): bigint | null {
@@ -42,7 +43,7 @@ export class BatchedSubscription {
   }
 
   async start(): Promise<void> {
-    const after = await this.options.loadCheckpoint()
+    const after = await this.loadCheckpoint()
     this.lastPosition = after
     this.lastReceived = after
     this.failed = null
@@ -52,10 +53,10 @@ export class BatchedSubscription {
 
   /** Subscribes strictly after the last event received (buffered or handled), so nothing repeats. */
   private open(): void {
-    const subscription = this.options.store.subscribeToAll(
+    const subscription = this.subscriptionOptions.store.subscribeToAll(
       {
         after: this.lastReceived ?? undefined,
-        streamPrefixes: this.options.streamPrefixes,
+        streamPrefixes: this.subscriptionOptions.streamPrefixes,
         onError: (err) => {
           this.fail(err)
           if (this.subscription === subscription) void this.reopen()
@@ -82,7 +83,7 @@ export class BatchedSubscription {
       await sleep(Math.min(5000, 200 * 2 ** attempt))
       if (this.stopping) return
       try {
-        await this.options.store.readAll({ maxCount: 1 })
+        await this.subscriptionOptions.store.readAll({ maxCount: 1 })
       } catch (err) {
         this.fail(err as Error)
         continue
@@ -96,18 +97,18 @@ export class BatchedSubscription {
 
   private fail(err: Error): void {
     this.failed = err
-    this.options.onError?.(err)
+    this.subscriptionOptions.onError?.(err)
   }
 
   private async enqueue(event: RecordedEvent): Promise<void> {
     this.buffer.push(event)
-    if (this.buffer.length >= (this.options.batchSize ?? 500)) {
+    if (this.buffer.length >= (this.subscriptionOptions.batchSize ?? 500)) {
       await this.flush()
     } else if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = null
         void this.flush()
-      }, this.options.flushAfterMs ?? 20)
+      }, this.subscriptionOptions.flushAfterMs ?? 20)
     }
   }
 
@@ -119,7 +120,7 @@ export class BatchedSubscription {
         const events = this.buffer.slice()
         const position = events[events.length - 1].position
         try {
-          await this.options.handleBatch(events, position)
+          await this.handleBatch(events, position)
         } catch (err) {
           this.fail(err as Error)
           if (this.stopping) return

@@ -1,7 +1,7 @@
 // The projector: a catch-up subscription to the event store from the views' checkpoint. Events are
 // applied in batches; each batch and its checkpoint commit in one transaction, so after a crash
 // the projector resumes exactly where the views are. `rebuild()` starts again from position 0.
-import type { EventStore } from '../processors/eventstore/port.ts'
+import type { EventStore, RecordedEvent } from '../processors/eventstore/port.ts'
 import type { SqlViewStore } from './viewstore/sql.ts'
 import { applyEvents } from './apply-events.ts'
 import { BatchedSubscription } from './batched-subscription.ts'
@@ -20,53 +20,29 @@ export interface ProjectorOptions {
   onError?: (err: Error) => void
 }
 
-export class Projector {
-  private readonly subscription: BatchedSubscription
-
+export class Projector extends BatchedSubscription {
   constructor(private readonly options: ProjectorOptions) {
-    this.subscription = new BatchedSubscription({
-      store: options.store,
-      streamPrefixes: projectedStreamPrefixes,
-      loadCheckpoint: () => options.views.checkpoint(VIEWS_CHECKPOINT),
-      handleBatch: async (events, position) => {
-        await options.views.transaction(async (tx) => {
-          await applyEvents(tx, events)
-          await tx.setCheckpoint(VIEWS_CHECKPOINT, position)
-        })
-        options.onApplied?.({ events: events.length, position })
-      },
-      batchSize: options.batchSize,
-      flushAfterMs: options.flushAfterMs,
-      onError: options.onError,
+    super({ ...options, streamPrefixes: projectedStreamPrefixes })
+  }
+
+  protected loadCheckpoint(): Promise<bigint | null> {
+    return this.options.views.checkpoint(VIEWS_CHECKPOINT)
+  }
+
+  /** The batch and its checkpoint in one transaction: the views never run ahead or behind. */
+  protected async handleBatch(events: RecordedEvent[], position: bigint): Promise<void> {
+    await this.options.views.transaction(async (tx) => {
+      await applyEvents(tx, events)
+      await tx.setCheckpoint(VIEWS_CHECKPOINT, position)
     })
-  }
-
-  get position(): bigint | null {
-    return this.subscription.position
-  }
-  get error(): Error | null {
-    return this.subscription.error
-  }
-
-  start(): Promise<void> {
-    return this.subscription.start()
-  }
-
-  /** Writes what is buffered and its checkpoint. */
-  flush(): Promise<void> {
-    return this.subscription.flush()
-  }
-
-  /** Stops the subscription and writes what was already received. */
-  stop(): Promise<void> {
-    return this.subscription.stop()
+    this.options.onApplied?.({ events: events.length, position })
   }
 
   /** Drops every view and projects again from the start of the event store. */
   async rebuild(): Promise<void> {
     await this.stop()
     await this.options.views.reset(VIEWS_CHECKPOINT)
-    this.subscription.discardBuffer()
+    this.discardBuffer()
     await this.start()
   }
 }

@@ -33,48 +33,23 @@ export interface UserFeedPublisherOptions {
 
 const asDomainEvent = (e: RecordedEvent) => ({ type: e.type, data: e.data }) as EmployeeEvent
 
-export class UserFeedPublisher {
-  private readonly subscription: BatchedSubscription
+export class UserFeedPublisher extends BatchedSubscription {
   private readonly states = new Map<string, { revision: bigint; state: EmployeeState | null }>()
 
   constructor(private readonly options: UserFeedPublisherOptions) {
-    this.subscription = new BatchedSubscription({
-      store: options.store,
-      streamPrefixes: userFeedStreamPrefixes,
-      loadCheckpoint: () => options.checkpoints.checkpoint(USER_FEED_CHECKPOINT),
-      // A retried batch maps to the same feed events again (ids derive from the source events).
-      handleBatch: async (events, position) => {
-        const feed = await this.feedEventsOf(events)
-        await options.sink.publish(feed)
-        await options.checkpoints.setCheckpoint(USER_FEED_CHECKPOINT, position)
-        options.onPublished?.({ events: events.length, feedEvents: feed.length, position })
-      },
-      batchSize: options.batchSize,
-      flushAfterMs: options.flushAfterMs,
-      onError: options.onError,
-    })
+    super({ ...options, streamPrefixes: userFeedStreamPrefixes })
   }
 
-  /** The last event-store position whose feed events were acknowledged (and checkpointed). */
-  get position(): bigint | null {
-    return this.subscription.position
-  }
-  get error(): Error | null {
-    return this.subscription.error
+  protected loadCheckpoint(): Promise<bigint | null> {
+    return this.options.checkpoints.checkpoint(USER_FEED_CHECKPOINT)
   }
 
-  start(): Promise<void> {
-    return this.subscription.start()
-  }
-
-  /** Publishes what is buffered, then moves the checkpoint. */
-  flush(): Promise<void> {
-    return this.subscription.flush()
-  }
-
-  /** Stops the subscription and publishes what was already received. */
-  stop(): Promise<void> {
-    return this.subscription.stop()
+  /** Publishes, then moves the checkpoint. A retried batch maps to the same feed events again. */
+  protected async handleBatch(events: RecordedEvent[], position: bigint): Promise<void> {
+    const feed = await this.feedEventsOf(events)
+    await this.options.sink.publish(feed)
+    await this.options.checkpoints.setCheckpoint(USER_FEED_CHECKPOINT, position)
+    this.options.onPublished?.({ events: events.length, feedEvents: feed.length, position })
   }
 
   /** The employee's state just before `event`, from the cache or from its stream. */
