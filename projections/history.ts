@@ -8,15 +8,8 @@ import type { EmployeeEvent, EntityEvent } from '../schemas/events.ts'
 import type { LearnAmpUser } from '../schemas/learnamp.ts'
 import { employeeStreamName, streamName } from '../schemas/streams.ts'
 import { toLearnAmpUser, entityRef } from './mapping/index.ts'
+import type { UserHistoryEntry } from '../api/ports.ts'
 
-export interface HistoryEntry {
-  revision: string
-  position: string
-  type: string
-  recordedAt: string
-  data: Record<string, unknown>
-  metadata: Record<string, unknown>
-}
 
 export function createUserHistory(store: EventStore) {
   const readUpTo = async (stream: string, asOf: Date): Promise<RecordedEvent[]> =>
@@ -24,7 +17,7 @@ export function createUserHistory(store: EventStore) {
   const asDomain = <T>(events: RecordedEvent[]) => events.map((e) => ({ type: e.type, data: e.data }) as T)
 
   return {
-    async userHistory(tenant: string, externalId: string): Promise<HistoryEntry[] | null> {
+    async userHistory(tenant: string, externalId: string): Promise<UserHistoryEntry[] | null> {
       const events = await store.readStream(employeeStreamName(tenant, externalId))
       if (events.length === 0) return null
       return events.map((e) => ({
