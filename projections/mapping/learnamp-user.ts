@@ -50,12 +50,31 @@ function primaryTeamOf(teams: LearnAmpTeamRef[]): LearnAmpTeamRef | null {
   return teams.find((t) => t.type === 'TEAM') ?? teams.find((t) => t.type === 'DEPARTMENT') ?? teams[0] ?? null
 }
 
+/** The user fields read straight off the employee's own record (no lookups, no time). */
+export function ownFieldsOf(state: EmployeeState) {
+  const r = state.record
+  return {
+    externalId: state.employeeId,
+    remoteId: str(r.remote_id),
+    employeeNumber: str(r.employee_number),
+    firstName: str(r.first_name),
+    lastName: str(r.last_name),
+    displayName: displayNameOf(r),
+    jobTitle: str(r.job_title),
+    email: str(typeof r.work_email === 'string' ? r.work_email.trim() : null),
+    hireDate: str(r.start_date),
+    leaveDate: str(r.termination_date),
+    avatar: str(r.avatar),
+    legalEntityId: str(r.legal_entity_id),
+    employmentType: str(r.employment_type),
+  }
+}
+
 export function toLearnAmpUser(state: EmployeeState, lookups: LearnAmpUserLookups, asOf: Date): LearnAmpUser {
   const r = state.record
   const issues = new Set<LearnAmpUserIssue>()
-
-  const email = str(typeof r.work_email === 'string' ? r.work_email.trim() : null)
-  if (!email) issues.add('missing_work_email')
+  const own = ownFieldsOf(state)
+  if (!own.email) issues.add('missing_work_email')
 
   let manager: LearnAmpUser['manager'] = null
   const managerId = str(r.manager_id)
@@ -78,23 +97,11 @@ export function toLearnAmpUser(state: EmployeeState, lookups: LearnAmpUserLookup
   const status = deactivationReason ? 'deactivated' : isPending(state, asOf) ? 'pending' : 'active'
 
   return {
-    externalId: state.employeeId,
-    remoteId: str(r.remote_id),
-    employeeNumber: str(r.employee_number),
-    firstName: str(r.first_name),
-    lastName: str(r.last_name),
-    displayName: displayNameOf(r),
-    jobTitle: str(r.job_title),
-    email,
-    hireDate: str(r.start_date),
-    leaveDate: str(r.termination_date),
+    ...own,
     manager,
     primaryTeam: primaryTeamOf(teams),
     teams,
     primaryLocation,
-    avatar: str(r.avatar),
-    legalEntityId: str(r.legal_entity_id),
-    employmentType: str(r.employment_type),
     status,
     deactivationReason,
     invite: { status: state.invite.status, dueAt: state.invite.dueAt ?? null, invitedAt: state.invite.invitedAt ?? null },

@@ -9,7 +9,7 @@ import { decidedAt, type RecordedEvent } from '../../processors/eventstore/port.
 import type { EmployeeState } from '../../processors/domain/employee-state.ts'
 import { parseStreamName } from '../../schemas/streams.ts'
 import type { UserFeedEvent, UserFeedEventType, UserFeedField, UserFeedSnapshot } from '../../schemas/user-feed.ts'
-import { displayNameOf } from '../mapping/learnamp-user.ts'
+import { ownFieldsOf } from '../mapping/learnamp-user.ts'
 
 /** Fixed namespace for feed event ids. Never change it: consumers dedupe on the ids it yields. */
 export const USER_FEED_ID_NAMESPACE = '1fffb01a-59f8-4642-a393-f7a8950dd323'
@@ -24,22 +24,10 @@ export function toFeedUser(state: EmployeeState): UserFeedSnapshot {
   const r = state.record
   const groups = Array.isArray(r.groups) ? (r.groups as Array<Record<string, unknown> | null>) : []
   return {
-    externalId: state.employeeId,
-    remoteId: str(r.remote_id),
-    employeeNumber: str(r.employee_number),
-    firstName: str(r.first_name),
-    lastName: str(r.last_name),
-    displayName: displayNameOf(r),
-    jobTitle: str(r.job_title),
-    email: str(typeof r.work_email === 'string' ? r.work_email.trim() : null),
-    hireDate: str(r.start_date),
-    leaveDate: str(r.termination_date),
+    ...ownFieldsOf(state),
     managerExternalId: str(r.manager_id),
     teams: groups.flatMap((g) => (str(g?.id) ? [{ externalId: g!.id as string, name: str(g!.name), type: str(g!.type) }] : [])),
     locationExternalId: str(r.work_location_id),
-    avatar: str(r.avatar),
-    legalEntityId: str(r.legal_entity_id),
-    employmentType: str(r.employment_type),
   }
 }
 
