@@ -2,77 +2,65 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { openSqlEventStore } from './sql.ts'
-import { openPgliteDatabase } from '../../sql/pglite.ts'
-import { openPostgresDatabase } from '../../sql/postgres.ts'
-import { testPostgresUrl } from '../../test/support/postgres.ts'
+import { forEachSqlDriver } from '../../test/support/sql-drivers.ts'
 import { runEventStoreContract } from '../../test/contracts/event-store.contract.ts'
-import type { SqlDatabase } from '../../sql/database.ts'
 
-const drivers: Array<[string, () => Promise<SqlDatabase>]> = [
-  ['pglite', () => openPgliteDatabase()],
-  ['postgres', async () => openPostgresDatabase(await testPostgresUrl(t))],
-]
+forEachSqlDriver(t, (t, db, name) => {
+// One database per driver; every subtest opens its own store on it (the contract uses fresh
+// stream names), which keeps the suite fast.
 
-for (const [name, openDb] of drivers) {
-  t.test(name, async (t) => {
-    // One database per driver; every subtest opens its own store on it (the contract uses fresh
-    // stream names), which keeps the suite fast.
-    const db = await openDb()
-    t.teardown(() => db.close())
-
-    runEventStoreContract(t, async () => {
-      const store = await openSqlEventStore(db, { pollIntervalMs: 20 })
-      return { store, cleanup: () => store.close() }
-    })
-
-    t.test('a second store on the same database sees the first one’s events (no in-process wake-up needed)', async (t) => {
-      const writer = await openSqlEventStore(db)
-      const reader = await openSqlEventStore(db, { pollIntervalMs: 10 })
-      t.teardown(() => Promise.all([writer.close(), reader.close()]))
-      const prefix = `other${randomUUID().slice(0, 8)}-`
-      const seen: string[] = []
-      reader.subscribeToAll({ streamPrefixes: [prefix] }, async (e) => {
-        seen.push(e.id)
-      })
-      const id = randomUUID()
-      await writer.appendToStream(`${prefix}1`, [{ id, type: 'Happened', data: {} }])
-      const deadline = Date.now() + 10_000
-      while (!seen.includes(id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
-      t.same(seen, [id])
-    })
-
-    t.test('a handler that throws ends the subscription and reports through onError', async (t) => {
-      const store = await openSqlEventStore(db, { pollIntervalMs: 10 })
-      t.teardown(() => store.close())
-      const prefix = `failing${randomUUID().slice(0, 8)}-`
-      await store.appendToStream(`${prefix}1`, [1, 2].map((i) => ({ id: randomUUID(), type: 'Happened', data: { i } })))
-      let calls = 0
-      const reported = new Promise<Error>((resolve) => {
-        store.subscribeToAll({ streamPrefixes: [prefix], onError: resolve }, async () => {
-          calls++
-          throw new Error('projection broke')
-        })
-      })
-      const err = await reported
-      t.equal(err.message, 'projection broke')
-      t.equal(calls, 1, 'no further event was delivered after the failure')
-    })
-
-    t.test('append rate, measured in passing (no assertion on speed)', async (t) => {
-      const store = await openSqlEventStore(db)
-      t.teardown(() => store.close())
-      const prefix = `rate${randomUUID().slice(0, 8)}-`
-      const n = 300
-      const started = performance.now()
-      for (let i = 0; i < n; i++) {
-        await store.appendToStream(`${prefix}${i % 30}`, [{ id: randomUUID(), type: 'Happened', data: { i } }])
-      }
-      const seconds = (performance.now() - started) / 1000
-      t.comment(`${name}: ${Math.round(n / seconds)} single-event appends/s`)
-      const batchStarted = performance.now()
-      await store.appendToStream(`${prefix}batch`, Array.from({ length: 1000 }, (_, i) => ({ id: randomUUID(), type: 'Happened', data: { i } })))
-      t.comment(`${name}: one 1000-event append in ${Math.round(performance.now() - batchStarted)} ms`)
-      t.equal((await store.readAll({ streamPrefixes: [prefix] })).length, n + 1000)
-    })
+  runEventStoreContract(t, async () => {
+    const store = await openSqlEventStore(db, { pollIntervalMs: 20 })
+    return { store, cleanup: () => store.close() }
   })
-}
+
+  t.test('a second store on the same database sees the first one’s events (no in-process wake-up needed)', async (t) => {
+    const writer = await openSqlEventStore(db)
+    const reader = await openSqlEventStore(db, { pollIntervalMs: 10 })
+    t.teardown(() => Promise.all([writer.close(), reader.close()]))
+    const prefix = `other${randomUUID().slice(0, 8)}-`
+    const seen: string[] = []
+    reader.subscribeToAll({ streamPrefixes: [prefix] }, async (e) => {
+      seen.push(e.id)
+    })
+    const id = randomUUID()
+    await writer.appendToStream(`${prefix}1`, [{ id, type: 'Happened', data: {} }])
+    const deadline = Date.now() + 10_000
+    while (!seen.includes(id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    t.same(seen, [id])
+  })
+
+  t.test('a handler that throws ends the subscription and reports through onError', async (t) => {
+    const store = await openSqlEventStore(db, { pollIntervalMs: 10 })
+    t.teardown(() => store.close())
+    const prefix = `failing${randomUUID().slice(0, 8)}-`
+    await store.appendToStream(`${prefix}1`, [1, 2].map((i) => ({ id: randomUUID(), type: 'Happened', data: { i } })))
+    let calls = 0
+    const reported = new Promise<Error>((resolve) => {
+      store.subscribeToAll({ streamPrefixes: [prefix], onError: resolve }, async () => {
+        calls++
+        throw new Error('projection broke')
+      })
+    })
+    const err = await reported
+    t.equal(err.message, 'projection broke')
+    t.equal(calls, 1, 'no further event was delivered after the failure')
+  })
+
+  t.test('append rate, measured in passing (no assertion on speed)', async (t) => {
+    const store = await openSqlEventStore(db)
+    t.teardown(() => store.close())
+    const prefix = `rate${randomUUID().slice(0, 8)}-`
+    const n = 300
+    const started = performance.now()
+    for (let i = 0; i < n; i++) {
+      await store.appendToStream(`${prefix}${i % 30}`, [{ id: randomUUID(), type: 'Happened', data: { i } }])
+    }
+    const seconds = (performance.now() - started) / 1000
+    t.comment(`${name}: ${Math.round(n / seconds)} single-event appends/s`)
+    const batchStarted = performance.now()
+    await store.appendToStream(`${prefix}batch`, Array.from({ length: 1000 }, (_, i) => ({ id: randomUUID(), type: 'Happened', data: { i } })))
+    t.comment(`${name}: one 1000-event append in ${Math.round(performance.now() - batchStarted)} ms`)
+    t.equal((await store.readAll({ streamPrefixes: [prefix] })).length, n + 1000)
+  })
+})
