@@ -24,6 +24,8 @@ export interface KafkaChangeLogOptions {
    * `staging.kombo.hris.employees.v1` and group `staging.processor`.
    */
   topicPrefix?: string
+  /** How many partitions' batches one consumer handles at once (default 4). */
+  partitionsConsumedConcurrently?: number
   /** Extra topic configs, merged over the defaults below. */
   topicConfig?: Record<string, string>
   /** Pause before a failed batch is delivered again (default 500 ms). */
@@ -188,6 +190,9 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
       }
 
       await consumer.run({
+        // Partitions hold different keys, so their batches may run side by side; within a
+        // partition batches stay one after another (per-key order).
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
         autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
