@@ -16,11 +16,16 @@ export interface Restartable {
 
 type Teardown = { teardown: (fn: () => unknown) => void }
 
-export async function startRestartableKafka(t: Teardown): Promise<Restartable & { brokers: string[] }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kombo-sync-restartable-kafka-'))
-  const cacheDir = process.env.KOMBO_SYNC_STACK_DIR || undefined
-  const port = await freePort()
-  let running: RunningKafka | null = await startKafka({ dataDir, port, cacheDir })
+/** A server started with a data directory and a port, which it keeps across stop() and start(). */
+async function restartableServer<R extends { stop(): Promise<void> }>(
+  t: Teardown,
+  name: string,
+  launch: (options: { dataDir: string; port: number; cacheDir: string | undefined }) => Promise<R>,
+): Promise<Restartable & { first: R }> {
+  const dataDir = mkdtempSync(join(tmpdir(), `kombo-sync-restartable-${name}-`))
+  const options = { dataDir, port: await freePort(), cacheDir: process.env.KOMBO_SYNC_STACK_DIR || undefined }
+  const first = await launch(options)
+  let running: R | null = first
   const stop = async () => {
     const r = running
     running = null
@@ -31,35 +36,22 @@ export async function startRestartableKafka(t: Teardown): Promise<Restartable & 
     rmSync(dataDir, { recursive: true, force: true })
   })
   return {
-    brokers: running.brokers,
+    first,
     stop,
     async start() {
-      running ??= await startKafka({ dataDir, port, cacheDir })
+      running ??= await launch(options)
     },
   }
 }
 
+export async function startRestartableKafka(t: Teardown): Promise<Restartable & { brokers: string[] }> {
+  const { first, stop, start } = await restartableServer<RunningKafka>(t, 'kafka', startKafka)
+  return { brokers: first.brokers, stop, start }
+}
+
 export async function startRestartableRegistry(t: Teardown): Promise<Restartable & { url: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kombo-sync-restartable-registry-'))
-  const cacheDir = process.env.KOMBO_SYNC_STACK_DIR || undefined
-  const port = await freePort()
-  let running: RunningSchemaRegistry | null = await startSchemaRegistry({ dataDir, port, cacheDir })
-  const stop = async () => {
-    const r = running
-    running = null
-    await r?.stop()
-  }
-  t.teardown(async () => {
-    await stop()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
-  return {
-    url: running.url,
-    stop,
-    async start() {
-      running ??= await startSchemaRegistry({ dataDir, port, cacheDir })
-    },
-  }
+  const { first, stop, start } = await restartableServer<RunningSchemaRegistry>(t, 'registry', startSchemaRegistry)
+  return { url: first.url, stop, start }
 }
 
 export async function startRestartableEsdbDouble(t: Teardown): Promise<Restartable & { connectionString: string; double(): EsdbDouble | null }> {
