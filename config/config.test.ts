@@ -17,7 +17,7 @@ t.test('no configuration at all: embedded everything, demo tenant', async (t) =>
 })
 
 t.test('DEMO_API_TOKEN and PORT are honoured', async (t) => {
-  const c = loadConfig({ DEMO_API_TOKEN: 'my-own-demo-token-xyz', PORT: '8080' }, 'api', { demoToken })
+  const c = loadConfig({ DEMO_API_TOKEN: 'my-own-demo-token-xyz', PORT: '8080', DATABASE_URL: 'postgres://db/kombo' }, 'api', { demoToken })
   t.equal(c.demoToken, 'my-own-demo-token-xyz')
   t.equal(c.http.port, 8080)
   t.equal(c.role, 'api')
@@ -31,6 +31,11 @@ t.test('invalid settings are reported by name', async (t) => {
   const badPort = t.throws(() => loadConfig({ PORT: 'abc', LOG_LEVEL: 'loud' }, 'all', { demoToken })) as Error
   t.match(badPort.message, /PORT/)
   t.match(badPort.message, /LOG_LEVEL/)
+})
+
+t.test('a single role needs a shared database', async (t) => {
+  t.throws(() => loadConfig({}, 'processor', { demoToken }), /role "processor" runs apart .* set DATABASE_URL/)
+  t.equal(loadConfig({ DATABASE_URL: 'postgres://db/kombo' }, 'processor', { demoToken }).role, 'processor')
 })
 
 t.test('unknown role', async (t) => {

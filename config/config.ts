@@ -109,6 +109,12 @@ export function loadConfig(
   const parsed = Env.safeParse(env)
   if (!parsed.success) throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`)
   const e = parsed.data
+  if (role !== 'all' && !e.DATABASE_URL) {
+    // The embedded database lives in one process's data directory; roles apart cannot share it.
+    throw new ConfigError(
+      `role "${role}" runs apart from the other roles, so they need a shared database: set DATABASE_URL (PostgreSQL), or run "all"`,
+    )
+  }
   const readFile = deps.readFile ?? ((p: string) => readFileSync(p, 'utf8'))
 
   let tenants: TenantConfig[]
