@@ -70,7 +70,7 @@ async function throwawayDatabase(adminUrl: string): Promise<{ url: string; drop(
 }
 
 /** One scenario's own topics (prefix), event store (a fresh double) and database. */
-async function productionEnv(stack: ProductionStack): Promise<{ env: Record<string, string>; double: EsdbDouble; close(): Promise<void> }> {
+export async function productionEnv(stack: ProductionStack): Promise<{ env: Record<string, string>; double: EsdbDouble; close(): Promise<void> }> {
   const [double, db] = await Promise.all([startEsdbDouble(), throwawayDatabase(stack.adminDatabaseUrl)])
   return {
     double,

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --full] [--only initial-sync,production,scaling,read-api,rebuild,steady-state] [--sizes 1000,10000] [--write | --no-write]`
+// `npm run bench [-- --quick | --full] [--only initial-sync,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state] [--sizes 1000,10000] [--write | --no-write]`
 // Runs the benchmarks one after another in this process, prints a table and (by default, not with
 // --quick) writes it into docs/benchmarks.md. See docs/benchmarks.md for what each one measures.
 import { fileURLToPath } from 'node:url'
@@ -9,9 +9,10 @@ import { benchProductionSync, benchScaling, startProductionStack, type Productio
 import { benchReadApi } from './read-api.ts'
 import { benchRebuild } from './rebuild.ts'
 import { benchSteadyState } from './steady-state.ts'
+import { benchProductionSteadyState, benchRoleMemory } from './roles.ts'
 import { machineFacts, markdownSection, printTable, writeMarkdownSection, type ResultRow } from './report.ts'
 
-const names = ['initial-sync', 'production', 'scaling', 'read-api', 'rebuild', 'steady-state'] as const
+const names = ['initial-sync', 'production', 'scaling', 'read-api', 'rebuild', 'steady-state', 'role-memory', 'production-steady-state'] as const
 type Name = (typeof names)[number]
 
 const { values } = parseArgs({
@@ -30,9 +31,9 @@ const mode = values.quick ? 'quick' : values.full ? 'full' : 'default'
 const plan = {
   // --quick only keeps the benchmarks working (CI, < 60 s): small sizes, one connection count, and
   // no production mode (starting Kafka and the registry alone takes ~15 s).
-  quick: { sync: [300], syncBefore: [] as number[], production: [] as number[], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], rates: [10], steadySeconds: 2 },
-  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [1, 16, 64], seconds: 5, rebuild: [100_000], rates: [10, 100], steadySeconds: 15 },
-  full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], rates: [10, 100], steadySeconds: 30 },
+  quick: { sync: [300], syncBefore: [] as number[], production: [] as number[], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], rates: [10], steadySeconds: 2, roleMemory: [] as number[], productionRates: [] as number[] },
+  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [1, 16, 64], seconds: 5, rebuild: [100_000], rates: [10, 100], steadySeconds: 15, roleMemory: [10_000], productionRates: [10, 100, 1_000] },
+  full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], rates: [10, 100], steadySeconds: 30, roleMemory: [100_000], productionRates: [10, 100, 1_000] },
 }[mode]
 const sizes = values.sizes ? values.sizes.split(',').map((s) => Number(s.trim())) : plan.sync
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--sizes takes positive integers, e.g. --sizes 1000,10000`)
@@ -56,7 +57,11 @@ await run('initial-sync', async () => [
   ...(await benchInitialSync(sizes, 'embedded')),
 ])
 // Production mode needs Kafka + the registry (fetched and started here) and PostgreSQL.
-const wantsProduction = (only.includes('production') && plan.production.length > 0) || (only.includes('scaling') && plan.scaling !== null)
+const wantsProduction =
+  (only.includes('production') && plan.production.length > 0) ||
+  (only.includes('scaling') && plan.scaling !== null) ||
+  (only.includes('role-memory') && plan.roleMemory.length > 0) ||
+  (only.includes('production-steady-state') && plan.productionRates.length > 0)
 let stack: ProductionStack | null = null
 const skippedProduction: string[] = []
 if (wantsProduction) {
@@ -72,6 +77,8 @@ try {
     const productionSizes = values.sizes ? sizes : plan.production
     await run('production', () => benchProductionSync(s, productionSizes, productionSizes.filter((n) => plan.productionBefore.includes(n))))
     if (plan.scaling !== null) await run('scaling', () => benchScaling(s, plan.scaling!, [1, 2, 4]))
+    if (plan.roleMemory.length > 0) await run('role-memory', () => benchRoleMemory(s, values.sizes ? sizes : plan.roleMemory))
+    if (plan.productionRates.length > 0) await run('production-steady-state', () => benchProductionSteadyState(s, { employees: 1_000, rates: plan.productionRates, seconds: plan.steadySeconds, pollIntervalMs: 500 }))
   }
 } finally {
   await stack?.stop()

@@ -1,0 +1,233 @@
+// Production mode with every role its own process: `kombo-sync poller`, `processor`, `projector`
+// and `api` as child processes (test/support/child-service.ts) on the Kafka broker + registry of
+// startProductionStack, the EventStoreDB gRPC double (in this process) and a throw-away PostgreSQL
+// database, fed by a simulator in this process. Two benchmarks on it:
+// - memory per role: the initial sync of N employees, then each child's peak RSS (VmHWM in
+//   /proc/<pid>/status, the kernel's high-water mark) and its VmRSS sampled every second;
+// - steady state: changes at a fixed rate on a synced company, and the delay until each shows in
+//   the users view (the row GET /users/:id returns), as bench/steady-state.ts does embedded.
+import { readFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { startChildService, type ChildService } from '../test/support/child-service.ts'
+import { startKomboSimulator, type KomboSimulator } from '../simulator/index.ts'
+import { komboResources } from '../schemas/kombo.ts'
+import { loadConfig } from '../config/config.ts'
+import { openStores, type Stores } from '../runtime/stores.ts'
+import { PROCESSOR_GROUP } from '../runtime/service.ts'
+import { VIEWS_CHECKPOINT } from '../projections/projector.ts'
+import { BENCH_TOKEN, benchEnv, sizeLabel, until } from './harness.ts'
+import { productionEnv, PARTITIONS, type ProductionStack } from './production.ts'
+import { measureChangeDelays, percentile } from './change-rate.ts'
+import { titlesInView } from './steady-state.ts'
+import { tempDir } from './temp-dir.ts'
+import { peakRssMb, type ResultRow } from './report.ts'
+
+const ROLES = ['poller', 'processor', 'projector', 'api'] as const
+type RoleName = (typeof ROLES)[number]
+const PROJECTED = ['employee-', 'team-', 'location-', 'legalEntity-', 'absenceType-', 'absence-']
+const mb = (kb: number) => Math.round(kb / 1024)
+
+/** VmHWM (peak) and VmRSS (now) of a process in kB, from /proc/<pid>/status (Linux); null when gone. */
+export function memoryOf(pid: number | undefined): { peakKb: number; rssKb: number } | null {
+  if (!pid) return null
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN)
+    return { peakKb: kb('VmHWM'), rssKb: kb('VmRSS') }
+  } catch {
+    return null
+  }
+}
+
+/** VmHWM of an idle `node --import tsx` process: what any role costs before it loads kombo-sync. */
+async function idleNodePeakKb(): Promise<number> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+  try {
+    await new Promise((r) => setTimeout(r, 2000))
+    return memoryOf(proc.pid)?.peakKb ?? NaN
+  } finally {
+    const exited = new Promise((r) => proc.once('exit', r))
+    proc.kill('SIGTERM')
+    await exited
+  }
+}
+
+interface RolesPipeline {
+  simulator: KomboSimulator
+  children: Record<RoleName, ChildService>
+  /** This process's view of the same stores (sync state, change log lag, views), to watch progress. */
+  stores: Stores
+  apiUrl: string
+  records: number
+  /** Employees the simulator holds, deleted included: each becomes one user. */
+  users: number
+  /** performance.now() of the poller's first request to the simulator (0 until then). */
+  firstRequestAt(): number
+  /** VmRSS samples (kB) of each child, one a second since start. */
+  samples: Record<RoleName, number[]>
+  close(): Promise<void>
+}
+
+async function startRolesPipeline(stack: ProductionStack, employees: number, env: Record<string, string> = {}): Promise<RolesPipeline> {
+  const simulator = await startKomboSimulator({ port: 0, employees, seed: 7, logger: false })
+  const company = simulator.integration('demo')
+  const records = komboResources.reduce((n, r) => n + company.list(r, { includeDeleted: true }).length, 0)
+  const users = company.list('employees', { includeDeleted: true }).length
+  const scenario = await productionEnv(stack)
+  const data = tempDir('kombo-sync-bench-roles-')
+  const childEnv = { ...benchEnv(simulator.url, data.dir, scenario.env), LOG_LEVEL: 'warn', ...env }
+  let firstRequestAt = 0
+  const watcher = setInterval(() => {
+    if (!firstRequestAt && simulator.requestLog.length > 0) firstRequestAt = performance.now()
+  }, 1)
+  const started: ChildService[] = []
+  let stores: Stores | null = null
+  let sampler: NodeJS.Timeout | undefined
+  const close = async () => {
+    clearInterval(watcher)
+    clearInterval(sampler)
+    await Promise.all(started.map((c) => c.stop()))
+    await stores?.close()
+    await simulator.close()
+    await scenario.close()
+    data.remove()
+  }
+  try {
+    // Creating a fresh prefix's topics sometimes meets a broker still electing their leaders: a
+    // role that exits at start is started once more.
+    const start = async (role: RoleName) => {
+      const child = await startChildService(childEnv, 120_000, role).catch(async () => {
+        await new Promise((r) => setTimeout(r, 2000))
+        return startChildService(childEnv, 120_000, role)
+      })
+      started.push(child)
+      return child
+    }
+    const [poller, processor, projector, api] = await Promise.all(ROLES.map(start))
+    const children = { poller, processor, projector, api }
+    const samples = { poller: [], processor: [], projector: [], api: [] } as Record<RoleName, number[]>
+    sampler = setInterval(() => {
+      for (const role of ROLES) {
+        const m = memoryOf(children[role].proc.pid)
+        if (m) samples[role].push(m.rssKb)
+      }
+    }, 1000)
+    stores = await openStores(loadConfig(childEnv, 'api', { demoToken: () => randomBytes(12).toString('hex') }))
+    return { simulator, children, stores, apiUrl: api.url, records, users, firstRequestAt: () => firstRequestAt, samples, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+/** Every user, read page by page through the api process; null when a page fails. */
+async function usersThroughApi(apiUrl: string): Promise<number | null> {
+  let n = 0
+  let cursor: string | null = null
+  do {
+    const res = await fetch(`${apiUrl}/v1/tenants/demo/users?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+      headers: { authorization: `Bearer ${BENCH_TOKEN}` },
+      signal: AbortSignal.timeout(30_000),
+    }).catch(() => null)
+    if (res?.status !== 200) return null
+    const body = (await res.json()) as { data: unknown[]; next: string | null }
+    n += body.data.length
+    cursor = body.next
+  } while (cursor)
+  return n
+}
+
+/**
+ * Waits until the company is synced through the roles: every resource polled to its last page,
+ * the change log lag 0, every employee a user, the projector caught up with the event store, and
+ * then every user listed through the api process. Returns when each of those was first seen.
+ */
+async function untilSynced(p: RolesPipeline, everyMs: number): Promise<{ storesMs: number; apiMs: number }> {
+  const { stores } = p
+  await until(
+    'the company to be synced through the role processes',
+    async () => {
+      for (const r of komboResources) if (!(await stores.syncState.get('demo', r))?.lastSuccessAt) return false
+      if ((await stores.changeLog.pending(PROCESSOR_GROUP)) > 0) return false
+      if ((await stores.views.counts()).users < p.users) return false
+      const after = (await stores.views.checkpoint(VIEWS_CHECKPOINT)) ?? undefined
+      return (await stores.eventStore.readAll({ after, maxCount: 1, streamPrefixes: PROJECTED })).length === 0
+    },
+    3 * 60 * 60_000,
+    everyMs,
+  )
+  const storesAt = performance.now()
+  await until('every user to be listed by the api process', async () => (await usersThroughApi(p.apiUrl)) === p.users, 10 * 60_000, 500)
+  const apiAt = performance.now()
+  return { storesMs: storesAt - p.firstRequestAt(), apiMs: apiAt - p.firstRequestAt() }
+}
+
+/** Peak RSS of each role process after the initial sync of each of `sizes` employees. */
+export async function benchRoleMemory(stack: ProductionStack, sizes: number[]): Promise<ResultRow[]> {
+  const rows: ResultRow[] = []
+  for (const size of sizes) {
+    const idleKb = await idleNodePeakKb()
+    const p = await startRolesPipeline(stack, size)
+    try {
+      const atStart = Object.fromEntries(ROLES.map((r) => [r, memoryOf(p.children[r].proc.pid)?.rssKb ?? NaN])) as Record<RoleName, number>
+      const synced = await untilSynced(p, size >= 50_000 ? 1000 : 250)
+      // A few more seconds of samples once idle: the steady value after the sync.
+      await new Promise((r) => setTimeout(r, 3000))
+      const seconds = synced.apiMs / 1000
+      for (const role of ROLES) {
+        const m = memoryOf(p.children[role].proc.pid)
+        const s = p.samples[role]
+        rows.push({
+          benchmark: 'peak RSS per role',
+          scenario: `kombo-sync ${role}, ${sizeLabel(size)} employees, production (each role its own process, ${PARTITIONS} partitions)`,
+          value: mb(m?.peakKb ?? NaN),
+          unit: 'MB VmHWM',
+          baseline: { label: 'idle `node --import tsx`, same run', value: mb(idleKb), unit: 'MB VmHWM' },
+          peakRssMb: peakRssMb(),
+          note:
+            `VmRSS at start ${mb(atStart[role])} MB, highest 1 s sample ${mb(Math.max(...s))} MB, after the sync ${mb(m?.rssKb ?? NaN)} MB; ` +
+            `${p.records} records, ${p.users} users listed through the api process ${seconds.toFixed(1)} s after the first Kombo request ` +
+            `(stores caught up at ${(synced.storesMs / 1000).toFixed(1)} s), ${Math.round(p.records / seconds).toLocaleString('en-US')} records/s end to end`,
+        })
+      }
+    } finally {
+      await p.close()
+    }
+  }
+  return rows
+}
+
+/** Steady state with the role processes: `rates` changes/s on a synced company of `employees`. */
+export async function benchProductionSteadyState(
+  stack: ProductionStack,
+  options: { employees: number; rates: number[]; seconds: number; pollIntervalMs: number },
+): Promise<ResultRow[]> {
+  const p = await startRolesPipeline(stack, options.employees, { POLL_INTERVAL_MS: String(options.pollIntervalMs) })
+  const rows: ResultRow[] = []
+  try {
+    await untilSynced(p, 250)
+    const company = p.simulator.integration('demo')
+    const ids = company.list('employees').map((e) => e.id)
+    let seq = 0
+    for (const rate of options.rates) {
+      const r = await measureChangeDelays({ company, ids, rate, seconds: options.seconds, seen: titlesInView(p.stores.db), watchEveryMs: 20, drainTimeoutMs: 10 * 60_000, firstSeq: seq })
+      seq = r.nextSeq
+      const peaks = ROLES.map((role) => `${role} ${mb(memoryOf(p.children[role].proc.pid)?.peakKb ?? NaN)}`).join(', ')
+      rows.push({
+        benchmark: 'steady state',
+        scenario: `${rate} changes/s asked, ${sizeLabel(options.employees)} employees, production (each role its own process), poll every ${options.pollIntervalMs} ms`,
+        value: percentile(r.delays, 50),
+        unit: 'ms p50 delay',
+        baseline: { label: 'poll interval', value: options.pollIntervalMs, unit: 'ms' },
+        peakRssMb: peakRssMb(),
+        note:
+          `p95 ${Math.round(percentile(r.delays, 95))} ms, p99 ${Math.round(percentile(r.delays, 99))} ms over ${r.made} changes ` +
+          `(${Math.round(r.achievedPerSecond)}/s achieved of ${rate}/s asked, ${options.seconds} s); peak RSS MB so far: ${peaks}`,
+      })
+    }
+    return rows
+  } finally {
+    await p.close()
+  }
+}
