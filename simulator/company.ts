@@ -16,6 +16,8 @@ import {
   type SimRecord,
 } from './generate-company.ts'
 import { createRng, type Rng } from './rng.ts'
+import { ChangeIndex } from './change-index.ts'
+import type { PageSource } from './list-query.ts'
 
 /** A control call named a record the company does not have; retrying will not help. */
 export class SimulatedRecordNotFoundError extends Error {
@@ -31,9 +33,6 @@ export class SimulatedRecordNotFoundError extends Error {
 
 export type RandomChange = { kind: string; resource: KomboResource; id: string }
 
-const byChange = (a: SimRecord, b: SimRecord): number =>
-  a.changed_at === b.changed_at ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.changed_at < b.changed_at ? -1 : 1
-
 /** Accepts `2024-03-01` or any ISO date-time; stores Kombo's `2024-03-01T00:00:00.000Z` form. */
 export function toKomboDate(input: string): string {
   const parsed = new Date(input)
@@ -42,7 +41,7 @@ export function toKomboDate(input: string): string {
 }
 
 export class SimulatedCompany {
-  private readonly store: Record<KomboResource, Map<string, SimRecord>>
+  private readonly store: Record<KomboResource, ChangeIndex>
   private readonly clock: ChangeClock
   private readonly ctx: HiringContext
   private readonly rng: Rng
@@ -56,19 +55,19 @@ export class SimulatedCompany {
     const { records, ctx } = generateCompany(this.rng, shape, now())
     this.ctx = ctx
     this.clock = new ChangeClock(now)
-    this.store = Object.fromEntries(komboResources.map((r) => [r, new Map(records[r].map((rec) => [rec.id, rec]))])) as Record<
-      KomboResource,
-      Map<string, SimRecord>
-    >
+    this.store = Object.fromEntries(komboResources.map((r) => [r, new ChangeIndex(records[r])])) as Record<KomboResource, ChangeIndex>
     for (const resource of komboResources) for (const rec of records[resource]) this.clock.advancePast(rec.changed_at)
   }
 
   /** Current records ordered by (changed_at, id), copies so callers cannot bypass the clock. */
   list(resource: KomboResource, opts: { includeDeleted?: boolean } = {}): SimRecord[] {
-    return [...this.store[resource].values()]
-      .filter((r) => opts.includeDeleted || r.remote_deleted_at === null)
-      .sort(byChange)
-      .map((r) => structuredClone(r))
+    return this.current(resource, opts).map((r) => structuredClone(r))
+  }
+
+  /** What Kombo's list endpoint pages through: every record, deleted ones included, in change order. */
+  changes(resource: KomboResource): PageSource {
+    const index = this.store[resource]
+    return { after: (from) => index.after(from), has: (id) => index.has(id) }
   }
 
   get(resource: KomboResource, id: string): SimRecord | undefined {
@@ -81,12 +80,12 @@ export class SimulatedCompany {
   }
 
   hire(fields: Partial<KomboEmployee> = {}): SimRecord {
-    const managers = this.list('employees').filter((e) => e.employment_status === 'ACTIVE')
+    const managers = this.current('employees').filter((e) => e.employment_status === 'ACTIVE')
     const manager = managers.length > 0 ? this.rng.pick(managers) : undefined
     const start = fields.start_date ? toKomboDate(String(fields.start_date)) : dayFrom(this.now(), 0)
     const status = Date.parse(start) > this.now().getTime() ? 'PENDING' : 'ACTIVE'
     const record = buildEmployee(this.ctx, manager?.id ?? null, this.clock.tick(), { employment_status: status, termination_date: null, ...fields, start_date: start })
-    this.store.employees.set(record.id, record)
+    this.store.employees.set(record)
     return structuredClone(record)
   }
 
@@ -95,7 +94,7 @@ export class SimulatedCompany {
     const { id: _ignored, ...rest } = patch
     const next: SimRecord = { ...current, ...rest, id, changed_at: this.clock.tick() }
     if (resource === 'employees') this.refreshEmployeeEmbeds(next, patch)
-    this.store[resource].set(id, next)
+    this.store[resource].set(next)
     if (resource === 'groups' || resource === 'work-locations' || resource === 'legal-entities') this.propagateToEmployees(resource, id)
     return structuredClone(next)
   }
@@ -119,7 +118,7 @@ export class SimulatedCompany {
     this.mustGet(resource, id)
     const at = this.clock.tick()
     const next = { ...this.mustGet(resource, id), changed_at: at, remote_deleted_at: at }
-    this.store[resource].set(id, next)
+    this.store[resource].set(next)
     return structuredClone(next)
   }
 
@@ -136,7 +135,7 @@ export class SimulatedCompany {
 
   randomChange(): RandomChange {
     const rng = this.rng
-    const employees = this.list('employees')
+    const employees = this.current('employees')
     const active = employees.filter((e) => e.employment_status === 'ACTIVE' && e.manager_id !== null)
     const inactive = employees.filter((e) => e.employment_status === 'INACTIVE')
     const pending = employees.filter((e) => e.employment_status === 'PENDING')
@@ -161,9 +160,15 @@ export class SimulatedCompany {
       const team = rng.pick(this.ctx.teams)
       return { kind: 'rename-team', resource: 'groups', id: this.update('groups', team.id, { name: `${String(team.name).replace(/ \(renamed\)$/, '')} (renamed)` }).id }
     }
-    const absence = buildAbsence(rng, this.now(), someone, rng.pick(this.list('absence-types')), this.clock.tick())
-    this.store.absences.set(absence.id, absence)
+    const absence = buildAbsence(rng, this.now(), someone, rng.pick(this.current('absence-types')), this.clock.tick())
+    this.store.absences.set(absence)
     return { kind: 'absence-requested', resource: 'absences', id: absence.id }
+  }
+
+  /** Current records in change order, not copies: for reads inside this class only. */
+  private current(resource: KomboResource, opts: { includeDeleted?: boolean } = {}): SimRecord[] {
+    const all = this.store[resource].all()
+    return opts.includeDeleted ? all : all.filter((r) => r.remote_deleted_at === null)
   }
 
   private mustGet(resource: KomboResource, id: string): SimRecord {
@@ -196,7 +201,7 @@ export class SimulatedCompany {
       } else if (resource === 'legal-entities' && employee.legal_entity_id === id) {
         next = { ...employee, legal_entity: embedLegalEntity(source) }
       }
-      if (next) this.store.employees.set(employee.id, { ...next, changed_at: this.clock.tick() })
+      if (next) this.store.employees.set({ ...next, changed_at: this.clock.tick() })
     }
   }
 }

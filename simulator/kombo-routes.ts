@@ -69,7 +69,7 @@ async function respond(
 
   let page: ReturnType<typeof selectPage>
   try {
-    page = selectPage(ctx.integration(integrationId).list(resource, { includeDeleted: true }), parseListQuery(query))
+    page = selectPage(ctx.integration(integrationId).changes(resource), parseListQuery(query))
   } catch (err) {
     if (!(err instanceof ListQueryError)) throw err
     sendKomboError(res, err.status, { code: err.code, title: 'The input is invalid.', message: err.message })

@@ -3,6 +3,7 @@
 // records whose changed_at is strictly after it; deleted records hidden unless include_deleted=true;
 // unknown `ids` give 404; filters must be repeated when paging (here they also travel in the cursor).
 import type { SimRecord } from './generate-company.ts'
+import { ChangeIndex, type ChangePosition } from './change-index.ts'
 
 /** The request cannot be served as asked; the client must change it (retrying will not help). */
 export class ListQueryError extends Error {
@@ -89,27 +90,47 @@ export function parseListQuery(query: Record<string, string>): ListQuery {
   }
 }
 
-/** `records` must already be ordered by (changed_at, id). */
-export function selectPage(records: SimRecord[], query: ListQuery): { results: SimRecord[]; next: string | null } {
+/** Where a page reads from: current records in change order, and which ids exist. */
+export interface PageSource {
+  after(from: ChangePosition | null): Iterable<SimRecord>
+  has(id: string): boolean
+}
+
+const later = (a: ChangePosition | null, b: ChangePosition | null): ChangePosition | null => {
+  if (a === null || b === null) return a ?? b
+  if (a.at !== b.at) return a.at > b.at ? a : b
+  if (a.id === null || b.id === null) return a.id === null ? a : b
+  return a.id > b.id ? a : b
+}
+
+/**
+ * One page of `source` for `query`: copies of the records, and the cursor of the next page if more
+ * match. Starts at the later of updated_after and the cursor, so it costs O(log n + page) when
+ * the source is a ChangeIndex (plain arrays, e.g. in tests, are indexed first).
+ */
+export function selectPage(source: PageSource | SimRecord[], query: ListQuery): { results: SimRecord[]; next: string | null } {
+  const records = Array.isArray(source) ? new ChangeIndex(source) : source
   const { filters, after } = query
   if (filters.ids && after === null) {
-    const known = new Set(records.map((r) => r.id))
-    const missing = filters.ids.filter((id) => !known.has(id))
+    const missing = filters.ids.filter((id) => !records.has(id))
     if (missing.length > 0) throw new ListQueryError(404, 'PLATFORM.INPUT_INVALID', `The following ids do not exist for this integration: ${missing.join(', ')}.`)
   }
   const ids = filters.ids ? new Set(filters.ids) : null
   const remoteIds = filters.remoteIds ? new Set(filters.remoteIds) : null
-  const matching = records.filter((r) => {
-    const at = Date.parse(r.changed_at)
-    if (!filters.includeDeleted && r.remote_deleted_at !== null) return false
-    if (filters.updatedAfter !== null && !(at > filters.updatedAfter)) return false
-    if (ids && !ids.has(r.id)) return false
-    if (remoteIds && !remoteIds.has(String(r.remote_id))) return false
-    if (after && (at < after.at || (at === after.at && r.id <= after.id))) return false
-    return true
-  })
-  const results = matching.slice(0, query.pageSize)
+  const from = later(filters.updatedAfter === null ? null : { at: filters.updatedAfter, id: null }, after)
+  const results: SimRecord[] = []
+  let more = false
+  for (const r of records.after(from)) {
+    if (!filters.includeDeleted && r.remote_deleted_at !== null) continue
+    if (ids && !ids.has(r.id)) continue
+    if (remoteIds && !remoteIds.has(String(r.remote_id))) continue
+    if (results.length === query.pageSize) {
+      more = true
+      break
+    }
+    results.push(structuredClone(r))
+  }
   const last = results[results.length - 1]
-  const next = matching.length > results.length && last ? encodeCursor({ at: Date.parse(last.changed_at), id: last.id, f: filters }) : null
+  const next = more && last ? encodeCursor({ at: Date.parse(last.changed_at), id: last.id, f: filters }) : null
   return { results, next }
 }
