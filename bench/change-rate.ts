@@ -13,6 +13,8 @@ export interface ChangeDelays {
   made: number
   /** Changes made per second of the measured window. */
   achievedPerSecond: number
+  /** ms from the end of the window until the last change arrived (a backlog shows here). */
+  drainMs: number
 }
 
 /**
@@ -31,9 +33,17 @@ export async function measureChangeDelays(options: {
   drainTimeoutMs?: number
   /** Restarts the id rotation where the previous rate left it, so every change sets a new title. */
   firstSeq?: number
+  /**
+   * false (default): one change in flight per user, so each delay belongs to exactly one change;
+   * the rate then cannot exceed users / delay. true: a user may be changed again before the last
+   * change arrived; a change counts as arrived when the user shows its title or a later one (the
+   * poller may fetch only the newest state, which contains it).
+   */
+  overlapping?: boolean
 }): Promise<ChangeDelays & { nextSeq: number }> {
   const { company, ids, rate } = options
-  const pending = new Map<string, { title: string; at: number }>()
+  // Per user, the changes not yet seen, oldest first; titles carry their sequence number.
+  const pending = new Map<string, Array<{ seq: number; at: number }>>()
   const delays: number[] = []
   let seq = options.firstSeq ?? 0
   let made = 0
@@ -44,11 +54,9 @@ export async function measureChangeDelays(options: {
     const due = Math.floor(((performance.now() - pacedFrom) / 1000) * rate)
     for (let tried = 0; made < due && tried < ids.length; tried++) {
       const id = ids[seq++ % ids.length]
-      // One change in flight per user, so each delay belongs to exactly one change.
-      if (pending.has(id)) continue
-      const title = `Bench title ${seq}`
-      company.update('employees', id, { job_title: title })
-      pending.set(id, { title, at: performance.now() })
+      if (!options.overlapping && pending.has(id)) continue
+      company.update('employees', id, { job_title: `Bench title ${seq}` })
+      pending.set(id, [...(pending.get(id) ?? []), { seq, at: performance.now() }])
       made++
     }
   }, Math.max(10, 1000 / rate))
@@ -57,11 +65,12 @@ export async function measureChangeDelays(options: {
     const rows = await options.seen([...pending.keys()])
     const now = performance.now()
     for (const r of rows) {
-      const p = pending.get(r.id)
-      if (p && r.title === p.title) {
-        delays.push(now - p.at)
-        pending.delete(r.id)
-      }
+      const shown = Number(/^Bench title (\d+)$/.exec(r.title ?? '')?.[1] ?? -1)
+      const waiting = pending.get(r.id) ?? []
+      const arrived = waiting.filter((c) => c.seq <= shown)
+      for (const c of arrived) delays.push(now - c.at)
+      if (arrived.length === waiting.length) pending.delete(r.id)
+      else if (arrived.length > 0) pending.set(r.id, waiting.slice(arrived.length))
     }
   }
   const started = performance.now()
@@ -73,7 +82,8 @@ export async function measureChangeDelays(options: {
   } finally {
     clearInterval(timer)
   }
-  const window = (performance.now() - pacedFrom) / 1000
+  const windowEnd = performance.now()
   await until('the last changes to arrive', async () => (await watch(), pending.size === 0), options.drainTimeoutMs ?? 120_000, options.watchEveryMs ?? 10)
-  return { delays: delays.sort((a, b) => a - b), made, achievedPerSecond: made / window, nextSeq: seq }
+  const drainMs = performance.now() - windowEnd
+  return { delays: delays.sort((a, b) => a - b), made, achievedPerSecond: made / ((windowEnd - pacedFrom) / 1000), drainMs, nextSeq: seq }
 }
