@@ -46,6 +46,8 @@ export const Env = z
     /** How long one Kombo request may take before it is abandoned and retried. */
     KOMBO_TIMEOUT_MS: int(30_000, 100),
     POLL_INTERVAL_MS: int(5000, 100),
+    /** How far before its watermark each poll re-reads (Kombo may stamp a change late); exact repeats are not published again. */
+    KOMBO_WATERMARK_OVERLAP_MS: int(60_000, 0),
     CLOCK_INTERVAL_MS: int(60_000, 100),
     KAFKA_BROKERS: z.string().optional(),
     SCHEMA_REGISTRY_URL: optionalUrl,
@@ -84,6 +86,8 @@ export interface Config {
   /** The demo tenant's token when it was generated or given (printed at start); null otherwise. */
   demoToken: string | null
   pollIntervalMs: number
+  /** Each poll reads from its watermark minus this (see producers/poll-resource.ts). */
+  watermarkOverlapMs: number
   clockIntervalMs: number
   kafka: { brokers: string[]; registryUrl: string; partitions: number; topicPrefix: string } | null
   eventStoreConnectionString: string | null
@@ -152,6 +156,7 @@ export function loadConfig(
     tenants,
     demoToken,
     pollIntervalMs: e.POLL_INTERVAL_MS,
+    watermarkOverlapMs: e.KOMBO_WATERMARK_OVERLAP_MS,
     clockIntervalMs: e.CLOCK_INTERVAL_MS,
     kafka: e.KAFKA_BROKERS
       ? { brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean), registryUrl: e.SCHEMA_REGISTRY_URL!, partitions: e.KAFKA_PARTITIONS, topicPrefix: e.KAFKA_TOPIC_PREFIX }

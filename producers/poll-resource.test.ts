@@ -6,6 +6,7 @@ import type { ChangeEnvelope } from '../schemas/envelope.ts'
 import { KomboClient } from './kombo/client.ts'
 import { KomboUnavailableError } from './kombo/errors.ts'
 import { InMemorySyncStateStore } from './sync-state/memory.ts'
+import { RecentlyPublished } from './recently-published.ts'
 import { pollResource, asEnvelopeRecord, DEFAULT_WATERMARK_OVERLAP_MS, type PollResourceOptions } from './poll-resource.ts'
 
 let clock = Date.parse('2026-03-02T09:00:00.000Z')
@@ -246,4 +247,34 @@ t.test('asEnvelopeRecord keys id-less records by content, stably', async (t) => 
   t.match(asEnvelopeRecord({ id: 42 }), { invalidRecord: { id: 42 } })
   const ok = { id: 'e1', changed_at: 'x', extra: true }
   t.equal(asEnvelopeRecord(ok), ok, 'a keyed record goes on untouched')
+})
+
+t.test('with the versions already published remembered, an overlap re-read is not published again; changes still are', async (t) => {
+  const recentlyPublished = new RecentlyPublished()
+  const { published, poll, company } = setup('overlap-skip', { recentlyPublished })
+  const first = await poll()
+  t.equal(first.skipped, 0, 'a first poll has nothing to skip')
+  const inFirstOverlap = company.list('employees', { includeDeleted: true }).filter((r) => Date.parse(r.changed_at) > Date.parse(first.watermark!) - DEFAULT_WATERMARK_OVERLAP_MS).length
+  clock += 10 * 60_000
+  const a = company.update('employees', company.list('employees')[1].id, { job_title: 'A' })
+  const b = company.update('employees', company.list('employees')[2].id, { job_title: 'B' })
+  published.length = 0
+  const second = await poll()
+  t.same(idsAndVersions(records(published)), idsAndVersions([a, b]), 'the two changes are published')
+  t.equal(second.skipped, inFirstOverlap, `the first poll's last minute (${inFirstOverlap} records) is read again and skipped`)
+  t.ok(recentlyPublished.size <= 2, `versions older than the next overlap are forgotten (${recentlyPublished.size} kept)`)
+
+  published.length = 0
+  const quiet = await poll()
+  t.same(flat(published), [], 'the re-read of a and b is not published again')
+  t.equal(quiet.skipped, 2)
+  t.equal(quiet.records, 0)
+  t.equal(quiet.watermark, b.changed_at, 'the watermark stays')
+
+  clock += 1_000
+  const a2 = company.update('employees', a.id, { job_title: 'A again' })
+  published.length = 0
+  const third = await poll()
+  t.same(idsAndVersions(records(published)), idsAndVersions([a2]), 'only the new version of a; b (unchanged) is skipped')
+  t.equal(third.skipped, 1)
 })

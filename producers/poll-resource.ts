@@ -10,6 +10,7 @@ import type { ChangeEnvelope } from '../schemas/envelope.ts'
 import type { KomboResource } from '../schemas/kombo.ts'
 import type { KomboClient } from './kombo/client.ts'
 import type { SyncStateStore } from './sync-state/port.ts'
+import type { RecentlyPublished } from './recently-published.ts'
 
 /**
  * How far before the watermark each poll starts reading. Kombo's `updated_after` is strictly
@@ -37,10 +38,18 @@ export interface PollResourceOptions {
    * watermark. Also cuts a retry wait short (the poll then throws KomboUnavailableError).
    */
   signal?: AbortSignal
+  /**
+   * The versions this poller already published: exact repeats (the overlap re-read) are not
+   * published again. Without it every record read is published.
+   */
+  recentlyPublished?: RecentlyPublished
 }
 
 export interface PollResourceResult {
+  /** Records published. */
   records: number
+  /** Records read again unchanged within the overlap and not published again. */
+  skipped: number
   pages: number
   /** The watermark after this poll (unchanged when the poll did not complete). */
   watermark: string | null
@@ -58,11 +67,12 @@ export async function pollResource(o: PollResourceOptions): Promise<PollResource
   const updatedAfter = oldWatermark === null ? undefined : readFrom(oldWatermark, overlapMs)
   let cursor: string | undefined
   let records = 0
+  let skipped = 0
   let pages = 0
   let greatest: { at: number; text: string } | null = null
 
   do {
-    if (pages > 0 && o.signal?.aborted) return { records, pages, watermark: oldWatermark, completed: false }
+    if (pages > 0 && o.signal?.aborted) return { records, skipped, pages, watermark: oldWatermark, completed: false }
     const page = await o.client.listPage(o.integrationId, o.resource, {
       updatedAfter,
       cursor,
@@ -72,7 +82,9 @@ export async function pollResource(o: PollResourceOptions): Promise<PollResource
       signal: o.signal,
     })
     const fetchedAt = now().toISOString()
-    const envelopes = page.results.map((record) => ({
+    const fresh = o.recentlyPublished ? page.results.filter((record) => !o.recentlyPublished!.has(record)) : page.results
+    skipped += page.results.length - fresh.length
+    const envelopes = fresh.map((record) => ({
       tenant: o.tenant,
       integrationId: o.integrationId,
       resource: o.resource,
@@ -81,6 +93,7 @@ export async function pollResource(o: PollResourceOptions): Promise<PollResource
       record: asEnvelopeRecord(record),
     }))
     if (envelopes.length > 0) await o.publish(envelopes)
+    o.recentlyPublished?.remember(fresh)
     await o.syncState.recordPageHandedOn(o.tenant, o.resource, envelopes.length)
     for (const record of page.results) greatest = later(greatest, changedAt(record))
     records += envelopes.length
@@ -92,7 +105,8 @@ export async function pollResource(o: PollResourceOptions): Promise<PollResource
   const advanced =
     greatest !== null && (oldWatermark === null || greatest.at > Date.parse(oldWatermark)) ? greatest.text : oldWatermark
   await o.syncState.recordPollSucceeded(o.tenant, o.resource, advanced === oldWatermark ? null : advanced)
-  return { records, pages, watermark: advanced, completed: true }
+  if (advanced !== null) o.recentlyPublished?.forgetChangedBefore(Date.parse(advanced) - overlapMs)
+  return { records, skipped, pages, watermark: advanced, completed: true }
 }
 
 function readFrom(watermark: string, overlapMs: number): string | undefined {

@@ -8,6 +8,7 @@ import type { KomboClient } from './kombo/client.ts'
 import { KomboAuthError, KomboIntegrationNotFoundError, KomboError } from './kombo/errors.ts'
 import { pollResource, type PollResourceResult } from './poll-resource.ts'
 import type { SyncStateStore } from './sync-state/port.ts'
+import { RecentlyPublished } from './recently-published.ts'
 
 /** The subset of a pino logger the poller uses. */
 export interface PollerLogger {
@@ -67,6 +68,8 @@ export class TenantPoller {
   private waiters: Array<{ resolve: (r: PollRound) => void; reject: (e: Error) => void }> = []
   private failure: TenantPollingStoppedError | null = null
   private readonly logger: PollerLogger
+  /** Per resource, what this poller already published (so overlap re-reads are not published again). */
+  private readonly published = new Map<KomboResource, RecentlyPublished>()
 
   constructor(private readonly o: TenantPollerOptions) {
     if (!(o.intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${o.intervalMs}`)
@@ -142,9 +145,10 @@ export class TenantPoller {
           pollId,
           now: this.o.now,
           signal: this.stopController.signal,
+          recentlyPublished: this.recentlyPublished(resource),
         })
         outcomes.push({ resource, ok: true, ...result })
-        this.logger.info({ tenant: this.o.tenant, resource, pollId, records: result.records, pages: result.pages }, 'poll finished')
+        this.logger.info({ tenant: this.o.tenant, resource, pollId, records: result.records, skipped: result.skipped, pages: result.pages }, 'poll finished')
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err))
         outcomes.push({ resource, ok: false, error })
@@ -161,6 +165,12 @@ export class TenantPoller {
       }
     }
     return { tenant: this.o.tenant, pollId, outcomes }
+  }
+
+  private recentlyPublished(resource: KomboResource): RecentlyPublished {
+    let published = this.published.get(resource)
+    if (!published) this.published.set(resource, (published = new RecentlyPublished()))
+    return published
   }
 
   /** Kombo will not serve this tenant until someone fixes its setup: mark every resource failing. */

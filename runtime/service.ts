@@ -104,6 +104,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
             for (const e of envelopes) metrics.recordsPolled.inc({ tenant: e.tenant, resource: e.resource })
           },
           intervalMs: tenant.pollIntervalMs ?? config.pollIntervalMs,
+          overlapMs: config.watermarkOverlapMs,
           now,
           logger: {
             info: (o, m) => logger.info({ tenant: tenant.id, ...o }, m),
