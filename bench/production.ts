@@ -196,7 +196,7 @@ export async function benchProductionSync(stack: ProductionStack, sizes: number[
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 elsewhere. */
-function cpuSecondsOf(pid: number | undefined): number {
+export function cpuSecondsOf(pid: number | undefined): number {
   if (!pid) return 0
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')

@@ -18,7 +18,7 @@ import { openStores, type Stores } from '../runtime/stores.ts'
 import { PROCESSOR_GROUP } from '../runtime/service.ts'
 import { VIEWS_CHECKPOINT } from '../projections/projector.ts'
 import { BENCH_TOKEN, benchEnv, sizeLabel, until } from './harness.ts'
-import { productionEnv, PARTITIONS, type ProductionStack } from './production.ts'
+import { cpuSecondsOf, productionEnv, PARTITIONS, type ProductionStack } from './production.ts'
 import { measureChangeDelays, percentile } from './change-rate.ts'
 import { titlesInView } from './steady-state.ts'
 import { tempDir } from './temp-dir.ts'
@@ -40,6 +40,16 @@ export function memoryOf(pid: number | undefined): { peakKb: number; rssKb: numb
     return null
   }
 }
+
+/** CPU seconds each role process and this process (simulator, EventStoreDB double, watcher) used so far. */
+function cpuSeconds(children: Record<RoleName, ChildService>): Record<RoleName | 'bench', number> {
+  const own = process.cpuUsage()
+  return { ...(Object.fromEntries(ROLES.map((r) => [r, cpuSecondsOf(children[r].proc.pid)])) as Record<RoleName, number>), bench: (own.user + own.system) / 1e6 }
+}
+
+/** "poller 1.2, processor 3.4, …": CPU seconds used between two readings. */
+const cpuBetween = (before: Record<RoleName | 'bench', number>, after: Record<RoleName | 'bench', number>): string =>
+  ([...ROLES, 'bench'] as const).map((k) => `${k === 'bench' ? 'bench process' : k} ${(after[k] - before[k]).toFixed(1)}`).join(', ')
 
 /** VmHWM of an idle `node --import tsx` process: what any role costs before it loads kombo-sync. */
 async function idleNodePeakKb(): Promise<number> {
@@ -172,7 +182,9 @@ export async function benchRoleMemory(stack: ProductionStack, sizes: number[]): 
     const p = await startRolesPipeline(stack, size)
     try {
       const atStart = Object.fromEntries(ROLES.map((r) => [r, memoryOf(p.children[r].proc.pid)?.rssKb ?? NaN])) as Record<RoleName, number>
+      const cpuBefore = cpuSeconds(p.children)
       const synced = await untilSynced(p, size >= 50_000 ? 1000 : 250)
+      const cpu = cpuBetween(cpuBefore, cpuSeconds(p.children))
       // A few more seconds of samples once idle: the steady value after the sync.
       await new Promise((r) => setTimeout(r, 3000))
       const seconds = synced.apiMs / 1000
@@ -189,7 +201,8 @@ export async function benchRoleMemory(stack: ProductionStack, sizes: number[]): 
           note:
             `VmRSS at start ${mb(atStart[role])} MB, highest 1 s sample ${mb(Math.max(...s))} MB, after the sync ${mb(m?.rssKb ?? NaN)} MB; ` +
             `${p.records} records, ${p.users} users listed through the api process ${seconds.toFixed(1)} s after the first Kombo request ` +
-            `(stores caught up at ${(synced.storesMs / 1000).toFixed(1)} s), ${Math.round(p.records / seconds).toLocaleString('en-US')} records/s end to end`,
+            `(stores caught up at ${(synced.storesMs / 1000).toFixed(1)} s), ${Math.round(p.records / seconds).toLocaleString('en-US')} records/s end to end; ` +
+            `CPU s over the sync: ${cpu} (Kafka, registry, PostgreSQL not sampled)`,
         })
       }
     } finally {
@@ -212,8 +225,10 @@ export async function benchProductionSteadyState(
     const ids = company.list('employees').map((e) => e.id)
     let seq = 0
     for (const rate of options.rates) {
+      const cpuBefore = cpuSeconds(p.children)
       const r = await measureChangeDelays({ company, ids, rate, seconds: options.seconds, seen: titlesInView(p.stores.db), watchEveryMs: 20, drainTimeoutMs: 10 * 60_000, firstSeq: seq, overlapping: true })
       seq = r.nextSeq
+      const cpu = cpuBetween(cpuBefore, cpuSeconds(p.children))
       const peaks = ROLES.map((role) => `${role} ${mb(memoryOf(p.children[role].proc.pid)?.peakKb ?? NaN)}`).join(', ')
       rows.push({
         benchmark: 'steady state',
@@ -224,7 +239,8 @@ export async function benchProductionSteadyState(
         peakRssMb: peakRssMb(),
         note:
           `p95 ${Math.round(percentile(r.delays, 95))} ms, p99 ${Math.round(percentile(r.delays, 99))} ms over ${r.made} changes ` +
-          `(${Math.round(r.achievedPerSecond)}/s achieved of ${rate}/s asked, ${options.seconds} s; a user may change again before the last change arrived, which then counts as arrived with the newer title; the last arrived ${(r.drainMs / 1000).toFixed(1)} s after the changes stopped); peak RSS MB so far: ${peaks}`,
+          `(${Math.round(r.achievedPerSecond)}/s achieved of ${rate}/s asked, ${options.seconds} s; a user may change again before the last change arrived, which then counts as arrived with the newer title; the last arrived ${(r.drainMs / 1000).toFixed(1)} s after the changes stopped); ` +
+          `CPU s until then: ${cpu}; peak RSS MB so far: ${peaks}`,
       })
     }
     return rows
