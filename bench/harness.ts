@@ -24,6 +24,8 @@ export interface BenchPipeline {
 /** Processor tuning passed to the service: `untunedProcessor` is the processor before the batch/cache/concurrency change. */
 export type ProcessorTuning = ServiceOptions['processor']
 export const untunedProcessor: ProcessorTuning = { cacheStreams: 0, concurrency: 1 }
+/** The poller before it skipped exact repeats of the watermark-overlap re-read. */
+export const repeatingPoller: ServiceOptions['poller'] = { skipRepeats: false }
 
 /** The environment every bench service gets (the simulator's URL, a quiet log, no rate limit). */
 export function benchEnv(simulatorUrl: string, dataDir: string, env: Record<string, string> = {}): Record<string, string> {
@@ -44,15 +46,16 @@ export function benchEnv(simulatorUrl: string, dataDir: string, env: Record<stri
 }
 
 /** One service of the given role in this process. */
-export async function startBenchService(env: Record<string, string>, role: Role, processor?: ProcessorTuning): Promise<RunningService> {
+export async function startBenchService(env: Record<string, string>, role: Role, processor?: ProcessorTuning, poller?: ServiceOptions['poller']): Promise<RunningService> {
   const config = loadConfig(env, role, { demoToken: () => randomBytes(12).toString('hex') })
-  return startService(config, { logger: createLogger('silent'), processor })
+  return startService(config, { logger: createLogger('silent'), processor, poller })
 }
 
 export async function startBenchPipeline(options: {
   employees: number
   env?: Record<string, string>
   processor?: ProcessorTuning
+  poller?: ServiceOptions['poller']
   /** Called as soon as the simulator exists, before the service starts polling it. */
   onSimulator?: (simulator: KomboSimulator) => void
 }): Promise<BenchPipeline> {
@@ -62,7 +65,7 @@ export async function startBenchPipeline(options: {
   const employees = company.list('employees', { includeDeleted: true }).length
   options.onSimulator?.(simulator)
   const data = tempDir('kombo-sync-bench-')
-  const service = await startBenchService(benchEnv(simulator.url, data.dir, options.env), 'all', options.processor)
+  const service = await startBenchService(benchEnv(simulator.url, data.dir, options.env), 'all', options.processor, options.poller)
   return {
     simulator,
     service,

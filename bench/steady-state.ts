@@ -2,7 +2,7 @@
 // change is a job-title update made through the simulator; its delay is the time from the change
 // until the user's row in the view store (what GET /users/:id returns) shows the new title.
 import { peakRssMb, type ResultRow } from './report.ts'
-import { sizeLabel, startBenchPipeline, until } from './harness.ts'
+import { sizeLabel, startBenchPipeline, until, type BenchPipeline } from './harness.ts'
 import { measureChangeDelays, percentile } from './change-rate.ts'
 import type { SqlDatabase } from '../sql/database.ts'
 
@@ -15,8 +15,20 @@ export const titlesInView = (db: SqlDatabase) => async (ids: string[]) =>
     )
   ).rows
 
-export async function benchSteadyState(options: { employees: number; rates: number[]; seconds: number; pollIntervalMs: number }): Promise<ResultRow[]> {
-  const pipeline = await startBenchPipeline({ employees: options.employees, env: { POLL_INTERVAL_MS: String(options.pollIntervalMs) } })
+export async function benchSteadyState(options: {
+  employees: number
+  rates: number[]
+  seconds: number
+  pollIntervalMs: number
+  /** Watermark overlap of every poll (default: the service default, 60 s). */
+  overlapMs?: number
+  /** e.g. the "before" poller (`repeatingPoller`), labelled in the scenario. */
+  poller?: { tuning: Parameters<typeof startBenchPipeline>[0]['poller']; label: string }
+}): Promise<ResultRow[]> {
+  const env: Record<string, string> = { POLL_INTERVAL_MS: String(options.pollIntervalMs) }
+  if (options.overlapMs !== undefined) env.KOMBO_WATERMARK_OVERLAP_MS = String(options.overlapMs)
+  const pipeline: BenchPipeline = await startBenchPipeline({ employees: options.employees, env, poller: options.poller?.tuning })
+  const overlap = `overlap ${((options.overlapMs ?? 60_000) / 1000).toFixed(0)} s`
   const rows: ResultRow[] = []
   try {
     const { service, simulator } = pipeline
@@ -25,11 +37,11 @@ export async function benchSteadyState(options: { employees: number; rates: numb
     const ids = company.list('employees').map((e) => e.id)
     let seq = 0
     for (const rate of options.rates) {
-      const r = await measureChangeDelays({ company, ids, rate, seconds: options.seconds, seen: titlesInView(service.stores.db), firstSeq: seq })
+      const r = await measureChangeDelays({ company, ids, rate, seconds: options.seconds, seen: titlesInView(service.stores.db), firstSeq: seq, overlapping: true })
       seq = r.nextSeq
       rows.push({
         benchmark: 'steady state',
-        scenario: `${rate} changes/s, ${sizeLabel(pipeline.employees)} employees, poll every ${options.pollIntervalMs} ms`,
+        scenario: `${rate} changes/s, ${sizeLabel(pipeline.employees)} employees, poll every ${options.pollIntervalMs} ms, ${overlap}${options.poller ? `, ${options.poller.label}` : ''}`,
         value: percentile(r.delays, 50),
         unit: 'ms p50 delay',
         baseline: { label: 'poll interval', value: options.pollIntervalMs, unit: 'ms' },

@@ -27,6 +27,8 @@ export interface TenantPollerOptions {
   resources?: readonly KomboResource[]
   pageSize?: number
   overlapMs?: number
+  /** Skip exact repeats of versions already published (default true; benchmarks turn it off for "before" rows). */
+  skipRepeats?: boolean
   now?: () => Date
   newPollId?: () => string
   logger?: PollerLogger
@@ -145,7 +147,7 @@ export class TenantPoller {
           pollId,
           now: this.o.now,
           signal: this.stopController.signal,
-          recentlyPublished: this.recentlyPublished(resource),
+          recentlyPublished: this.o.skipRepeats === false ? undefined : this.recentlyPublished(resource),
         })
         outcomes.push({ resource, ok: true, ...result })
         this.logger.info({ tenant: this.o.tenant, resource, pollId, records: result.records, skipped: result.skipped, pages: result.pages }, 'poll finished')

@@ -52,6 +52,8 @@ export interface ServiceOptions {
    * between batches (default 10k; 0 keeps none) and streams of a batch processed at once (default 8).
    */
   processor?: { cacheStreams?: number; concurrency?: number }
+  /** Poller tuning (benchmarks compare against the poller that published every overlap re-read again). */
+  poller?: { skipRepeats?: boolean }
 }
 
 const runs = (role: Role, stage: Exclude<Role, 'all'>) => role === 'all' || role === stage
@@ -105,6 +107,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
           },
           intervalMs: tenant.pollIntervalMs ?? config.pollIntervalMs,
           overlapMs: config.watermarkOverlapMs,
+          skipRepeats: options.poller?.skipRepeats,
           now,
           logger: {
             info: (o, m) => logger.info({ tenant: tenant.id, ...o }, m),
