@@ -58,7 +58,7 @@ export async function processOnly(db: SqlDatabase, store: EventStore, changes: C
 }
 
 /** Tops the store up to `target` events with job-title changes (multi-row inserts, not measured). */
-async function topUp(db: SqlDatabase, store: EventStore, target: number, now: Date): Promise<number> {
+export async function topUp(db: SqlDatabase, store: EventStore, target: number, now: Date): Promise<number> {
   const states = new Map<string, { state: EmployeeState | null; revision: bigint; record: KomboEmployee }>()
   let total = 0
   let after: bigint | undefined

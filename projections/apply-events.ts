@@ -135,6 +135,11 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]):
     }
     // Addresses these users had before this batch: their former sharers may no longer be duplicates.
     for (const email of await tx.emailsOf(tenant, employeeIds)) emails.add(email)
+    // Duplicate-email flags depend on the other users with the same address: flag before writing,
+    // so each user is written once, and only the others whose flag changes are written again.
+    const others = await tx.usersWithEmails(tenant, [...emails], employeeIds)
+    const sharing = [...computed.filter((u) => u.email), ...others]
+    const flags = new Map(findDuplicateEmails(sharing).map((u) => [u.externalId, u]))
     // Indexed by what the record points at, resolved or not: a team or location that arrives
     // later must still find the users that reference it. `ids` is a set: no user repeats.
     await tx.upsertUsers(
@@ -142,7 +147,7 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]):
       computed.map((user, i) => {
         const record = employees[i].record
         return {
-          user,
+          user: flags.get(user.externalId) ?? user,
           index: {
             teamIds: groupIdsOf(employees[i]),
             locationId: typeof record.work_location_id === 'string' ? record.work_location_id : null,
@@ -151,10 +156,7 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]):
         }
       }),
     )
-    // Duplicate-email flags depend on the other users with the same address.
-    const sharing = await tx.usersWithEmails(tenant, [...emails])
-    const flagged = findDuplicateEmails(sharing)
-    for (const [i, user] of flagged.entries()) if (user !== sharing[i]) await tx.replaceUserDoc(tenant, user)
+    await tx.replaceUserDocs(tenant, others.map((u) => flags.get(u.externalId)!).filter((u, i) => u !== others[i]))
   }
   return { applied }
 }

@@ -37,6 +37,10 @@ export abstract class BatchedSubscription {
   get position(): bigint | null {
     return this.lastPosition
   }
+  /** The position of the last event received: handled, or still waiting in the buffer. */
+  get received(): bigint | null {
+    return this.lastReceived
+  }
   /** The last failure, until a batch succeeds again. */
   get error(): Error | null {
     return this.failed

@@ -86,16 +86,30 @@ export async function runAdminCommand(command: string, args: string[], config: C
   }
 }
 
+/**
+ * Events per view transaction during a rebuild. A rebuild is one long catch-up, so its batches are
+ * large: an entity's many events fold into one state write and one user write per batch, and the
+ * per-batch reads (users to recompute, shared emails) run once per many events. Each batch still
+ * commits with its checkpoint, so an interrupted rebuild resumes from the last whole batch.
+ */
+export const REBUILD_BATCH_SIZE = 20_000
+
 /** Drops the views and projects the whole event store again; resolves when caught up. */
-export async function rebuildViews(stores: Stores, logger: Logger): Promise<{ events: number }> {
-  const all = await stores.eventStore.readAll({ maxCount: 1 })
+export async function rebuildViews(stores: Stores, logger: Logger, options: { batchSize?: number } = {}): Promise<{ events: number }> {
   let applied = 0
-  const projector = new Projector({ store: stores.eventStore, views: stores.views, onApplied: ({ events }) => (applied += events) })
+  const projector = new Projector({
+    store: stores.eventStore,
+    views: stores.views,
+    batchSize: options.batchSize ?? REBUILD_BATCH_SIZE,
+    // Batches are cut by size; the last, partial one is handled below once everything has arrived.
+    flushAfterMs: 60_000,
+    onApplied: ({ events }) => (applied += events),
+  })
   await projector.rebuild()
-  // Caught up when the views' checkpoint reaches the store's last position.
   const last = await lastPosition(stores)
-  while (all.length > 0 && last !== null && ((await stores.views.checkpoint('learnamp-views')) ?? -1n) < last) {
-    await new Promise((r) => setTimeout(r, 50))
+  if (last !== null) {
+    while ((projector.received ?? -1n) < last) await new Promise((r) => setTimeout(r, 50))
+    await projector.flush() // retried until it succeeds, as any batch
   }
   await projector.stop()
   logger.info({ events: applied }, 'views rebuilt')

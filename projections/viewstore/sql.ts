@@ -31,18 +31,17 @@ export interface UserIndex {
   managerId: string | null
 }
 
-/** Rows per multi-row statement: 9 parameters a user row, well under PostgreSQL's 65535. */
-const ROWS_PER_STATEMENT = 500
+/**
+ * Rows per multi-row write. The rows go as one JSON parameter that PostgreSQL unpacks
+ * (jsonb_to_recordset): one statement of a few parameters, whatever the row count, so a large
+ * batch costs few statements; the chunk only bounds the size of that one parameter.
+ */
+const ROWS_PER_STATEMENT = 5000
 
 function chunks<T>(rows: T[]): T[][] {
   const out: T[][] = []
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) out.push(rows.slice(i, i + ROWS_PER_STATEMENT))
   return out
-}
-
-/** `($1, $2, …), ($n+1, …)` for `rows` rows of `width` parameters, with optional casts per column. */
-function valuesList(rows: number, width: number, casts: string[] = []): string {
-  return Array.from({ length: rows }, (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}${casts[c] ?? ''}`).join(', ')})`).join(', ')
 }
 
 /** Row-level access the projector uses inside its transaction. */
@@ -56,10 +55,12 @@ export interface ViewTransaction {
   upsertLocation(tenant: string, location: LearnAmpLocation): Promise<void>
   /** External ids of users whose manager / team / location is one of the given ids. */
   usersReferencing(tenant: string, ref: { managerIds?: string[]; teamIds?: string[]; locationIds?: string[] }): Promise<string[]>
-  usersWithEmails(tenant: string, emailsLower: string[]): Promise<LearnAmpUser[]>
+  /** Users with one of the (lower-cased) emails, but for those in `exceptIds`. */
+  usersWithEmails(tenant: string, emailsLower: string[], exceptIds?: string[]): Promise<LearnAmpUser[]>
   /** The (lower-cased) emails the given users have in the view now. */
   emailsOf(tenant: string, externalIds: string[]): Promise<string[]>
-  replaceUserDoc(tenant: string, user: LearnAmpUser): Promise<void>
+  /** Replaces the documents of existing users (their index columns stay). */
+  replaceUserDocs(tenant: string, users: LearnAmpUser[]): Promise<void>
   setCheckpoint(name: string, position: bigint): Promise<void>
 }
 
@@ -112,9 +113,11 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
       // One statement per chunk instead of one per row: per-statement cost dominated projection.
       for (const chunk of chunks(rows)) {
         await tx.query(
-          `INSERT INTO view_entity_states (tenant, category, id, state, next_due_at) VALUES ${valuesList(chunk.length, 5, ['', '', '', '::jsonb', '::timestamptz'])}
+          `INSERT INTO view_entity_states (tenant, category, id, state, next_due_at)
+           SELECT $1, r.category, r.id, r.state, r.next_due_at
+           FROM jsonb_to_recordset($2::jsonb) AS r(category text, id text, state jsonb, next_due_at timestamptz)
            ON CONFLICT (tenant, category, id) DO UPDATE SET state = EXCLUDED.state, next_due_at = EXCLUDED.next_due_at`,
-          chunk.flatMap((r) => [tenant, r.category, r.id, JSON.stringify(r.state), r.nextDueAt ? r.nextDueAt.toISOString() : null]),
+          [tenant, JSON.stringify(chunk.map((r) => ({ category: r.category, id: r.id, state: r.state, next_due_at: r.nextDueAt ? r.nextDueAt.toISOString() : null })))],
         )
       }
     },
@@ -122,26 +125,38 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
       for (const chunk of chunks(rows)) {
         await tx.query(
           `INSERT INTO view_users (tenant, external_id, doc, status, team_ids, location_id, manager_id, email_lower, search)
-           VALUES ${valuesList(chunk.length, 9, ['', '', '::jsonb', '', '::text[]', '', '', '', ''])}
+           SELECT $1, r.external_id, r.doc, r.status, r.team_ids, r.location_id, r.manager_id, r.email_lower, r.search
+           FROM jsonb_to_recordset($2::jsonb) AS r(external_id text, doc jsonb, status text, team_ids text[], location_id text,
+             manager_id text, email_lower text, search text)
            ON CONFLICT (tenant, external_id) DO UPDATE SET doc = EXCLUDED.doc, status = EXCLUDED.status,
              team_ids = EXCLUDED.team_ids, location_id = EXCLUDED.location_id, manager_id = EXCLUDED.manager_id,
              email_lower = EXCLUDED.email_lower, search = EXCLUDED.search`,
-          chunk.flatMap(({ user, index }) => [
+          [
             tenant,
-            user.externalId,
-            JSON.stringify(user),
-            user.status,
-            index.teamIds,
-            index.locationId,
-            index.managerId,
-            user.email ? user.email.toLowerCase() : null,
-            searchText(user),
-          ]),
+            JSON.stringify(
+              chunk.map(({ user, index }) => ({
+                external_id: user.externalId,
+                doc: user,
+                status: user.status,
+                team_ids: index.teamIds,
+                location_id: index.locationId,
+                manager_id: index.managerId,
+                email_lower: user.email ? user.email.toLowerCase() : null,
+                search: searchText(user),
+              })),
+            ),
+          ],
         )
       }
     },
-    async replaceUserDoc(tenant, user) {
-      await tx.query('UPDATE view_users SET doc = $3 WHERE tenant = $1 AND external_id = $2', [tenant, user.externalId, JSON.stringify(user)])
+    async replaceUserDocs(tenant, users) {
+      for (const chunk of chunks(users)) {
+        await tx.query(
+          `UPDATE view_users SET doc = r.doc FROM jsonb_to_recordset($2::jsonb) AS r(external_id text, doc jsonb)
+           WHERE view_users.tenant = $1 AND view_users.external_id = r.external_id`,
+          [tenant, JSON.stringify(chunk.map((user) => ({ external_id: user.externalId, doc: user })))],
+        )
+      }
     },
     async upsertTeam(tenant, team) {
       await tx.query(
@@ -156,18 +171,22 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
       )
     },
     async usersReferencing(tenant, ref) {
-      const { rows } = await tx.query<{ external_id: string }>(
-        `SELECT external_id FROM view_users WHERE tenant = $1 AND (
-           manager_id = ANY($2::text[]) OR team_ids && $3::text[] OR location_id = ANY($4::text[]))`,
-        [tenant, ref.managerIds ?? [], ref.teamIds ?? [], ref.locationIds ?? []],
-      )
+      // One query per kind of reference that is asked for, so each can use its index.
+      const { managerIds = [], teamIds = [], locationIds = [] } = ref
+      const parts: string[] = []
+      const params: unknown[] = [tenant]
+      if (managerIds.length) parts.push(`SELECT external_id FROM view_users WHERE tenant = $1 AND manager_id = ANY($${params.push(managerIds)}::text[])`)
+      if (teamIds.length) parts.push(`SELECT external_id FROM view_users WHERE tenant = $1 AND team_ids && $${params.push(teamIds)}::text[]`)
+      if (locationIds.length) parts.push(`SELECT external_id FROM view_users WHERE tenant = $1 AND location_id = ANY($${params.push(locationIds)}::text[])`)
+      if (parts.length === 0) return []
+      const { rows } = await tx.query<{ external_id: string }>(parts.join(' UNION '), params)
       return rows.map((r) => r.external_id)
     },
-    async usersWithEmails(tenant, emailsLower) {
+    async usersWithEmails(tenant, emailsLower, exceptIds = []) {
       if (emailsLower.length === 0) return []
       const { rows } = await tx.query<{ doc: LearnAmpUser }>(
-        'SELECT doc FROM view_users WHERE tenant = $1 AND email_lower = ANY($2::text[])',
-        [tenant, emailsLower],
+        'SELECT doc FROM view_users WHERE tenant = $1 AND email_lower = ANY($2::text[]) AND NOT (external_id = ANY($3::text[]))',
+        [tenant, emailsLower, exceptIds],
       )
       return rows.map((r) => r.doc)
     },
