@@ -5,7 +5,7 @@ import { openSqlDeadLetterStore } from '../producers/changelog/sql-dead-letters.
 import { processChanges, type ProcessorDeps } from './process-changes.ts'
 import type { ConsumedChange } from '../producers/changelog/port.ts'
 import type { EventStore } from './eventstore/port.ts'
-import { WrongExpectedRevisionError } from './eventstore/port.ts'
+import { WrongExpectedRevisionError, appendEach } from './eventstore/port.ts'
 import { employeeStreamName } from '../schemas/streams.ts'
 import { StreamStateCache } from './stream-state-cache.ts'
 
@@ -45,6 +45,14 @@ async function setup(t: Test) {
   const deps: ProcessorDeps = { store, deadLetters, now, invitePolicyOf: (tenant) => (tenant === 'acme' ? { mode: 'manual' } : undefined) }
   return { store, deadLetters, deps }
 }
+
+
+/** The store with every append going through `append` (`appendToStreams` too, stream by stream). */
+const interceptAppends = (store: EventStore, append: EventStore['appendToStream']): EventStore => ({
+  ...store,
+  appendToStream: append,
+  appendToStreams: (appends) => appendEach((a) => append(a.streamName, a.events, { expectedRevision: a.expectedRevision }), appends),
+})
 
 t.test('a record is folded into its stream once, however often it is delivered', async (t) => {
   const { store, deps } = await setup(t)
@@ -92,17 +100,14 @@ t.test('invalid records are dead-lettered with the reason and the original bytes
 t.test('a concurrency conflict reloads and decides again', async (t) => {
   const { store, deps } = await setup(t)
   let conflicts = 1
-  const racing: EventStore = {
-    ...store,
-    appendToStream: async (stream, events, options) => {
-      if (conflicts-- > 0) {
-        // Someone else appends the same record first.
-        await store.appendToStream(stream, events, options)
-        throw new WrongExpectedRevisionError(stream, options?.expectedRevision ?? 'any', 0n)
-      }
-      return store.appendToStream(stream, events, options)
-    },
-  }
+  const racing = interceptAppends(store, async (stream, events, options) => {
+    if (conflicts-- > 0) {
+      // Someone else appends the same record first.
+      await store.appendToStream(stream, events, options)
+      throw new WrongExpectedRevisionError(stream, options?.expectedRevision ?? 'any', 0n)
+    }
+    return store.appendToStream(stream, events, options)
+  })
   const outcomes = await processChanges([change(employee('2026-03-01T10:00:00.000Z'))], { ...deps, store: racing })
   t.same(outcomes, [{ kind: 'unchanged' }], 'after reloading, the record is already there')
   const events = await store.readStream(employeeStreamName('acme', 'emp-1'))
@@ -140,11 +145,17 @@ t.test('a batch with repeated keys ends in the same streams as processing it rec
   for (const c of batch) expectedOutcomes.push(...(await processChanges([c], { ...oneByOne.deps, concurrency: 1 })))
   const batched = await setup(t)
   let appends = 0
-  const counting: EventStore = { ...batched.store, appendToStream: (s, e, o) => (appends++, batched.store.appendToStream(s, e, o)) }
+  let calls = 0
+  const counting: EventStore = {
+    ...batched.store,
+    appendToStream: (s, e, o) => (appends++, batched.store.appendToStream(s, e, o)),
+    appendToStreams: (a) => ((calls++, (appends += a.length)), batched.store.appendToStreams(a)),
+  }
   const outcomes = await processChanges(batch, { ...batched.deps, store: counting, cache: new StreamStateCache(), concurrency: 8 })
   t.same(outcomes.map((o) => o.kind), expectedOutcomes.map((o) => o.kind), 'one outcome per record, in input order, as one by one')
   t.same(await streamsOf(batched.store), await streamsOf(oneByOne.store), 'same streams: same ids, types, data and metadata')
   t.equal(appends, 4, 'one append per stream of the batch')
+  t.equal(calls, 1, 'all of them in one appendToStreams call')
   t.ok((await streamsOf(batched.store)).length > 8, 'the fixture does append several events per stream')
 })
 
@@ -152,19 +163,24 @@ t.test('records of one key stay in order while streams run concurrently', async 
   const { store, deps } = await setup(t)
   let inFlight = 0
   let maxInFlight = 0
-  // Appends that finish in a shuffled order, to give reordering every chance to show.
+  // Stream loads and appends that finish in a shuffled order, to give reordering every chance to show.
+  const shuffled = async <T>(s: string, work: () => Promise<T>): Promise<T> => {
+    await new Promise((r) => setTimeout(r, (s.length * 7) % 5))
+    return work()
+  }
+  // The bound applies to loading and deciding streams (the appends then go in one call).
+  const countedLoad = async <T>(work: () => Promise<T>): Promise<T> => {
+    inFlight++
+    maxInFlight = Math.max(maxInFlight, inFlight)
+    try {
+      return await work()
+    } finally {
+      inFlight--
+    }
+  }
   const slow: EventStore = {
-    ...store,
-    appendToStream: async (s, e, o) => {
-      inFlight++
-      maxInFlight = Math.max(maxInFlight, inFlight)
-      await new Promise((r) => setTimeout(r, (s.length * 7) % 5))
-      try {
-        return await store.appendToStream(s, e, o)
-      } finally {
-        inFlight--
-      }
-    },
+    ...interceptAppends(store, (s, e, o) => shuffled(s, () => store.appendToStream(s, e, o))),
+    readStream: (s, o) => countedLoad(() => shuffled(s, () => store.readStream(s, o))),
   }
   const batch: ConsumedChange[] = []
   for (let v = 0; v < 5; v++) for (let k = 0; k < 6; k++) batch.push(change(person(`emp-${k}`, `2026-03-01T1${v}:00:00.000Z`, { job_title: `v${v}` }), { offset: batch.length }))
@@ -184,17 +200,14 @@ t.test('a stale cache entry costs a conflict and a reload, never a wrong append'
   const { store, deps } = await setup(t)
   const cache = new StreamStateCache()
   let conflicts = 0
-  const watching: EventStore = {
-    ...store,
-    appendToStream: async (s, e, o) => {
-      try {
-        return await store.appendToStream(s, e, o)
-      } catch (err) {
-        if (err instanceof WrongExpectedRevisionError) conflicts++
-        throw err
-      }
-    },
-  }
+  const watching = interceptAppends(store, async (s, e, o) => {
+    try {
+      return await store.appendToStream(s, e, o)
+    } catch (err) {
+      if (err instanceof WrongExpectedRevisionError) conflicts++
+      throw err
+    }
+  })
   const mine = { ...deps, store: watching, cache }
   await processChanges([change(person('emp-1', '2026-03-01T10:00:00.000Z'))], mine)
   t.equal(cache.size, 1, 'the folded state is cached after the append')
@@ -230,16 +243,13 @@ t.test('"unchanged" decided on a cached state is confirmed against the stream fi
 t.test('a failing stream fails the batch after the others settled, and a retry completes it', async (t) => {
   const { store, deps } = await setup(t)
   let failOnce = true
-  const flaky: EventStore = {
-    ...store,
-    appendToStream: async (s, e, o) => {
-      if (s.endsWith('emp-2') && failOnce) {
-        failOnce = false
-        throw new Error('store unavailable')
-      }
-      return store.appendToStream(s, e, o)
-    },
-  }
+  const flaky = interceptAppends(store, async (s, e, o) => {
+    if (s.endsWith('emp-2') && failOnce) {
+      failOnce = false
+      throw new Error('store unavailable')
+    }
+    return store.appendToStream(s, e, o)
+  })
   const batch = ['emp-1', 'emp-2', 'emp-3'].map((id, i) => change(person(id, '2026-03-01T10:00:00.000Z'), { offset: i }))
   const cache = new StreamStateCache()
   await t.rejects(processChanges(batch, { ...deps, store: flaky, cache }), /store unavailable/)

@@ -1,11 +1,12 @@
 // The processor: folds change records into their entities' streams. For each stream it starts from
-// the folded state (cached, or read and folded), decides what every record of the batch for that
-// stream changes (one after another, in order, in memory), and appends all of it in ONE append with
-// the expected revision the state was folded up to. A concurrency conflict (another writer, or a
-// stale cache entry) drops the cached state, reloads and decides again: never a wrong append.
-// Different streams of a batch run with bounded concurrency; the records of one stream keep their
-// order. A record that cannot be understood goes to the dead-letter store with the reason.
-// Nothing is dropped silently.
+// the folded state (cached, or read and folded) and decides what every record of the batch for that
+// stream changes (one after another, in order, in memory); then all the batch's streams are
+// appended in ONE `appendToStreams` call, each with the expected revision its state was folded up to
+// (one transaction on the SQL store). A concurrency conflict (another writer, or a stale cache entry)
+// drops that stream's cached state, reloads and decides again: never a wrong append. Streams are
+// loaded and decided with bounded concurrency; the records of one stream keep their order. A record
+// that cannot be understood goes to the dead-letter store with the reason. Nothing is dropped
+// silently.
 import type { ConsumedChange, DeadLetterStore } from '../producers/changelog/port.ts'
 import { parseChangeEnvelope, type ChangeEnvelope } from '../schemas/envelope.ts'
 import type { KomboEmployee, KomboResource } from '../schemas/kombo.ts'
@@ -77,10 +78,48 @@ export async function processChanges(batch: ConsumedChange[], deps: ProcessorDep
     if (!group) groups.set(stream, (group = []))
     group.push({ index, change, envelope, policy })
   }
-  await forEachBounded([...groups], deps.concurrency ?? DEFAULT_PROCESSOR_CONCURRENCY, async ([stream, group]) => {
-    const results = await processStream(stream, group, deps)
-    group.forEach((p, i) => (outcomes[p.index] = results[i]))
-  })
+  const maxRetries = deps.maxConflictRetries ?? 10
+  let pending = [...groups]
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    const plans: StreamPlan[] = new Array(pending.length)
+    await forEachBounded(pending.map((entry, i) => ({ entry, i })), deps.concurrency ?? DEFAULT_PROCESSOR_CONCURRENCY, async ({ entry: [stream, group], i }) => {
+      plans[i] = await planStream(stream, group, deps)
+    })
+    const retry: Array<[string, Pending[]]> = []
+    let conflict: WrongExpectedRevisionError | null = null
+    const settled = (plan: StreamPlan) => plan.group.forEach((p, i) => (outcomes[p.index] = plan.outcomes[i]))
+    for (const plan of plans) {
+      if (plan.stale) retry.push([plan.stream, plan.group])
+      else if (plan.events.length === 0) settled(plan)
+    }
+    const appending = plans.filter((plan) => !plan.stale && plan.events.length > 0)
+    if (appending.length > 0) {
+      const started = performance.now()
+      let results: Awaited<ReturnType<EventStore['appendToStreams']>>
+      try {
+        results = await deps.store.appendToStreams(appending.map((plan) => ({ streamName: plan.stream, events: plan.events, expectedRevision: plan.base.revision })))
+      } catch (err) {
+        for (const plan of appending) deps.cache?.delete(plan.stream)
+        throw err
+      }
+      const ms = performance.now() - started
+      results.forEach((result, i) => {
+        const plan = appending[i]
+        if (result instanceof WrongExpectedRevisionError) {
+          // Another writer (or a stale cache entry): reload the stream and decide again.
+          deps.cache?.delete(plan.stream)
+          conflict = result
+          retry.push([plan.stream, plan.group])
+          return
+        }
+        deps.cache?.set(plan.stream, { state: plan.state, revision: result.nextExpectedRevision })
+        deps.onAppended?.({ stream: plan.stream, events: plan.events.length, ms })
+        settled(plan)
+      })
+    }
+    if (retry.length > 0 && attempt >= maxRetries) throw conflict ?? new Error(`streams ${retry.map(([s]) => s).join(', ')} kept changing while being processed`)
+    pending = retry
+  }
   return outcomes
 }
 
@@ -111,59 +150,59 @@ async function deadLetter(change: ConsumedChange, reason: string, deps: Processo
 
 type State = EmployeeState | EntityState | null
 
-/** Decides every record of one stream in order and appends what they add in one append. */
-async function processStream(stream: string, group: Pending[], deps: ProcessorDeps): Promise<ProcessOutcome[]> {
+/** What one stream's records add, decided on its folded state; not yet appended. */
+interface StreamPlan {
+  stream: string
+  group: Pending[]
+  /** The state and revision the decisions were taken on (the append's expected revision). */
+  base: CachedStreamState<State>
+  /** The state after the events. */
+  state: State
+  events: EventToAppend[]
+  outcomes: ProcessOutcome[]
+  /** The cached state turned out not to be the stream's current one: plan again from a reload. */
+  stale: boolean
+}
+
+/** Decides every record of one stream in order, on its cached or freshly folded state. */
+async function planStream(stream: string, group: Pending[], deps: ProcessorDeps): Promise<StreamPlan> {
   const resource = group[0].envelope.resource
   const cache = deps.cache
-  const maxRetries = deps.maxConflictRetries ?? 10
-  for (let attempt = 0; ; attempt++) {
-    const cached = cache?.get(stream) as CachedStreamState<State> | undefined
-    const base = cached ?? (await load(stream, resource, deps.store))
-    let state = base.state
-    const events: EventToAppend[] = []
-    const outcomes: ProcessOutcome[] = []
-    for (const { change, envelope, policy } of group) {
-      const now = deps.now()
-      const decided = decide(resource, state, envelope.record, { tenant: envelope.tenant, now, invitePolicy: policy })
-      if (decided.length === 0) {
-        outcomes.push({ kind: 'unchanged' })
-        continue
-      }
-      // Evolve with the events as a reload would see them (JSON round trip), so the next record
-      // of this stream (and the cache) decides on exactly the state a reload would fold.
-      for (const e of decided) state = evolve(resource, state, { type: e.type, data: JSON.parse(JSON.stringify(e.data)) })
-      const metadata = {
-        changedAt: envelope.record.changed_at,
-        pollId: envelope.pollId,
-        source: { topic: change.resource, partition: change.partition, offset: change.offset },
-        // `decidedAt` is the instant the decision was taken for: views and as-of reads use it as "now".
-        decidedAt: now.toISOString(),
-      }
-      events.push(...decided.map((e) => ({ id: e.id, type: e.type, data: e.data as Record<string, unknown>, metadata: { ...metadata } })))
-      outcomes.push({ kind: 'appended', stream, events: decided.length })
+  const cached = cache?.get(stream) as CachedStreamState<State> | undefined
+  const base = cached ?? (await load(stream, resource, deps.store))
+  let state = base.state
+  const events: EventToAppend[] = []
+  const outcomes: ProcessOutcome[] = []
+  for (const { change, envelope, policy } of group) {
+    const now = deps.now()
+    const decided = decide(resource, state, envelope.record, { tenant: envelope.tenant, now, invitePolicy: policy })
+    if (decided.length === 0) {
+      outcomes.push({ kind: 'unchanged' })
+      continue
     }
-    if (events.length === 0) {
-      // Nothing to append means no expected revision checks the cached state: confirm it is
-      // still the stream's last revision (one small read) before trusting "unchanged".
-      if (cached && !(await isCurrent(stream, cached.revision, deps.store))) {
-        cache!.delete(stream)
-        continue
-      }
-      cache?.set(stream, base)
-      return outcomes
+    // Evolve with the events as a reload would see them (JSON round trip), so the next record
+    // of this stream (and the cache) decides on exactly the state a reload would fold.
+    for (const e of decided) state = evolve(resource, state, { type: e.type, data: JSON.parse(JSON.stringify(e.data)) })
+    const metadata = {
+      changedAt: envelope.record.changed_at,
+      pollId: envelope.pollId,
+      source: { topic: change.resource, partition: change.partition, offset: change.offset },
+      // `decidedAt` is the instant the decision was taken for: views and as-of reads use it as "now".
+      decidedAt: now.toISOString(),
     }
-    const started = performance.now()
-    try {
-      const result = await deps.store.appendToStream(stream, events, { expectedRevision: base.revision })
-      cache?.set(stream, { state, revision: result.nextExpectedRevision })
-      deps.onAppended?.({ stream, events: events.length, ms: performance.now() - started })
-      return outcomes
-    } catch (err) {
-      cache?.delete(stream)
-      if (err instanceof WrongExpectedRevisionError && attempt < maxRetries) continue
-      throw err
-    }
+    events.push(...decided.map((e) => ({ id: e.id, type: e.type, data: e.data as Record<string, unknown>, metadata: { ...metadata } })))
+    outcomes.push({ kind: 'appended', stream, events: decided.length })
   }
+  let stale = false
+  if (events.length === 0) {
+    // Nothing to append means no expected revision checks the cached state: confirm it is
+    // still the stream's last revision (one small read) before trusting "unchanged".
+    if (cached && !(await isCurrent(stream, cached.revision, deps.store))) {
+      cache!.delete(stream)
+      stale = true
+    } else cache?.set(stream, base)
+  }
+  return { stream, group, base, state, events, outcomes, stale }
 }
 
 async function load(stream: string, resource: KomboResource, store: EventStore): Promise<CachedStreamState<State>> {

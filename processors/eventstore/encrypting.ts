@@ -106,6 +106,17 @@ export function withPersonalDataEncryption(inner: EventStore, keys: PersonalData
       const sealed: EventToAppend[] = events.map((e) => ({ ...e, data: seal(state.key, e.data, streamName) }))
       return inner.appendToStream(streamName, sealed, appendOptions)
     },
+    async appendToStreams(appends) {
+      const sealed = await Promise.all(
+        appends.map(async (a) => {
+          if (!isPersonal(a.streamName)) return a
+          const state = await keys.keyFor(a.streamName, ownerOf(a.streamName))
+          if (state.kind === 'erased') throw new PersonalDataErasedError(a.streamName)
+          return { ...a, events: a.events.map((e) => ({ ...e, data: seal(state.key, e.data, a.streamName) })) }
+        }),
+      )
+      return inner.appendToStreams(sealed)
+    },
     async readStream(streamName, readOptions) {
       return decryptAll(await inner.readStream(streamName, readOptions))
     },

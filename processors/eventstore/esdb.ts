@@ -27,6 +27,7 @@ import {
 } from '@eventstore/db-client'
 import {
   WrongExpectedRevisionError,
+  appendEach,
   type AppendResult,
   type EventStore,
   type EventToAppend,
@@ -205,6 +206,8 @@ export function openEsdbEventStore(connectionString: string): EventStore {
 
   return {
     appendToStream,
+    // EventStoreDB appends one stream per call: the streams go in parallel over the one connection.
+    appendToStreams: (appends) => appendEach((a) => appendToStream(a.streamName, a.events, { expectedRevision: a.expectedRevision }), appends),
     readStream,
     readAll,
     subscribeToAll,

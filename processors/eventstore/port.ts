@@ -65,8 +65,23 @@ export interface Subscription {
   close(): Promise<void>
 }
 
+/** One stream's part of `appendToStreams`. */
+export interface StreamAppend {
+  streamName: string
+  events: EventToAppend[]
+  expectedRevision?: ExpectedRevision
+}
+
 export interface EventStore {
   appendToStream(streamName: string, events: EventToAppend[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>
+  /**
+   * Several appends in one call, each with its own expected revision and the same meaning as
+   * `appendToStream`. Not atomic across streams: result i is append i's result, or its
+   * WrongExpectedRevisionError when only that stream's expectation failed. Any other failure rejects
+   * the call (each append then may or may not have happened; a retry is idempotent). Adapters that
+   * can do it in one round trip do (SQL: one transaction); a stream must appear at most once.
+   */
+  appendToStreams(appends: StreamAppend[]): Promise<Array<AppendResult | WrongExpectedRevisionError>>
   /** The stream's events; an empty list when the stream does not exist. */
   readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>
@@ -88,5 +103,39 @@ export class WrongExpectedRevisionError extends Error {
     readonly actual: bigint | 'no_stream',
   ) {
     super(`stream ${streamName}: expected revision ${String(expected)}, actual ${String(actual)}`)
+  }
+}
+
+/** `appendToStreams` for adapters without a multi-stream append: each stream on its own, `concurrency` at a time. */
+export async function appendEach(
+  appendOne: (append: StreamAppend) => Promise<AppendResult>,
+  appends: StreamAppend[],
+  concurrency = 8,
+): Promise<Array<AppendResult | WrongExpectedRevisionError>> {
+  assertDistinctStreams(appends)
+  const results: Array<AppendResult | WrongExpectedRevisionError> = new Array(appends.length)
+  let next = 0
+  let failure: { err: unknown } | null = null
+  const worker = async () => {
+    while (failure === null && next < appends.length) {
+      const i = next++
+      try {
+        results[i] = await appendOne(appends[i])
+      } catch (err) {
+        if (err instanceof WrongExpectedRevisionError) results[i] = err
+        else failure ??= { err }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, appends.length)) }, worker))
+  if (failure) throw (failure as { err: unknown }).err
+  return results
+}
+
+export function assertDistinctStreams(appends: StreamAppend[]): void {
+  const seen = new Set<string>()
+  for (const a of appends) {
+    if (seen.has(a.streamName)) throw new RangeError(`appendToStreams: stream ${a.streamName} appears twice; put its events in one append`)
+    seen.add(a.streamName)
   }
 }

@@ -2,6 +2,7 @@
 // `position` is a bigserial, so the global order is the insert order; a stream's `revision` is
 // unique per stream, which is what makes optimistic concurrency hold even without the lock below.
 import type {
+  StreamAppend,
   AppendResult,
   EventStore,
   EventToAppend,
@@ -12,7 +13,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './port.ts'
-import { WrongExpectedRevisionError } from './port.ts'
+import { WrongExpectedRevisionError, assertDistinctStreams } from './port.ts'
 import { Wakeups } from '../../sql/wakeups.ts'
 import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
 
@@ -162,6 +163,84 @@ async function append(tx: SqlQueryable, streamName: string, events: EventToAppen
   return { nextExpectedRevision: next + BigInt(events.length - 1), position: positions.reduce((a, b) => (a > b ? a : b)) }
 }
 
+const ROWS_PER_INSERT = 1000
+
+/**
+ * Several streams' appends in one transaction: one lock, one read of every stream's last revision
+ * and of the event ids already stored, one insert. A stream whose expectation fails gets its
+ * WrongExpectedRevisionError and writes nothing; the others are written.
+ */
+async function appendMany(tx: SqlQueryable, appends: StreamAppend[]): Promise<Array<AppendResult | WrongExpectedRevisionError>> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK])
+  const names = appends.map((a) => a.streamName)
+  const ids = appends.flatMap((a) => a.events.map((e) => e.id))
+  const { rows: lastRows } = await tx.query<{ stream_name: string; revision: string; position: string }>(
+    'SELECT DISTINCT ON (stream_name) stream_name, revision, position FROM events WHERE stream_name = ANY($1::text[]) ORDER BY stream_name, revision DESC',
+    [names],
+  )
+  const lastOf = new Map(lastRows.map((r) => [r.stream_name, r]))
+  const storedOf = new Map<string, Array<StoredRef & { stream_name: string }>>()
+  if (ids.length > 0) {
+    const { rows } = await tx.query<StoredRef & { stream_name: string }>(
+      'SELECT stream_name, event_id, revision, position, false AS latest FROM events WHERE stream_name = ANY($1::text[]) AND event_id = ANY($2::uuid[])',
+      [names, ids],
+    )
+    for (const r of rows) storedOf.set(r.stream_name, [...(storedOf.get(r.stream_name) ?? []), r])
+  }
+
+  const results: Array<AppendResult | WrongExpectedRevisionError> = new Array(appends.length)
+  const rows: Array<{ index: number; streamName: string; revision: bigint; event: EventToAppend }> = []
+  appends.forEach((a, index) => {
+    const expected = a.expectedRevision ?? 'any'
+    const last = lastOf.get(a.streamName)
+    const current = last ? BigInt(last.revision) : null
+    try {
+      if (a.events.length === 0) {
+        checkExpectation(a.streamName, expected, current)
+        results[index] = { nextExpectedRevision: current ?? -1n, position: last ? BigInt(last.position) : 0n }
+        return
+      }
+      const mine = new Set(a.events.map((e) => e.id.toLowerCase()))
+      const stored = (storedOf.get(a.streamName) ?? [])
+        .filter((r) => mine.has(r.event_id.toLowerCase()))
+        .sort((x, y) => (BigInt(x.revision) < BigInt(y.revision) ? -1 : 1))
+      const earlier = earlierAppend(stored, a.streamName, a.events.map((e) => e.id), expected, current)
+      if (earlier) {
+        results[index] = earlier
+        return
+      }
+      checkExpectation(a.streamName, expected, current)
+      const next = current === null ? 0n : current + 1n
+      a.events.forEach((event, i) => rows.push({ index, streamName: a.streamName, revision: next + BigInt(i), event }))
+      results[index] = { nextExpectedRevision: next + BigInt(a.events.length - 1), position: -1n }
+    } catch (err) {
+      if (!(err instanceof WrongExpectedRevisionError)) throw err
+      results[index] = err
+    }
+  })
+
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+    const chunk = rows.slice(start, start + ROWS_PER_INSERT)
+    const params: unknown[] = []
+    const values = chunk.map((r) => {
+      params.push(r.streamName, String(r.revision), r.event.id, r.event.type, JSON.stringify(r.event.data), JSON.stringify(r.event.metadata ?? {}))
+      const b = params.length - 6
+      return `($${b + 1}, $${b + 2}::bigint, $${b + 3}::uuid, $${b + 4}, $${b + 5}::jsonb, $${b + 6}::jsonb)`
+    })
+    const inserted = await tx.query<{ position: string }>(
+      `INSERT INTO events (stream_name, revision, event_id, type, data, metadata) VALUES ${values.join(', ')} RETURNING position`,
+      params,
+    )
+    // RETURNING gives one row per VALUES row, in that order.
+    inserted.rows.forEach((row, i) => {
+      const result = results[chunk[i].index] as AppendResult
+      const position = BigInt(row.position)
+      if (position > result.position) result.position = position
+    })
+  }
+  return results
+}
+
 export async function openSqlEventStore(db: SqlDatabase, options: { pollIntervalMs?: number } = {}): Promise<EventStore> {
   const pollIntervalMs = options.pollIntervalMs ?? 50
   await migrateEventStore(db)
@@ -233,6 +312,14 @@ export async function openSqlEventStore(db: SqlDatabase, options: { pollInterval
       const result = await db.transaction((tx) => append(tx, streamName, events, appendOptions.expectedRevision ?? 'any'))
       if (events.length > 0) wakeups.wakeAll()
       return result
+    },
+
+    async appendToStreams(appends) {
+      if (appends.length === 0) return []
+      assertDistinctStreams(appends)
+      const results = await db.transaction((tx) => appendMany(tx, appends))
+      if (appends.some((a) => a.events.length > 0)) wakeups.wakeAll()
+      return results
     },
 
     async readStream(streamName, opts: ReadStreamOptions = {}) {

@@ -296,6 +296,82 @@ export function runEventStoreContract(t: Test, open: OpenEventStore): void {
     await sub.close()
   })
 
+  t.test('appendToStreams: several streams in one call, each with its own expectation', async (t) => {
+    const store = await storeFor(t)
+    const p = freshPrefix()
+    await store.appendToStream(`${p}existing`, events(1))
+    await store.appendToStream(`${p}moved-on`, events(2))
+    const appends = [
+      { streamName: `${p}new`, events: events(2), expectedRevision: 'no_stream' as const },
+      { streamName: `${p}existing`, events: events(1), expectedRevision: 0n },
+      { streamName: `${p}moved-on`, events: events(1), expectedRevision: 0n },
+      { streamName: `${p}existing-any`, events: events(1) },
+    ]
+    const results = await store.appendToStreams(appends)
+    t.equal(results.length, 4, 'one result per append, in order')
+    const [created, extended, refused, any] = results
+    t.notOk(created instanceof Error)
+    t.notOk(extended instanceof Error)
+    t.notOk(any instanceof Error)
+    t.ok(refused instanceof WrongExpectedRevisionError, 'the stream whose expectation failed gets its own error')
+    if (refused instanceof WrongExpectedRevisionError) {
+      t.equal(refused.streamName, `${p}moved-on`)
+      t.equal(refused.actual, 1n)
+    }
+    t.same((await store.readStream(`${p}moved-on`)).length, 2, 'nothing written to it')
+    const newStream = await store.readStream(`${p}new`)
+    t.same(newStream.map((e) => e.id), appends[0].events.map((e) => e.id), 'the others were written, in order')
+    if (!(created instanceof Error)) {
+      t.equal(created.nextExpectedRevision, 1n)
+      t.equal(created.position, newStream[1].position, "the result's position is the stream's last event's")
+    }
+    const existing = await store.readStream(`${p}existing`)
+    t.same(existing.map((e) => e.revision), [0n, 1n])
+    if (!(extended instanceof Error)) t.equal(extended.nextExpectedRevision, 1n)
+    t.same((await store.readStream(`${p}existing-any`)).length, 1)
+  })
+
+  t.test('appendToStreams: repeating the same call is an idempotent no-op', async (t) => {
+    const store = await storeFor(t)
+    const p = freshPrefix()
+    const appends = [
+      { streamName: `${p}a`, events: events(2), expectedRevision: 'no_stream' as const },
+      { streamName: `${p}b`, events: events(3), expectedRevision: 'no_stream' as const },
+    ]
+    const first = await store.appendToStreams(appends)
+    const again = await store.appendToStreams(appends)
+    t.same(
+      again.map((r) => (r instanceof Error ? r.message : r.nextExpectedRevision)),
+      first.map((r) => (r instanceof Error ? r.message : r.nextExpectedRevision)),
+      'the same revisions again',
+    )
+    t.equal((await store.readStream(`${p}a`)).length, 2, 'nothing appended twice')
+    t.equal((await store.readStream(`${p}b`)).length, 3)
+  })
+
+  t.test('appendToStreams: an empty call, an empty append, and a stream named twice', async (t) => {
+    const store = await storeFor(t)
+    const p = freshPrefix()
+    t.same(await store.appendToStreams([]), [])
+    await store.appendToStream(`${p}s`, events(1))
+    const [checked, missing] = await store.appendToStreams([
+      { streamName: `${p}s`, events: [], expectedRevision: 0n },
+      { streamName: `${p}none`, events: [], expectedRevision: 'stream_exists' },
+    ])
+    t.notOk(checked instanceof Error, 'an empty append whose expectation holds')
+    if (!(checked instanceof Error)) t.equal(checked.nextExpectedRevision, 0n)
+    t.ok(missing instanceof WrongExpectedRevisionError, 'an empty append whose expectation fails')
+    await t.rejects(
+      store.appendToStreams([
+        { streamName: `${p}twice`, events: events(1) },
+        { streamName: `${p}twice`, events: events(1) },
+      ]),
+      RangeError,
+      'one stream twice in one call is refused',
+    )
+    t.same(await store.readStream(`${p}twice`), [], 'and nothing of it was written')
+  })
+
   t.test('concurrent appends with the same expected revision: exactly one wins', async (t) => {
     const store = await storeFor(t)
     const p = freshPrefix()
