@@ -133,11 +133,19 @@ export async function benchRebuild(targets: number[]): Promise<ResultRow[]> {
         peakRssMb: peakRssMb(),
         note: 'processChanges in batches of 100, no HTTP, no change log, no projector running',
       })
+      process.stderr.write(`rebuild fixture: ${changes.length} records processed; topping up to ${target} events\n`)
       const events = await topUp(db, store, target, now)
+      process.stderr.write(`rebuild fixture: ${events} events; rebuilding\n`)
       const views = await openSqlViewStore(db)
       const raw = await rawReadAllRate(store)
       const started = performance.now()
-      await rebuildViews({ eventStore: store, views } as unknown as Stores, createLogger('silent'))
+      let applied = 0
+      const onApplied = ({ events: batch }: { events: number }) => {
+        applied += batch
+        const s = (performance.now() - started) / 1000
+        process.stderr.write(`rebuild: ${applied}/${events} events in ${s.toFixed(0)} s (${(applied / s).toFixed(0)} events/s)\n`)
+      }
+      await rebuildViews({ eventStore: store, views } as unknown as Stores, createLogger('silent'), { onApplied })
       const ms = performance.now() - started
       const counts = await views.counts()
       rows.push({

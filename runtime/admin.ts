@@ -92,10 +92,14 @@ export async function runAdminCommand(command: string, args: string[], config: C
  * per-batch reads (users to recompute, shared emails) run once per many events. Each batch still
  * commits with its checkpoint, so an interrupted rebuild resumes from the last whole batch.
  */
-export const REBUILD_BATCH_SIZE = 20_000
+export const REBUILD_BATCH_SIZE = 50_000
 
 /** Drops the views and projects the whole event store again; resolves when caught up. */
-export async function rebuildViews(stores: Stores, logger: Logger, options: { batchSize?: number } = {}): Promise<{ events: number }> {
+export async function rebuildViews(
+  stores: Stores,
+  logger: Logger,
+  options: { batchSize?: number; onApplied?: (info: { events: number; position: bigint }) => void } = {},
+): Promise<{ events: number }> {
   let applied = 0
   const projector = new Projector({
     store: stores.eventStore,
@@ -103,7 +107,10 @@ export async function rebuildViews(stores: Stores, logger: Logger, options: { ba
     batchSize: options.batchSize ?? REBUILD_BATCH_SIZE,
     // Batches are cut by size; the last, partial one is handled below once everything has arrived.
     flushAfterMs: 60_000,
-    onApplied: ({ events }) => (applied += events),
+    onApplied: (info) => {
+      applied += info.events
+      options.onApplied?.(info)
+    },
   })
   await projector.rebuild()
   const last = await lastPosition(stores)
