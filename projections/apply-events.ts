@@ -21,13 +21,19 @@ const keyOf = (tenant: string, category: StreamCategory, id: string): Key => `${
 class BatchStates {
   readonly states = new Map<Key, unknown>()
   readonly changed = new Set<Key>()
+  /** When each state's last event was decided for: loaded with it, then moved by this batch's events. */
+  readonly decidedAt = new Map<Key, Date>()
   constructor(private readonly tx: ViewTransaction) {}
 
   async load(tenant: string, category: StreamCategory, ids: string[]): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.states.has(keyOf(tenant, category, id)))
     if (missing.length === 0) return
     const found = await this.tx.loadStates(tenant, category, missing)
-    for (const id of missing) this.states.set(keyOf(tenant, category, id), found.get(id) ?? null)
+    for (const id of missing) {
+      const row = found.get(id)
+      this.states.set(keyOf(tenant, category, id), row?.state ?? null)
+      if (row?.decidedAt) this.decidedAt.set(keyOf(tenant, category, id), row.decidedAt)
+    }
   }
   get<T>(tenant: string, category: StreamCategory, id: string): T | null {
     return (this.states.get(keyOf(tenant, category, id)) as T | undefined) ?? null
@@ -53,8 +59,10 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]):
   }
   for (const w of wanted.values()) await batch.load(w.tenant, w.category, w.ids)
 
-  // 2. Fold forward.
-  const asOf = new Map<Key, Date>()
+  // 2. Fold forward. A document is always computed as of its entity's last decided event, whichever
+  // change recomputes it (its own event, or its manager's, team's or location's), so it does not
+  // depend on which events happened to share a batch.
+  const asOf = batch.decidedAt
   let applied = 0
   for (const { event, stream } of parsed) {
     if (!stream) continue
@@ -93,7 +101,7 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]):
     // append is then still seen by the clock (which decides idempotently).
     const dueAfter = new Date(at.getTime() - DUE_MARGIN_MS)
     const rows = statesToSave.get(tenant) ?? []
-    rows.push({ category, id, state, nextDueAt: category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter) : null })
+    rows.push({ category, id, state, nextDueAt: category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter) : null, decidedAt: asOf.get(key) ?? null })
     statesToSave.set(tenant, rows)
     if (category === 'employee') {
       addUser(tenant, id)

@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS view_entity_states (
   tenant text NOT NULL, category text NOT NULL, id text NOT NULL, state jsonb NOT NULL,
   next_due_at timestamptz, PRIMARY KEY (tenant, category, id));
 CREATE INDEX IF NOT EXISTS view_entity_states_due ON view_entity_states (next_due_at) WHERE next_due_at IS NOT NULL;
+ALTER TABLE view_entity_states ADD COLUMN IF NOT EXISTS decided_at timestamptz;
 CREATE TABLE IF NOT EXISTS view_users (
   tenant text NOT NULL, external_id text NOT NULL, doc jsonb NOT NULL, status text NOT NULL,
   team_ids text[] NOT NULL DEFAULT '{}', location_id text, manager_id text, email_lower text,
@@ -46,9 +47,10 @@ function chunks<T>(rows: T[]): T[][] {
 
 /** Row-level access the projector uses inside its transaction. */
 export interface ViewTransaction {
-  loadStates(tenant: string, category: EntityCategory, ids: string[]): Promise<Map<string, unknown>>
+  /** Each state with the instant its last event was decided for (null in rows written before that was kept). */
+  loadStates(tenant: string, category: EntityCategory, ids: string[]): Promise<Map<string, { state: unknown; decidedAt: Date | null }>>
   /** Saves many states in few statements (one round trip per chunk, not per row). Ids must not repeat. */
-  saveStates(tenant: string, rows: Array<{ category: EntityCategory; id: string; state: unknown; nextDueAt: Date | null }>): Promise<void>
+  saveStates(tenant: string, rows: Array<{ category: EntityCategory; id: string; state: unknown; nextDueAt: Date | null; decidedAt: Date | null }>): Promise<void>
   /** Upserts many users in few statements. External ids must not repeat. */
   upsertUsers(tenant: string, rows: Array<{ user: LearnAmpUser; index: UserIndex }>): Promise<void>
   upsertTeam(tenant: string, team: LearnAmpTeam): Promise<void>
@@ -100,24 +102,29 @@ const searchText = (u: LearnAmpUser) =>
 function transactionOf(tx: SqlQueryable): ViewTransaction {
   return {
     async loadStates(tenant, category, ids) {
-      const out = new Map<string, unknown>()
+      const out = new Map<string, { state: unknown; decidedAt: Date | null }>()
       if (ids.length === 0) return out
-      const { rows } = await tx.query<{ id: string; state: unknown }>(
-        'SELECT id, state FROM view_entity_states WHERE tenant = $1 AND category = $2 AND id = ANY($3::text[])',
+      const { rows } = await tx.query<{ id: string; state: unknown; decided_at: Date | string | null }>(
+        'SELECT id, state, decided_at FROM view_entity_states WHERE tenant = $1 AND category = $2 AND id = ANY($3::text[])',
         [tenant, category, ids],
       )
-      for (const r of rows) out.set(r.id, r.state)
+      for (const r of rows) out.set(r.id, { state: r.state, decidedAt: r.decided_at === null ? null : new Date(r.decided_at) })
       return out
     },
     async saveStates(tenant, rows) {
       // One statement per chunk instead of one per row: per-statement cost dominated projection.
       for (const chunk of chunks(rows)) {
         await tx.query(
-          `INSERT INTO view_entity_states (tenant, category, id, state, next_due_at)
-           SELECT $1, r.category, r.id, r.state, r.next_due_at
-           FROM jsonb_to_recordset($2::jsonb) AS r(category text, id text, state jsonb, next_due_at timestamptz)
-           ON CONFLICT (tenant, category, id) DO UPDATE SET state = EXCLUDED.state, next_due_at = EXCLUDED.next_due_at`,
-          [tenant, JSON.stringify(chunk.map((r) => ({ category: r.category, id: r.id, state: r.state, next_due_at: r.nextDueAt ? r.nextDueAt.toISOString() : null })))],
+          `INSERT INTO view_entity_states (tenant, category, id, state, next_due_at, decided_at)
+           SELECT $1, r.category, r.id, r.state, r.next_due_at, r.decided_at
+           FROM jsonb_to_recordset($2::jsonb) AS r(category text, id text, state jsonb, next_due_at timestamptz, decided_at timestamptz)
+           ON CONFLICT (tenant, category, id) DO UPDATE SET state = EXCLUDED.state, next_due_at = EXCLUDED.next_due_at, decided_at = EXCLUDED.decided_at`,
+          [
+            tenant,
+            JSON.stringify(
+              chunk.map((r) => ({ category: r.category, id: r.id, state: r.state, next_due_at: r.nextDueAt ? r.nextDueAt.toISOString() : null, decided_at: r.decidedAt ? r.decidedAt.toISOString() : null })),
+            ),
+          ],
         )
       }
     },
