@@ -160,7 +160,7 @@ export async function benchProductionSync(stack: ProductionStack, sizes: number[
   const rows: ResultRow[] = []
   const runs: Array<{ size: number; processor?: ProcessorTuning; label: string }> = []
   for (const size of sizes) {
-    if (beforeSizes.includes(size)) runs.push({ size, processor: untunedProcessor, label: 'before: processor one record at a time, no cache' })
+    if (beforeSizes.includes(size)) runs.push({ size, processor: untunedProcessor, label: 'before: no stream-state cache, one stream decided at a time' })
     runs.push({ size, label: 'after: one append per stream and batch, 8 streams at a time, 10k-stream cache' })
   }
   for (const run of runs) {

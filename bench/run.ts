@@ -53,7 +53,7 @@ const run = async (name: Name, fn: () => Promise<ResultRow[]>) => {
 }
 
 await run('initial-sync', async () => [
-  ...(await benchInitialSync(sizes.filter((n) => plan.syncBefore.includes(n)), 'embedded (before: processor one record at a time, no cache)', untunedProcessor)),
+  ...(await benchInitialSync(sizes.filter((n) => plan.syncBefore.includes(n)), 'embedded (before: no stream-state cache, one stream decided at a time)', untunedProcessor)),
   ...(await benchInitialSync(sizes, 'embedded')),
 ])
 // Production mode needs Kafka + the registry (fetched and started here) and PostgreSQL.
