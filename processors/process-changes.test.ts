@@ -5,7 +5,8 @@ import { openSqlDeadLetterStore } from '../producers/changelog/sql-dead-letters.
 import { processChanges, type ProcessorDeps } from './process-changes.ts'
 import type { ConsumedChange } from '../producers/changelog/port.ts'
 import type { EventStore } from './eventstore/port.ts'
-import { WrongExpectedRevisionError, appendEach } from './eventstore/port.ts'
+import { WrongExpectedRevisionError } from './eventstore/port.ts'
+import { appendEach } from './eventstore/append-each.ts'
 import { employeeStreamName } from '../schemas/streams.ts'
 import { StreamStateCache } from './stream-state-cache.ts'
 

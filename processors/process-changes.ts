@@ -17,6 +17,7 @@ import { WrongExpectedRevisionError, type EventStore, type EventToAppend, type R
 import { decideEmployeeEvents, evolveEmployee, foldEmployee, type EmployeeState } from './domain/employee.ts'
 import { decideEntityEvents, evolveEntity, foldEntity, type EntityPrefix, type EntityState } from './domain/entity.ts'
 import type { CachedStreamState, StreamStateCache } from './stream-state-cache.ts'
+import { forEachBounded } from './for-each-bounded.ts'
 
 export const entityEventPrefix: Record<Exclude<KomboResource, 'employees'>, EntityPrefix> = {
   groups: 'Team',
@@ -213,24 +214,6 @@ async function load(stream: string, resource: KomboResource, store: EventStore):
 async function isCurrent(stream: string, revision: bigint | 'no_stream', store: EventStore): Promise<boolean> {
   const [last] = await store.readStream(stream, { direction: 'backwards', maxCount: 1 })
   return last === undefined ? revision === 'no_stream' : revision === last.revision
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time; rejects with the first error once all started calls settled. */
-async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  let failure: { err: unknown } | null = null
-  const worker = async () => {
-    while (failure === null && next < items.length) {
-      const item = items[next++]
-      try {
-        await fn(item)
-      } catch (err) {
-        failure ??= { err }
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
-  if (failure) throw (failure as { err: unknown }).err
 }
 
 type Decided = { id: string; type: string; data: unknown }

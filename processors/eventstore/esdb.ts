@@ -27,7 +27,6 @@ import {
 } from '@eventstore/db-client'
 import {
   WrongExpectedRevisionError,
-  appendEach,
   type AppendResult,
   type EventStore,
   type EventToAppend,
@@ -38,6 +37,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './port.ts'
+import { appendEach } from './append-each.ts'
 
 /** EventStoreDB refused or failed an operation; `retriable` says whether trying again can help. */
 export class EventStoreOperationError extends Error {

@@ -106,36 +106,3 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
-/** `appendToStreams` for adapters without a multi-stream append: each stream on its own, `concurrency` at a time. */
-export async function appendEach(
-  appendOne: (append: StreamAppend) => Promise<AppendResult>,
-  appends: StreamAppend[],
-  concurrency = 8,
-): Promise<Array<AppendResult | WrongExpectedRevisionError>> {
-  assertDistinctStreams(appends)
-  const results: Array<AppendResult | WrongExpectedRevisionError> = new Array(appends.length)
-  let next = 0
-  let failure: { err: unknown } | null = null
-  const worker = async () => {
-    while (failure === null && next < appends.length) {
-      const i = next++
-      try {
-        results[i] = await appendOne(appends[i])
-      } catch (err) {
-        if (err instanceof WrongExpectedRevisionError) results[i] = err
-        else failure ??= { err }
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, appends.length)) }, worker))
-  if (failure) throw (failure as { err: unknown }).err
-  return results
-}
-
-export function assertDistinctStreams(appends: StreamAppend[]): void {
-  const seen = new Set<string>()
-  for (const a of appends) {
-    if (seen.has(a.streamName)) throw new RangeError(`appendToStreams: stream ${a.streamName} appears twice; put its events in one append`)
-    seen.add(a.streamName)
-  }
-}

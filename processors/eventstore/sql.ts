@@ -13,7 +13,8 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './port.ts'
-import { WrongExpectedRevisionError, assertDistinctStreams } from './port.ts'
+import { WrongExpectedRevisionError } from './port.ts'
+import { assertDistinctStreams } from './append-each.ts'
 import { Wakeups } from '../../sql/wakeups.ts'
 import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
 
