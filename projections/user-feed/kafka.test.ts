@@ -14,9 +14,6 @@ import { replayIsIdempotent } from '../../test/support/change-log-replay.ts'
 import { openPgliteDatabase } from '../../sql/pglite.ts'
 import { openSqlEventStore } from '../../processors/eventstore/sql.ts'
 import { openSqlViewStore } from '../viewstore/sql.ts'
-import { evolveEmployee, type EmployeeState } from '../../processors/domain/index.ts'
-import type { EmployeeEvent } from '../../schemas/events.ts'
-import type { EventStore } from '../../processors/eventstore/port.ts'
 import { UserFeedEvent } from '../../schemas/user-feed.ts'
 import { openKafkaChangeLog } from '../../producers/changelog/kafka.ts'
 import { openSqlDeadLetterStore } from '../../producers/changelog/sql-dead-letters.ts'
@@ -24,23 +21,11 @@ import { ConsumerGroupActiveError, replayKafkaChangeLog } from '../../producers/
 import { openKafkaUserFeedSink } from './kafka.ts'
 import { sqlFeedCheckpoints } from './checkpoints.ts'
 import { UserFeedPublisher } from './publisher.ts'
-import { toUserFeedEvents } from './mapping.ts'
+import { expectedFeed } from '../../test/support/expected-feed.ts'
 import type { FeedCheckpointStore } from './port.ts'
 
 const { brokers, registryUrl } = await useTestKafka(t)
 const topicPrefix = `test-${randomBytes(4).toString('hex')}.`
-
-async function expectedFeed(store: EventStore): Promise<UserFeedEvent[]> {
-  const states = new Map<string, EmployeeState | null>()
-  const out: UserFeedEvent[] = []
-  for (const e of await store.readAll({ streamPrefixes: ['employee-'] })) {
-    const before = states.get(e.streamName) ?? null
-    const after = evolveEmployee(before, { type: e.type, data: e.data } as EmployeeEvent)
-    states.set(e.streamName, after)
-    out.push(...toUserFeedEvents(e, before, after))
-  }
-  return out
-}
 
 t.test('a downstream consumer gets every user event once per event id, across a restart and a crash before the checkpoint', async (t) => {
   const db = await openPgliteDatabase()

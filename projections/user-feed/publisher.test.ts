@@ -7,9 +7,7 @@ import { companyPhase } from '../../test/support/employee-history.ts'
 import type { UserFeedEvent } from '../../schemas/user-feed.ts'
 import { sqlFeedCheckpoints } from './checkpoints.ts'
 import { USER_FEED_CHECKPOINT, UserFeedPublisher } from './publisher.ts'
-import { toUserFeedEvents } from './mapping.ts'
-import { evolveEmployee, type EmployeeState } from '../../processors/domain/index.ts'
-import type { EmployeeEvent } from '../../schemas/events.ts'
+import { expectedFeed } from '../../test/support/expected-feed.ts'
 import type { EventStore } from '../../processors/eventstore/port.ts'
 import type { FeedCheckpointStore, UserFeedSink } from './port.ts'
 
@@ -32,19 +30,6 @@ async function setup(t: Test) {
     async close() {},
   }
   return { store, checkpoints, sink, received }
-}
-
-/** What the feed must hold: every employee event mapped once, in store order. */
-async function expectedFeed(store: EventStore): Promise<UserFeedEvent[]> {
-  const states = new Map<string, EmployeeState | null>()
-  const out: UserFeedEvent[] = []
-  for (const e of await store.readAll({ streamPrefixes: ['employee-'] })) {
-    const before = states.get(e.streamName) ?? null
-    const after = evolveEmployee(before, { type: e.type, data: e.data } as EmployeeEvent)
-    states.set(e.streamName, after)
-    out.push(...toUserFeedEvents(e, before, after))
-  }
-  return out
 }
 
 const lastPosition = async (store: EventStore) => (await store.readAll()).at(-1)!.position
