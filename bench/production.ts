@@ -6,12 +6,11 @@
 // draining the same pre-filled 8-partition change log.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { Kafka, logLevel } from 'kafkajs'
 import pg from 'pg'
 import { startKafka, startSchemaRegistry, type RunningKafka, type RunningSchemaRegistry } from '../infra/local-stack.ts'
 import { startEsdbDouble, type EsdbDouble } from '../test/support/esdb-double/index.ts'
+import { startChildService, type ChildService } from '../test/support/child-service.ts'
 import { openEsdbEventStore } from '../processors/eventstore/esdb.ts'
 import { startKomboSimulator } from '../simulator/index.ts'
 import { komboResources } from '../schemas/kombo.ts'
@@ -193,8 +192,6 @@ export async function benchProductionSync(stack: ProductionStack, sizes: number[
 
 // ---- scaling ----------------------------------------------------------------------------------------
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 elsewhere. */
 export function cpuSecondsOf(pid: number | undefined): number {
   if (!pid) return 0
@@ -204,40 +201,6 @@ export function cpuSecondsOf(pid: number | undefined): number {
     return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in clock ticks (100 Hz)
   } catch {
     return 0
-  }
-}
-
-interface ProcessorChild {
-  proc: ChildProcess
-  running: Promise<void>
-  output(): string
-  stop(): Promise<void>
-}
-
-/** `kombo-sync processor` as a child process (see test/support/child-service.ts). */
-function startProcessorChild(env: Record<string, string>): ProcessorChild {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'bin/kombo-sync.ts', 'processor'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  proc.stdout!.on('data', (b: Buffer) => (out += b.toString('utf8')))
-  proc.stderr!.on('data', (b: Buffer) => (out += b.toString('utf8')))
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()))
-  const running = new Promise<void>((resolve, reject) => {
-    const check = () => /kombo-sync is running/.test(out) && resolve()
-    proc.stdout!.on('data', check)
-    exited.then(() => reject(new Error(`bench: a processor child exited before it was running:\n${out.slice(-2000)}`)))
-  })
-  return {
-    proc,
-    running,
-    output: () => out,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM')
-      await exited
-    },
   }
 }
 
@@ -288,13 +251,14 @@ export async function benchScaling(stack: ProductionStack, employees: number, co
       const env = benchEnv(simulator.url, data.dir, { ...scenario.env, KAFKA_TOPIC_PREFIX: prefix })
       await resetGroupToEarliest(stack.kafka.brokers, prefix)
       let projector: RunningService | undefined
-      const children: ProcessorChild[] = []
+      // Started together, not awaited: the clock runs from here, the first append marks when they work.
+      const starting: Array<Promise<ChildService>> = []
       try {
         projector = await startBenchService(env, 'projector')
         const service = projector
         const cpuBefore = { bench: process.cpuUsage(), kafka: cpuSecondsOf(stack.kafka.pid), registry: cpuSecondsOf(stack.registry.pid) }
         const started = performance.now()
-        for (let i = 0; i < count; i++) children.push(startProcessorChild(env))
+        for (let i = 0; i < count; i++) starting.push(startChildService({ ...env, LOG_LEVEL: 'warn' }, 60_000, 'processor'))
         let firstAppendAt = 0
         let drainedAt = 0
         await until(
@@ -312,6 +276,7 @@ export async function benchScaling(stack: ProductionStack, employees: number, co
           100,
         )
         const visibleAt = performance.now()
+        const children = await Promise.all(starting)
         const cpu = {
           processors: children.reduce((n, c) => n + cpuSecondsOf(c.proc.pid), 0),
           bench: (() => {
@@ -337,7 +302,7 @@ export async function benchScaling(stack: ProductionStack, employees: number, co
             `CPU s over those ${wall.toFixed(0)} s: processors ${cpu.processors.toFixed(1)}, bench process (EventStoreDB double + projector) ${cpu.bench.toFixed(1)}, Kafka ${cpu.kafka.toFixed(1)}, registry ${cpu.registry.toFixed(1)} (PostgreSQL not sampled)`,
         })
       } finally {
-        await Promise.all(children.map((c) => c.stop()))
+        await Promise.all(starting.map((child) => child.then((c) => c.stop()).catch(() => {})))
         await projector?.stop()
         await scenario.close()
       }
