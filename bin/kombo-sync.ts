@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const [command = 'all', ...args] = process.argv.slice(2)
   const isAdmin = (adminCommands as readonly string[]).includes(command)
   const config = loadConfig(process.env, isAdmin ? 'all' : command, { demoToken: demoTokenIn(process.env.DATA_DIR ?? '.data') })
-  const logger = createLogger(config.logLevel)
+  const logger = createLogger(config.logLevel, { format: config.logFormat })
   if (isAdmin) {
     process.exitCode = await runAdminCommand(command, args, config, logger)
     return

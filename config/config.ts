@@ -38,6 +38,8 @@ export const Env = z
     HOST: z.string().default('127.0.0.1'),
     DATA_DIR: z.string().default('.data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** auto: readable lines on a terminal, JSON otherwise (e.g. `npm start | cat`). */
+    LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
     TENANTS_FILE: z.string().optional(),
     DEMO_API_TOKEN: z.string().min(16, 'DEMO_API_TOKEN must be at least 16 characters').optional(),
     KOMBO_BASE_URL: optionalUrl,
@@ -76,6 +78,7 @@ export interface Config {
   http: { host: string; port: number }
   dataDir: string
   logLevel: Env['LOG_LEVEL']
+  logFormat: Env['LOG_FORMAT']
   /** null: the embedded Kombo simulator is started and used. */
   kombo: { baseUrl: string; apiKey: string } | null
   /** Per Kombo request; a slower answer counts as a transient failure and is retried. */
@@ -150,6 +153,7 @@ export function loadConfig(
     http: { host: e.HOST, port: e.PORT },
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     kombo: e.KOMBO_BASE_URL ? { baseUrl: e.KOMBO_BASE_URL, apiKey: e.KOMBO_API_KEY! } : null,
     komboTimeoutMs: e.KOMBO_TIMEOUT_MS,
     simulator: { employees: e.SIMULATOR_EMPLOYEES, seed: e.SIMULATOR_SEED, churnPerSecond: e.SIMULATOR_CHURN_PER_SECOND },

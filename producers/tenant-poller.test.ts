@@ -32,7 +32,7 @@ function newPoller(tenant: string, integrationId: string, overrides: Partial<Ten
     },
     intervalMs: 60_000, // rounds in these tests come from pollNow(), not the timer
     pageSize: 50,
-    logger: { info: log('info'), warn: log('warn'), error: log('error') },
+    logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     ...overrides,
   })
   t.teardown(() => poller.stop())
@@ -196,4 +196,17 @@ t.test('stop() cuts a retry wait short', async (t) => {
   t.match((r.outcomes[0] as { error: Error }).error.message, /stopped while waiting to retry/)
   t.equal(poller.status, 'stopped')
   t.equal((await syncState.get('stuck', 'groups'))?.lastError, null, 'a shutdown is not recorded as a Kombo failure')
+})
+
+t.test('a round that found something logs at info; one that found nothing at debug', async (t) => {
+  const { poller, logs } = newPoller('quiet', 'quiet-int')
+  await poller.pollNow()
+  const first = logs.filter((l) => l.msg === 'poll finished')
+  t.ok(first.length > 0 && first.every((l) => l.level === 'info' || (l.obj as { records: number }).records === 0), 'the first round reports what it found at info')
+  t.ok(first.some((l) => l.level === 'info' && (l.obj as { records: number }).records > 0), 'records found are at info')
+  logs.length = 0
+  await poller.pollNow()
+  const idle = logs.filter((l) => l.msg === 'poll finished')
+  t.equal(idle.length, komboResources.length, 'one line per resource')
+  t.ok(idle.every((l) => l.level === 'debug'), 'an idle round logs at debug only')
 })

@@ -12,6 +12,8 @@ import { RecentlyPublished } from './recently-published.ts'
 
 /** The subset of a pino logger the poller uses. */
 export interface PollerLogger {
+  /** A round that found nothing goes here, so an idle sync does not fill the log (optional). */
+  debug?(obj: object, msg: string): void
   info(obj: object, msg: string): void
   warn(obj: object, msg: string): void
   error(obj: object, msg: string): void
@@ -150,7 +152,9 @@ export class TenantPoller {
           recentlyPublished: this.o.skipRepeats === false ? undefined : this.recentlyPublished(resource),
         })
         outcomes.push({ resource, ok: true, ...result })
-        this.logger.info({ tenant: this.o.tenant, resource, pollId, records: result.records, skipped: result.skipped, pages: result.pages }, 'poll finished')
+        const finished = { tenant: this.o.tenant, resource, pollId, records: result.records, skipped: result.skipped, pages: result.pages }
+        if (result.records > 0) this.logger.info(finished, 'poll finished')
+        else this.logger.debug?.(finished, 'poll finished')
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err))
         outcomes.push({ resource, ok: false, error })

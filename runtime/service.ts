@@ -110,6 +110,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
           skipRepeats: options.poller?.skipRepeats,
           now,
           logger: {
+            debug: (o, m) => logger.debug({ tenant: tenant.id, ...o }, m),
             info: (o, m) => logger.info({ tenant: tenant.id, ...o }, m),
             warn: (o, m) => logger.warn({ tenant: tenant.id, ...o }, m),
             error: (o, m) => {
