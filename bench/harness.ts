@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { loadConfig } from '../config/config.ts'
 import { createLogger } from '../runtime/logger.ts'
-import { startService, type RunningService, type ServiceOptions } from '../runtime/service.ts'
+import { startService, type RunningService, type Tuning } from '../runtime/service.ts'
 import type { Role } from '../config/config.ts'
 import { startKomboSimulator, type KomboSimulator } from '../simulator/index.ts'
 import { komboResources } from '../schemas/kombo.ts'
@@ -22,10 +22,10 @@ export interface BenchPipeline {
 }
 
 /** Processor tuning passed to the service: `untunedProcessor` is the processor before the batch/cache/concurrency change. */
-export type ProcessorTuning = ServiceOptions['processor']
+export type ProcessorTuning = Tuning['processor']
 export const untunedProcessor: ProcessorTuning = { cacheStreams: 0, concurrency: 1 }
 /** The poller before it skipped exact repeats of the watermark-overlap re-read. */
-export const repeatingPoller: ServiceOptions['poller'] = { skipRepeats: false }
+export const repeatingPoller: Tuning['poller'] = { skipRepeats: false }
 
 /** The environment every bench service gets (the simulator's URL, a quiet log, no rate limit). */
 export function benchEnv(simulatorUrl: string, dataDir: string, env: Record<string, string> = {}): Record<string, string> {
@@ -46,16 +46,16 @@ export function benchEnv(simulatorUrl: string, dataDir: string, env: Record<stri
 }
 
 /** One service of the given role in this process. */
-export async function startBenchService(env: Record<string, string>, role: Role, processor?: ProcessorTuning, poller?: ServiceOptions['poller']): Promise<RunningService> {
+export async function startBenchService(env: Record<string, string>, role: Role, processor?: ProcessorTuning, poller?: Tuning['poller']): Promise<RunningService> {
   const config = loadConfig(env, role, { demoToken: () => randomBytes(12).toString('hex') })
-  return startService(config, { logger: createLogger('silent'), processor, poller })
+  return startService(config, { logger: createLogger('silent'), tuning: { processor, poller } })
 }
 
 export async function startBenchPipeline(options: {
   employees: number
   env?: Record<string, string>
   processor?: ProcessorTuning
-  poller?: ServiceOptions['poller']
+  poller?: Tuning['poller']
   /** Called as soon as the simulator exists, before the service starts polling it. */
   onSimulator?: (simulator: KomboSimulator) => void
 }): Promise<BenchPipeline> {

@@ -2,28 +2,26 @@
 // `kombo-sync rebuild` rebuilds the views from the start of the event store.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { loadConfig, ConfigError } from '../config/config.ts'
+import { join } from 'node:path'
+import { loadProcessConfig, ConfigError } from '../config/config.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { startService } from '../runtime/service.ts'
 import { runAdminCommand, adminCommands } from '../runtime/admin.ts'
 
 /** The demo tenant's token: kept in the data directory so it survives restarts. */
-function demoTokenIn(dataDir: string): () => string {
-  return () => {
-    const file = join(resolve(dataDir), 'demo-token')
-    if (existsSync(file)) return readFileSync(file, 'utf8').trim()
-    mkdirSync(resolve(dataDir), { recursive: true })
-    const token = randomBytes(24).toString('base64url')
-    writeFileSync(file, token, { mode: 0o600 })
-    return token
-  }
+function demoTokenIn(dataDir: string): string {
+  const file = join(dataDir, 'demo-token')
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  mkdirSync(dataDir, { recursive: true })
+  const token = randomBytes(24).toString('base64url')
+  writeFileSync(file, token, { mode: 0o600 })
+  return token
 }
 
 async function main(): Promise<void> {
   const [command = 'all', ...args] = process.argv.slice(2)
   const isAdmin = (adminCommands as readonly string[]).includes(command)
-  const config = loadConfig(process.env, isAdmin ? 'all' : command, { demoToken: demoTokenIn(process.env.DATA_DIR ?? '.data') })
+  const config = loadProcessConfig(isAdmin ? 'all' : command, { demoToken: demoTokenIn })
   const logger = createLogger(config.logLevel, { format: config.logFormat })
   if (isAdmin) {
     process.exitCode = await runAdminCommand(command, args, config, logger)
@@ -33,7 +31,7 @@ async function main(): Promise<void> {
   if (service.url) {
     // A token the operator chose (DEMO_API_TOKEN) is a secret they already have: never print it.
     // Only a generated one is shown, once, so that `npm start` is usable without configuration.
-    const shown = process.env.DEMO_API_TOKEN ? '$DEMO_API_TOKEN' : config.demoToken
+    const shown = config.demoTokenGiven ? '$DEMO_API_TOKEN' : config.demoToken
     const token = shown ? `, token: ${shown}` : ''
     const tenant = config.tenants[0].id
     process.stdout.write(

@@ -88,6 +88,8 @@ export interface Config {
   tenants: TenantConfig[]
   /** The demo tenant's token when it was generated or given (printed at start); null otherwise. */
   demoToken: string | null
+  /** true when the operator gave the demo token (DEMO_API_TOKEN): a secret they have, never printed. */
+  demoTokenGiven: boolean
   pollIntervalMs: number
   /** Each poll reads from its watermark minus this (see producers/poll-resource.ts). */
   watermarkOverlapMs: number
@@ -110,7 +112,7 @@ export class ConfigError extends Error {
 export function loadConfig(
   env: Record<string, string | undefined>,
   role: string,
-  deps: { readFile?: (path: string) => string; demoToken: () => string } ,
+  deps: { readFile?: (path: string) => string; /** Generates (or reads back) the demo token, kept in the data directory. */ demoToken: (dataDir: string) => string },
 ): Config {
   if (!(roles as readonly string[]).includes(role)) throw new ConfigError(`unknown role "${role}": use one of ${roles.join(', ')}`)
   const parsed = Env.safeParse(env)
@@ -137,7 +139,7 @@ export function loadConfig(
     if (!file.success) throw new ConfigError(`TENANTS_FILE ${e.TENANTS_FILE} is invalid:\n${z.prettifyError(file.error)}`)
     tenants = file.data.tenants
   } else {
-    demoToken = e.DEMO_API_TOKEN ?? deps.demoToken()
+    demoToken = e.DEMO_API_TOKEN ?? deps.demoToken(resolve(e.DATA_DIR))
     tenants = [
       {
         id: 'demo',
@@ -159,6 +161,7 @@ export function loadConfig(
     simulator: { employees: e.SIMULATOR_EMPLOYEES, seed: e.SIMULATOR_SEED, churnPerSecond: e.SIMULATOR_CHURN_PER_SECOND },
     tenants,
     demoToken,
+    demoTokenGiven: e.DEMO_API_TOKEN !== undefined,
     pollIntervalMs: e.POLL_INTERVAL_MS,
     watermarkOverlapMs: e.KOMBO_WATERMARK_OVERLAP_MS,
     clockIntervalMs: e.CLOCK_INTERVAL_MS,
@@ -173,3 +176,8 @@ export function loadConfig(
 }
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
+
+/** The configuration of this process, from its own environment: the entry points call this. */
+export function loadProcessConfig(role: string, deps: Parameters<typeof loadConfig>[2]): Config {
+  return loadConfig(process.env, role, deps)
+}

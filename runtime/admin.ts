@@ -4,10 +4,10 @@ import type { Config } from '../config/config.ts'
 import type { Logger } from './logger.ts'
 import { openStores, type Stores } from './stores.ts'
 import { Projector } from '../projections/projector.ts'
-import type { ChangeEnvelope } from '../schemas/envelope.ts'
-import type { DeadLetter } from '../producers/changelog/port.ts'
-import { eraseEmployee, EmployeeNotFoundError } from '../processors/commands/erase-employee.ts'
-import { purgeUserFromViews } from '../projections/viewstore/erase-user.ts'
+import { EmployeeNotFoundError } from '../processors/commands/erase-employee.ts'
+import { eraserOf } from './erasure.ts'
+import { belongsToTenant, redriveDeadLetters } from './dead-letters.ts'
+import { PROCESSOR_GROUP } from './processor-group.ts'
 import { replayChangeLog, replayUserFeed, UsageError } from './replay-commands.ts'
 import { ConsumerGroupActiveError } from '../producers/changelog/replay.ts'
 
@@ -50,10 +50,7 @@ export async function runAdminCommand(command: string, args: string[], config: C
           return 2
         }
         try {
-          const result = await eraseEmployee(
-            { store: stores.eventStore, keys: stores.personalDataKeys, purgeViews: (t, id) => purgeUserFromViews(stores.db, t, id) },
-            { tenant, employeeId, reason, actor: optionValue(args, '--actor') ?? 'cli' },
-          )
+          const result = await eraserOf(stores)({ tenant, employeeId, reason, actor: optionValue(args, '--actor') ?? 'cli' })
           process.stdout.write(`${JSON.stringify(result)}\n`)
           return 0
         } catch (err) {
@@ -68,7 +65,6 @@ export async function runAdminCommand(command: string, args: string[], config: C
       case 'feed-replay': {
         // Stop the processors (replay) / the projector (feed-replay) first: see replay-commands.ts.
         try {
-          const { PROCESSOR_GROUP } = await import('./service.ts')
           const result = command === 'replay' ? await replayChangeLog(args, config, stores, PROCESSOR_GROUP, logger) : await replayUserFeed(args, stores, logger)
           process.stdout.write(`${JSON.stringify(result)}\n`)
           return 0
@@ -132,45 +128,4 @@ async function lastPosition(stores: Stores): Promise<bigint | null> {
     last = page[page.length - 1].position
     after = last
   }
-}
-
-/** The envelope inside a dead letter's bytes: plain JSON, or Schema-Registry framed JSON. */
-export function envelopeOf(letter: DeadLetter): ChangeEnvelope {
-  const raw = letter.raw
-  const json = raw.length > 5 && raw[0] === 0 ? raw.subarray(5) : raw
-  return JSON.parse(json.toString('utf8')) as ChangeEnvelope
-}
-
-/** The dead letters of one tenant: their key is `tenant:komboId`. */
-export const belongsToTenant = (letter: DeadLetter, tenant: string): boolean => letter.key?.startsWith(`${tenant}:`) ?? false
-
-/**
- * Publishes dead letters again (all pending, or the given ids; only `tenant`'s when given): the
- * original bytes go back into the change log and the processor decides afresh, so a record whose
- * cause was fixed (a tenant added, a mapping corrected) flows once; one still broken is
- * dead-lettered again.
- */
-export async function redriveDeadLetters(
-  stores: Pick<Stores, 'deadLetters' | 'changeLog'>,
-  ids: string[] | null,
-  filter: { tenant?: string } = {},
-): Promise<{ redriven: string[]; failed: Array<{ id: string; reason: string }> }> {
-  const letters = (await stores.deadLetters.list({ includeRedriven: false })).filter(
-    (l) => (ids === null || ids.includes(l.id)) && (filter.tenant === undefined || belongsToTenant(l, filter.tenant)),
-  )
-  const redriven: string[] = []
-  const failed: Array<{ id: string; reason: string }> = []
-  for (const letter of letters) {
-    let envelope: ChangeEnvelope
-    try {
-      envelope = envelopeOf(letter)
-    } catch (err) {
-      failed.push({ id: letter.id, reason: `not JSON: ${(err as Error).message}` })
-      continue
-    }
-    await stores.changeLog.publish([envelope])
-    await stores.deadLetters.markRedriven(letter.id)
-    redriven.push(letter.id)
-  }
-  return { redriven, failed }
 }

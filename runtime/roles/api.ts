@@ -1,0 +1,80 @@
+// The read API role: the Fastify app over this process's stores, listening on HOST:PORT. Webhooks
+// trigger a poll only for tenants this process polls (`pollerOf`).
+import { buildApiApp } from '../../api/app.ts'
+import { userCommandsOver, eraserOver } from '../../api/domain-commands.ts'
+import type { ApiDeps } from '../../api/ports.ts'
+import { createTenantAuthenticator } from '../../api/auth/tenant-tokens.ts'
+import { inviteUser } from '../../processors/commands/invite-user.ts'
+import { createUserHistory } from '../../projections/history.ts'
+import type { TenantPoller } from '../../producers/tenant-poller.ts'
+import { belongsToTenant, redriveDeadLetters } from '../dead-letters.ts'
+import { eraserOf } from '../erasure.ts'
+import type { Readiness } from '../readiness.ts'
+import type { RoleContext, RoleHandle } from './context.ts'
+
+export interface ApiRole extends RoleHandle {
+  url: string
+}
+
+export async function startApiRole(
+  ctx: RoleContext,
+  deps: { readiness: Readiness; pollerOf: (tenant: string) => TenantPoller | undefined },
+): Promise<ApiRole> {
+  const { config } = ctx
+  const app = await buildApiApp(apiDeps(ctx, deps), {
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    rateLimitPerMinute: config.apiRateLimitPerMinute,
+    komboWebhook: { secret: config.komboWebhook.secret, toleranceMs: config.komboWebhook.toleranceSeconds * 1000, now: ctx.now },
+  })
+  try {
+    const url = await app.listen({ host: config.http.host, port: config.http.port })
+    return { url, stop: () => app.close() }
+  } catch (err) {
+    await app.close()
+    throw err
+  }
+}
+
+function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tenant: string) => TenantPoller | undefined }): ApiDeps {
+  const { config, stores, metrics, logger, now } = ctx
+  return {
+    views: stores.views,
+    history: createUserHistory(stores.eventStore),
+    commands: userCommandsOver((command) => inviteUser({ store: stores.eventStore, now }, command)),
+    syncStatus: {
+      list: async (tenant) =>
+        (await stores.syncState.list(tenant)).map((s) => ({
+          ...s,
+          // Seconds since the resource was last fully polled: the sync's lag behind Kombo.
+          lagSeconds: s.lastSuccessAt ? Math.max(0, Math.round((now().getTime() - Date.parse(s.lastSuccessAt)) / 1000)) : null,
+        })),
+    },
+    webhooks: {
+      onKomboEvent: async ({ integrationId, type, webhookId }) => {
+        const tenant = config.tenants.find((t) => t.integrationId === integrationId)
+        const poller = tenant ? deps.pollerOf(tenant.id) : undefined
+        if (!tenant || !poller) {
+          // Unknown here (or polled by another process's poller role): nothing to do.
+          logger.warn({ integrationId, type, webhookId }, 'Kombo webhook for an integration this process does not poll; ignored')
+          return
+        }
+        logger.info({ tenant: tenant.id, type, webhookId }, 'Kombo webhook: polling now')
+        await poller.pollNow()
+      },
+    },
+    erasure: eraserOver(eraserOf(stores)),
+    deadLetters: {
+      list: async (tenant, { includeRedriven }) => (await stores.deadLetters.list({ includeRedriven })).filter((l) => belongsToTenant(l, tenant)),
+      redrive: (tenant, id) => redriveDeadLetters(stores, [id], { tenant }),
+    },
+    tenants: createTenantAuthenticator(config.tenants.map((t) => ({ id: t.id, tokenSha256: t.tokenSha256 }))),
+    readiness: () => deps.readiness.check(),
+    metrics: {
+      contentType: metrics.registry.contentType,
+      render: () => {
+        deps.readiness.refreshTenantFailing()
+        return metrics.registry.metrics()
+      },
+    },
+  }
+}

@@ -1,0 +1,32 @@
+// What every role is started with: the configuration, the opened stores, the process's metrics and
+// logger, and the clock. A role is `start(ctx) → handle`, and its handle's `stop()` undoes it.
+import type { Config } from '../../config/config.ts'
+import type { InvitePolicy } from '../../schemas/invite-policy.ts'
+import type { Logger } from '../logger.ts'
+import type { Metrics } from '../metrics.ts'
+import type { Stores } from '../stores.ts'
+
+/**
+ * Switches only the benchmarks use, to compare against the pipeline before an optimisation: the
+ * processor's folded stream states kept between batches (default 10k; 0 keeps none) and streams
+ * of a batch processed at once (default 8); the poller publishing every overlap re-read again.
+ */
+export interface Tuning {
+  processor?: { cacheStreams?: number; concurrency?: number }
+  poller?: { skipRepeats?: boolean }
+}
+
+export interface RoleContext {
+  config: Config
+  stores: Stores
+  metrics: Metrics
+  logger: Logger
+  now: () => Date
+  /** The tenant's invite policy, undefined for a tenant this process does not know. */
+  invitePolicyOf: (tenant: string) => InvitePolicy | undefined
+  tuning: Tuning
+}
+
+export interface RoleHandle {
+  stop(): Promise<void>
+}
