@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { ApiError, ErrorBody } from '../errors.ts'
 import type { ApiDeps } from '../ports.ts'
-import { inputSchema, responseSchema } from '../validation.ts'
+import { zodRoute } from '../route.ts'
 import { TenantParams, tenantSecurity } from './parameters.ts'
 
 const DeadLetterView = z.object({
@@ -20,48 +20,41 @@ const DeadLetterView = z.object({
 })
 const DeadLetterParams = z.object({ tenant: z.string().min(1).max(64), id: z.string().min(1).max(40) }).strict()
 const DeadLetterQuery = z.object({ all: z.enum(['true', 'false']).optional().describe('include re-driven letters') }).strict()
-const error = responseSchema(ErrorBody)
 
 export async function deadLetterRoutes(app: FastifyInstance, deps: Pick<ApiDeps, 'deadLetters'>): Promise<void> {
   const admin = deps.deadLetters
   if (!admin) return
-  app.get(
-    '/dead-letters',
-    {
-      schema: {
-        tags: ['dead letters'],
-        summary: "The tenant's dead letters (records that failed validation or processing), newest first",
-        security: tenantSecurity,
-        params: inputSchema(TenantParams),
-        querystring: inputSchema(DeadLetterQuery),
-        response: { 200: responseSchema(z.object({ data: z.array(DeadLetterView) })), 400: error },
-      },
-    },
-    async (request) => {
-      const { tenant } = request.params as z.infer<typeof TenantParams>
-      const { all } = request.query as z.infer<typeof DeadLetterQuery>
+  zodRoute(app, {
+    method: 'GET',
+    url: '/dead-letters',
+    tags: ['dead letters'],
+    summary: "The tenant's dead letters (records that failed validation or processing), newest first",
+    security: tenantSecurity,
+    params: TenantParams,
+    querystring: DeadLetterQuery,
+    response: { 200: z.object({ data: z.array(DeadLetterView) }), 400: ErrorBody },
+    handler: async (request) => {
+      const { tenant } = request.params
+      const { all } = request.query
       const letters = await admin.list(tenant, { includeRedriven: all === 'true' })
       return { data: letters.map((l) => ({ ...l, raw: l.raw.toString('base64') })) }
     },
-  )
-  app.post(
-    '/dead-letters/:id/redrive',
-    {
-      schema: {
-        tags: ['dead letters'],
-        summary: 'Publish the dead letter again; the processor decides afresh',
-        security: tenantSecurity,
-        params: inputSchema(DeadLetterParams),
-        response: { 202: responseSchema(z.object({ redriven: z.string() })), 404: error, 422: error },
-      },
-    },
-    async (request, reply) => {
-      const { tenant, id } = request.params as z.infer<typeof DeadLetterParams>
+  })
+  zodRoute(app, {
+    method: 'POST',
+    url: '/dead-letters/:id/redrive',
+    tags: ['dead letters'],
+    summary: 'Publish the dead letter again; the processor decides afresh',
+    security: tenantSecurity,
+    params: DeadLetterParams,
+    response: { 202: z.object({ redriven: z.string() }), 404: ErrorBody, 422: ErrorBody },
+    handler: async (request, reply) => {
+      const { tenant, id } = request.params
       const result = await admin.redrive(tenant, id)
       if (result.redriven.includes(id)) return reply.code(202).send({ redriven: id })
       const failed = result.failed.find((f) => f.id === id)
       if (failed) throw new ApiError(422, 'not_redrivable', `dead letter '${id}' cannot be re-driven: ${failed.reason}`)
       throw new ApiError(404, 'not_found', `no pending dead letter '${id}'`)
     },
-  )
+  })
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { ApiError, ErrorBody } from '../errors.ts'
 import { UserNotFoundError, type ApiDeps } from '../ports.ts'
-import { inputSchema, responseSchema } from '../validation.ts'
+import { zodRoute } from '../route.ts'
 import { EntityParams, tenantSecurity } from './parameters.ts'
 
 export const ErasureBody = z
@@ -14,24 +14,20 @@ export const ErasureBody = z
   .strict()
 
 const Receipt = z.object({ status: z.literal('erased'), erasedAt: z.string(), alreadyErased: z.boolean() })
-const error = responseSchema(ErrorBody)
 
 export async function erasureRoutes(app: FastifyInstance, deps: Pick<ApiDeps, 'erasure'>): Promise<void> {
-  app.delete(
-    '/users/:id/personal-data',
-    {
-      schema: {
-        tags: ['users'],
-        summary: "Erase the employee's personal data (GDPR): views purged, history made unreadable, erasure audited",
-        security: tenantSecurity,
-        params: inputSchema(EntityParams),
-        body: inputSchema(ErasureBody),
-        response: { 200: responseSchema(Receipt), 400: error, 404: error },
-      },
-    },
-    async (request) => {
-      const { tenant, id } = request.params as z.infer<typeof EntityParams>
-      const body = request.body as z.infer<typeof ErasureBody>
+  zodRoute(app, {
+    method: 'DELETE',
+    url: '/users/:id/personal-data',
+    tags: ['users'],
+    summary: "Erase the employee's personal data (GDPR): views purged, history made unreadable, erasure audited",
+    security: tenantSecurity,
+    params: EntityParams,
+    body: ErasureBody,
+    response: { 200: Receipt, 400: ErrorBody, 404: ErrorBody },
+    handler: async (request) => {
+      const { tenant, id } = request.params
+      const body = request.body
       if (!deps.erasure) throw new ApiError(404, 'erasure_disabled', 'personal-data erasure is not available in this process (it runs where the API has the event store)')
       try {
         const receipt = await deps.erasure.eraseEmployee({ tenant, employeeId: id, reason: body.reason, actor: body.actor ?? 'api' })
@@ -42,5 +38,5 @@ export async function erasureRoutes(app: FastifyInstance, deps: Pick<ApiDeps, 'e
         throw err
       }
     },
-  )
+  })
 }
