@@ -1,6 +1,8 @@
-// Kombo unified HRIS records, as documented at docs.kombo.dev (see ../shared/kombo-api.md).
-// Every field except `id` and `changed_at` may be null; unknown fields are kept (`looseObject`),
-// because Kombo adds fields over time and we must not drop data we do not understand yet.
+// Kombo unified HRIS records, as documented at docs.kombo.dev and in `@kombo-api/sdk` (see
+// ../shared/kombo-api.md). Every field except `id` and `changed_at` may be null. Parsing is
+// tolerant (`looseObject`): Kombo adds fields over time and an unknown one must not break a sync.
+// What is *kept* is decided before these schemas run: the poller drops every field no scope needs
+// (schemas/data-scopes.ts), so the sensitive fields declared here never reach the change log.
 import { z } from 'zod'
 
 const nullableString = z.string().nullable().optional()
@@ -100,6 +102,10 @@ export const KomboAbsence = z.looseObject({
   status: KomboAbsenceStatus.nullable().optional(),
   employee_note: nullableString,
   type_id: nullableString,
+  remote_created_at: nullableDateTime,
+  remote_updated_at: nullableDateTime,
+  /** The absence type, expanded (dropped at the poller: `type_id` names it). */
+  type: z.unknown().optional(),
 })
 export type KomboAbsence = z.infer<typeof KomboAbsence>
 
@@ -150,7 +156,15 @@ export const KomboEmployee = z.looseObject({
   custom_fields: z.record(z.string(), z.unknown()).nullable().optional(),
   integration_fields: z.array(z.unknown()).nullable().optional(),
   groups: z.array(KomboEmbeddedGroup).nullable().optional(),
+  // Sent by Kombo depending on its scopes; all dropped at the poller (schemas/data-scopes.ts).
+  ssn: nullableString,
+  tax_id: nullableString,
+  ethnicity: nullableString,
+  marital_status: nullableString,
+  bank_accounts: z.array(z.unknown()).nullable().optional(),
   employments: z.array(z.unknown()).nullable().optional(),
+  time_off_balances: z.array(z.unknown()).nullable().optional(),
+  manager: z.unknown().optional(),
   work_location: z.unknown().optional(),
   legal_entity: z.unknown().optional(),
   home_address: KomboAddress,

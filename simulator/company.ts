@@ -3,18 +3,8 @@
 import type { KomboEmployee, KomboResource } from '../schemas/kombo.ts'
 import { komboResources } from '../schemas/kombo.ts'
 import { ChangeClock } from './clock.ts'
-import {
-  buildAbsence,
-  buildEmployee,
-  dayFrom,
-  embedLegalEntity,
-  embedLocation,
-  embedMemberships,
-  generateCompany,
-  type CompanyShape,
-  type HiringContext,
-  type SimRecord,
-} from './generate-company.ts'
+import { buildAbsence, buildEmployee, dayFrom, generateCompany, type CompanyShape, type HiringContext, type SimRecord } from './generate-company.ts'
+import { embedAbsenceType, embedLegalEntity, embedLocation, embedManager, embedMemberships, managerEmbedFields } from './embeds.ts'
 import { createRng, type Rng } from './rng.ts'
 import { ChangeIndex } from './change-index.ts'
 import type { PageSource } from './list-query.ts'
@@ -53,9 +43,9 @@ export class SimulatedCompany {
   ) {
     this.rng = createRng(seed)
     const { records, ctx } = generateCompany(this.rng, shape, now())
-    this.ctx = ctx
     this.clock = new ChangeClock(now)
     this.store = Object.fromEntries(komboResources.map((r) => [r, new ChangeIndex(records[r])])) as Record<KomboResource, ChangeIndex>
+    this.ctx = { ...ctx, employeeById: (id) => this.store.employees.get(id) }
     for (const resource of komboResources) for (const rec of records[resource]) this.clock.advancePast(rec.changed_at)
   }
 
@@ -94,8 +84,12 @@ export class SimulatedCompany {
     const { id: _ignored, ...rest } = patch
     const next: SimRecord = { ...current, ...rest, id, changed_at: this.clock.tick() }
     if (resource === 'employees') this.refreshEmployeeEmbeds(next, patch)
+    if (resource === 'absences' && !('remote_updated_at' in patch)) next.remote_updated_at = next.changed_at
+    if (resource === 'absences' && 'type_id' in patch) next.type = embedAbsenceType(this.store['absence-types'].get(String(next.type_id)))
     this.store[resource].set(next)
     if (resource === 'groups' || resource === 'work-locations' || resource === 'legal-entities') this.propagateToEmployees(resource, id)
+    if (resource === 'employees' && managerEmbedFields.some((f) => f in patch)) this.propagateToReports(id)
+    if (resource === 'absence-types') this.propagateToAbsences(id)
     return structuredClone(next)
   }
 
@@ -181,6 +175,7 @@ export class SimulatedCompany {
   private refreshEmployeeEmbeds(employee: SimRecord, patch: Record<string, unknown>): void {
     if ('work_location_id' in patch) employee.work_location = embedLocation(this.store['work-locations'].get(String(employee.work_location_id)))
     if ('legal_entity_id' in patch) employee.legal_entity = embedLegalEntity(this.store['legal-entities'].get(String(employee.legal_entity_id)))
+    if ('manager_id' in patch) employee.manager = employee.manager_id === null ? null : embedManager(this.store.employees.get(String(employee.manager_id)))
     if (('first_name' in patch || 'last_name' in patch) && !('display_full_name' in patch))
       employee.display_full_name = `${String(employee.first_name)} ${String(employee.last_name)}`
   }
@@ -202,6 +197,24 @@ export class SimulatedCompany {
         next = { ...employee, legal_entity: embedLegalEntity(source) }
       }
       if (next) this.store.employees.set({ ...next, changed_at: this.clock.tick() })
+    }
+  }
+
+  /** The reports of a manager embed the manager's name, email and status: keep them in step. */
+  private propagateToReports(managerId: string): void {
+    const manager = this.store.employees.get(managerId)
+    for (const employee of [...this.store.employees.values()]) {
+      if (employee.manager_id !== managerId) continue
+      this.store.employees.set({ ...employee, manager: embedManager(manager), changed_at: this.clock.tick() })
+    }
+  }
+
+  /** Absences embed their type: a renamed type re-stamps them, as Kombo's `updated_after` would. */
+  private propagateToAbsences(typeId: string): void {
+    const type = this.store['absence-types'].get(typeId)
+    for (const absence of [...this.store.absences.values()]) {
+      if (absence.type_id !== typeId) continue
+      this.store.absences.set({ ...absence, type: embedAbsenceType(type), changed_at: this.clock.tick() })
     }
   }
 }

@@ -3,6 +3,8 @@
 import type { KomboResource } from '../schemas/kombo.ts'
 import type { Rng } from './rng.ts'
 import { cities, companyNames, departments, firstNames, lastNames, nationalities } from './names.ts'
+import { embedAbsenceType, embedLegalEntity, embedLocation, embedManager, embedMemberships } from './embeds.ts'
+import { payDetails, personalDetails, timeOffBalances } from './employee-details.ts'
 
 export type SimRecord = Record<string, unknown> & { id: string; changed_at: string; remote_deleted_at: string | null }
 export type CompanyRecords = Record<KomboResource, SimRecord[]>
@@ -32,35 +34,10 @@ export interface HiringContext {
   legalEntities: SimRecord[]
   usedEmails: Set<string>
   nextEmployeeNumber: () => number
-}
-
-export function embedGroup(group: SimRecord): Record<string, unknown> {
-  return { id: group.id, name: group.name, type: group.type, remote_id: group.remote_id }
-}
-
-/** Embedded groups for membership of `teamIds`: each team plus its department, once each. */
-export function embedMemberships(groupIds: string[], groupsById: Map<string, SimRecord>): Record<string, unknown>[] {
-  const seen = new Set<string>()
-  const out: Record<string, unknown>[] = []
-  for (const id of groupIds) {
-    const group = groupsById.get(id)
-    if (!group) throw new RangeError(`unknown group ${id}`)
-    for (const g of [group, groupsById.get(String(group.parent_id))]) {
-      if (g && !seen.has(g.id)) {
-        seen.add(g.id)
-        out.push(embedGroup(g))
-      }
-    }
-  }
-  return out
-}
-
-export function embedLocation(location: SimRecord | undefined): Record<string, unknown> | null {
-  return location ? { id: location.id, name: location.name, address: location.address, type: location.type } : null
-}
-
-export function embedLegalEntity(entity: SimRecord | undefined): Record<string, unknown> | null {
-  return entity ? { id: entity.id, name: entity.name, address: entity.address } : null
+  /** For the balances every employee carries (empty while the seeded company is being built). */
+  absenceTypes: SimRecord[]
+  /** The current record of an employee, for the `manager` embed. */
+  employeeById: (id: string) => SimRecord | undefined
 }
 
 function slug(text: string): string {
@@ -112,6 +89,7 @@ export function buildEmployee(
   const id = rng.id()
   const startDate = dayFrom(now, lifecycle.start)
   const jobTitle = rng.pick(titles)
+  const managerRef = fields.manager_id !== undefined ? fields.manager_id : managerId
   const record: SimRecord = {
     id,
     remote_id: String(number),
@@ -142,10 +120,23 @@ export function buildEmployee(
     integration_fields: [],
     groups: embedMemberships([team.id], ctx.groupsById),
     employments: [
-      { id: rng.id(), remote_id: `E${number}`, employee_id: id, job_title: jobTitle, employment_type: employmentType, effective_date: startDate, changed_at: changedAt, remote_deleted_at: null },
+      {
+        id: rng.id(),
+        remote_id: `E${number}`,
+        employee_id: id,
+        job_title: jobTitle,
+        employment_type: employmentType,
+        ...payDetails(id, employmentType),
+        effective_date: startDate,
+        changed_at: changedAt,
+        remote_deleted_at: null,
+      },
     ],
+    time_off_balances: timeOffBalances(id, ctx.absenceTypes, changedAt),
+    manager: typeof managerRef === 'string' ? embedManager(ctx.employeeById(managerRef)) : null,
     work_location: embedLocation(location),
     legal_entity: embedLegalEntity(entity),
+    ...personalDetails(id, `${first} ${last}`),
     home_address: {
       street_1: `${home.street} ${rng.int(1, 200)}`,
       street_2: null,
@@ -200,6 +191,7 @@ export function generateCompany(rng: Rng, shape: CompanyShape, now: Date): { rec
   const groups = [...departmentGroups, ...teams, ...costCenters]
 
   let employeeCounter = 0
+  const employeesById = new Map<string, SimRecord>()
   const ctx: HiringContext = {
     rng,
     now,
@@ -210,6 +202,8 @@ export function generateCompany(rng: Rng, shape: CompanyShape, now: Date): { rec
     legalEntities,
     usedEmails: new Set(),
     nextEmployeeNumber: () => ++employeeCounter,
+    absenceTypes: [],
+    employeeById: (id) => employeesById.get(id),
   }
 
   const employees: SimRecord[] = []
@@ -217,7 +211,9 @@ export function generateCompany(rng: Rng, shape: CompanyShape, now: Date): { rec
     // Managers come from earlier hires (a tree), drawn from the first third so the org has depth.
     const manager = i === 0 ? null : (employees[rng.int(0, Math.floor((i - 1) / 3))] as SimRecord)
     const lifecycle: Lifecycle | undefined = i === 0 ? { status: 'ACTIVE', start: -3000, termination: null } : undefined
-    employees.push(buildEmployee(ctx, manager?.id ?? null, pastChange(rng, now), {}, lifecycle))
+    const employee = buildEmployee(ctx, manager?.id ?? null, pastChange(rng, now), {}, lifecycle)
+    employees.push(employee)
+    employeesById.set(employee.id, employee)
   }
 
   const absenceTypes = [
@@ -226,6 +222,9 @@ export function generateCompany(rng: Rng, shape: CompanyShape, now: Date): { rec
     { name: 'Parental leave', unit: 'DAYS', half_days_supported: false, exact_times_supported: false },
     { name: 'Overtime compensation', unit: 'HOURS', half_days_supported: false, exact_times_supported: true },
   ].map((t) => ({ ...base(), ...t }))
+  // Balances come after the types they count; they draw on their own random stream (employee-details.ts).
+  ctx.absenceTypes = absenceTypes
+  for (const employee of employees) employee.time_off_balances = timeOffBalances(employee.id, absenceTypes, employee.changed_at)
 
   const absences: SimRecord[] = []
   for (const employee of employees) {
@@ -259,6 +258,9 @@ export function buildAbsence(rng: Rng, now: Date, employee: SimRecord, type: Sim
     status,
     employee_note: rng.chance(0.3) ? 'Family trip' : null,
     type_id: type.id,
+    type: embedAbsenceType(type),
+    remote_created_at: changedAt,
+    remote_updated_at: changedAt,
     changed_at: changedAt,
     remote_deleted_at: null,
   }
