@@ -6,6 +6,7 @@ import { resolve } from 'node:path'
 import { z } from 'zod'
 import { TenantId } from '../schemas/envelope.ts'
 import { InvitePolicy } from '../schemas/invite-policy.ts'
+import { MassDeactivationThreshold, OptionalField, TimeZone } from '../schemas/tenant.ts'
 
 export const roles = ['all', 'poller', 'processor', 'projector', 'api'] as const
 export type Role = (typeof roles)[number]
@@ -19,6 +20,13 @@ export const TenantConfig = z.object({
   /** sha256 (hex) of each API token accepted for this tenant; tokens themselves are never stored. */
   tokenSha256: z.array(sha256Hex).min(1, 'each tenant needs at least one token hash'),
   pollIntervalMs: z.number().int().min(1000).optional(),
+  /** IANA time zone the tenant's HR dates are read in (default UTC). */
+  timeZone: TimeZone.optional(),
+  /** Optional Kombo fields kept for this tenant (default: all of them). */
+  optionalFields: z.array(OptionalField).optional(),
+  massDeactivation: MassDeactivationThreshold.optional(),
+  /** true: seeded paused (not polled until an operator resumes it). */
+  paused: z.boolean().optional(),
 })
 export type TenantConfig = z.infer<typeof TenantConfig>
 export const TenantsFile = z.object({ tenants: z.array(TenantConfig).min(1) }).superRefine((f, ctx) => {
@@ -61,6 +69,12 @@ export const Env = z
     KOMBO_WEBHOOK_SECRET: z.string().min(8, 'KOMBO_WEBHOOK_SECRET must be at least 8 characters').optional(),
     KOMBO_WEBHOOK_TOLERANCE_SECONDS: int(300, 1),
     API_RATE_LIMIT_PER_MINUTE: int(600, 0),
+    /** Turns the operator API (/v1/admin) on; only its sha256 is kept in memory. */
+    ADMIN_API_TOKEN: z.string().min(24, 'ADMIN_API_TOKEN must be at least 24 characters').optional(),
+    /** What Kombo's integration-created webhook does for an end user that names no tenant. */
+    KOMBO_UNKNOWN_INTEGRATION: z.enum(['create-paused', 'log']).default('create-paused'),
+    /** How often each role checks the tenant table for changes. */
+    TENANT_REFRESH_MS: int(1000, 50),
     SIMULATOR_EMPLOYEES: int(300, 1),
     SIMULATOR_SEED: int(1),
     SIMULATOR_CHURN_PER_SECOND: z.coerce.number().min(0).default(0.5),
@@ -84,8 +98,19 @@ export interface Config {
   /** Per Kombo request; a slower answer counts as a transient failure and is retried. */
   komboTimeoutMs: number
   simulator: { employees: number; seed: number; churnPerSecond: number }
-  /** Tenants from TENANTS_FILE, or the single demo tenant. */
+  /**
+   * Tenants to seed at start: from TENANTS_FILE (created or updated), or the single demo tenant
+   * (created when missing). At runtime tenants live in the database (tenants/).
+   */
   tenants: TenantConfig[]
+  /** true: `tenants` came from TENANTS_FILE, whose settings win over the database's at start. */
+  tenantsFromFile: boolean
+  /** sha256 (hex) of ADMIN_API_TOKEN; null: the operator API is off. The token itself is not kept. */
+  adminTokenSha256: string | null
+  /** integration-created for an unknown end user: create the tenant paused, or only log it. */
+  unknownIntegration: 'create-paused' | 'log'
+  /** How often every role checks the tenant table's version. */
+  tenantRefreshMs: number
   /** The demo tenant's token when it was generated or given (printed at start); null otherwise. */
   demoToken: string | null
   /** true when the operator gave the demo token (DEMO_API_TOKEN): a secret they have, never printed. */
@@ -146,6 +171,7 @@ export function loadConfig(
         integrationId: e.KOMBO_INTEGRATION_ID,
         invitePolicy: { mode: 'on_start_date', daysBefore: 7 },
         tokenSha256: [sha256(demoToken)],
+        timeZone: 'Europe/Berlin',
       },
     ]
   }
@@ -160,6 +186,10 @@ export function loadConfig(
     komboTimeoutMs: e.KOMBO_TIMEOUT_MS,
     simulator: { employees: e.SIMULATOR_EMPLOYEES, seed: e.SIMULATOR_SEED, churnPerSecond: e.SIMULATOR_CHURN_PER_SECOND },
     tenants,
+    tenantsFromFile: Boolean(e.TENANTS_FILE),
+    adminTokenSha256: e.ADMIN_API_TOKEN ? sha256(e.ADMIN_API_TOKEN) : null,
+    unknownIntegration: e.KOMBO_UNKNOWN_INTEGRATION,
+    tenantRefreshMs: e.TENANT_REFRESH_MS,
     demoToken,
     demoTokenGiven: e.DEMO_API_TOKEN !== undefined,
     pollIntervalMs: e.POLL_INTERVAL_MS,
