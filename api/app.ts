@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import rateLimit from '@fastify/rate-limit'
 import type { DestinationStream, LoggerOptions } from 'pino'
 import { tenantAuthHook } from './auth/tenant-auth.ts'
-import { registerErrorHandlers } from './errors.ts'
+import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandlers } from './errors.ts'
 import type { ApiDeps } from './ports.ts'
 import { deadLetterRoutes } from './routes/dead-letters.ts'
 import { directoryRoutes } from './routes/directory.ts'
@@ -76,6 +76,10 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
   const app = Fastify({
     logger: loggerOptions(options.logger),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Errors raised before a route runs are answered in the one error shape too (api/errors.ts).
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
+    clientErrorHandler,
     genReqId,
     logController: new LogController({
       requestIdLogLabel: 'requestId',

@@ -74,6 +74,9 @@ function describe(issue: z.core.$ZodIssue, value: unknown): string {
     case 'invalid_format':
       if (issue.format === 'datetime') return `must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T00:00:00Z${got}`
       return `must be a valid ${issue.format}${got}`
+    case 'custom':
+      // A refinement's message says what is wrong; the value is not echoed (it may hold NULs).
+      return issue.message
     default:
       return `${issue.message}${got}`
   }

@@ -44,8 +44,16 @@ export const KomboAddress = z
   .nullable()
   .optional()
 
+/**
+ * The longest entity id kombo-sync takes, in UTF-16 code units: the record schema (a longer id is
+ * dead-lettered with the reason) and the read API's path parameters use this one limit, so every
+ * record that syncs can also be fetched. Kombo's own ids are ~25 characters; HR systems' remote
+ * ids stay far below this.
+ */
+export const ENTITY_ID_MAX_LENGTH = 255
+
 const recordBase = {
-  id: z.string().min(1),
+  id: z.string().min(1).max(ENTITY_ID_MAX_LENGTH),
   remote_id: nullableString,
   changed_at: isoDateTime,
   remote_deleted_at: nullableDateTime,

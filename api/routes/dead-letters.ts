@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { ApiError, ErrorBody } from '../errors.ts'
 import type { ApiDeps } from '../ports.ts'
 import { zodRoute } from '../route.ts'
-import { TenantParams, tenantSecurity } from './parameters.ts'
+import { TenantId, TenantParams, tenantSecurity, text } from './parameters.ts'
 
 const DeadLetterView = z.object({
   id: z.string(),
@@ -18,7 +18,7 @@ const DeadLetterView = z.object({
   /** The original bytes, base64: what a re-drive publishes again. */
   raw: z.string(),
 })
-const DeadLetterParams = z.object({ tenant: z.string().min(1).max(64), id: z.string().min(1).max(40) }).strict()
+const DeadLetterParams = z.object({ tenant: TenantId, id: text(40) }).strict()
 const DeadLetterQuery = z.object({ all: z.enum(['true', 'false']).optional().describe('include re-driven letters') }).strict()
 
 export async function deadLetterRoutes(app: FastifyInstance, deps: Pick<ApiDeps, 'deadLetters'>): Promise<void> {

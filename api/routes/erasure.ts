@@ -4,12 +4,12 @@ import { z } from 'zod'
 import { ApiError, ErrorBody } from '../errors.ts'
 import { UserNotFoundError, type ApiDeps } from '../ports.ts'
 import { zodRoute } from '../route.ts'
-import { EntityParams, tenantSecurity } from './parameters.ts'
+import { EntityParams, isStorableText, STORABLE_TEXT_PROBLEM, tenantSecurity, text } from './parameters.ts'
 
 export const ErasureBody = z
   .object({
-    reason: z.string().trim().min(1).max(500).describe('why (e.g. a ticket number); kept in the audit record, so no personal data here'),
-    actor: z.string().min(1).max(200).optional().describe('who asked for the erasure, for the audit record'),
+    reason: z.string().trim().min(1).max(500).refine(isStorableText, { message: STORABLE_TEXT_PROBLEM }).describe('why (e.g. a ticket number); kept in the audit record, so no personal data here'),
+    actor: text(200).optional().describe('who asked for the erasure, for the audit record'),
   })
   .strict()
 

@@ -1,22 +1,35 @@
 // Request parameter schemas shared by the tenant routes. Query objects are strict: a misspelt
-// parameter (`?stauts=`) is a 400 naming it, not a silently ignored filter.
+// parameter (`?stauts=`) is a 400 naming it, not a silently ignored filter. Every free-text input
+// is `text()`: PostgreSQL cannot store or compare a NUL byte or a lone UTF-16 surrogate (it fails
+// the statement, which would be a 500), so such input is a 400 naming the parameter instead.
 import { z } from 'zod'
+import { ENTITY_ID_MAX_LENGTH } from '../../schemas/kombo.ts'
+import { isStorableText, STORABLE_TEXT_PROBLEM } from '../../schemas/storable-text.ts'
 
-export const TenantParams = z.object({ tenant: z.string().min(1).max(64) }).strict()
-export const EntityParams = z.object({ tenant: z.string().min(1).max(64), id: z.string().min(1).max(200) }).strict()
+export { isStorableText, STORABLE_TEXT_PROBLEM }
+
+/** A non-empty string of at most `max` characters that PostgreSQL can store. */
+export const text = (max: number) => z.string().min(1).max(max).refine(isStorableText, { message: STORABLE_TEXT_PROBLEM })
+
+/** Entity ids: the same limit as the Kombo record schema's `id`, so whatever syncs can be fetched. */
+export const EntityId = text(ENTITY_ID_MAX_LENGTH)
+export const TenantId = text(64)
+
+export const TenantParams = z.object({ tenant: TenantId }).strict()
+export const EntityParams = z.object({ tenant: TenantId, id: EntityId }).strict()
 
 const pageFields = {
   limit: z.coerce.number().int().min(1).max(200).default(50).describe('page size, 1 to 200'),
-  cursor: z.string().min(1).max(2000).optional().describe('the `next` value of the previous page'),
+  cursor: text(2000).optional().describe('the `next` value of the previous page'),
 }
 export const PageQuery = z.object(pageFields).strict()
 
 export const UserListQuery = z
   .object({
     status: z.enum(['pending', 'active', 'deactivated']).optional(),
-    team: z.string().min(1).max(200).optional().describe('team id'),
-    location: z.string().min(1).max(200).optional().describe('location id'),
-    q: z.string().min(1).max(200).optional().describe('case-insensitive text in name, email or job title'),
+    team: EntityId.optional().describe('team id'),
+    location: EntityId.optional().describe('location id'),
+    q: text(200).optional().describe('case-insensitive text in name, email or job title'),
     ...pageFields,
   })
   .strict()
@@ -31,7 +44,7 @@ export const UserQueryString = z
   .strict()
 
 export const InviteBody = z
-  .object({ actor: z.string().min(1).max(200).optional().describe('who asked for the invite, for the audit trail') })
+  .object({ actor: text(200).optional().describe('who asked for the invite, for the audit trail') })
   .strict()
   .nullable()
 

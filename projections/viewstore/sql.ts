@@ -3,6 +3,7 @@
 // transaction per batch, so a view never runs ahead of or behind its checkpoint.
 import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
 import type { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../../schemas/learnamp.ts'
+import { isStorableText } from '../../schemas/storable-text.ts'
 import { InvalidCursorError, type Page, type TeamWithMembers, type UserQuery, type ViewReader } from './port.ts'
 
 const migration = `
@@ -84,7 +85,8 @@ function decodeCursor(cursor: string | undefined): string | null {
   if (!cursor) return null
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown }
-    if (typeof v.a === 'string') return v.a
+    // A forged cursor may carry text SQL cannot take (a NUL): that is a bad cursor, not a 500.
+    if (typeof v.a === 'string' && isStorableText(v.a)) return v.a
   } catch {
     /* fall through */
   }
