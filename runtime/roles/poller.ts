@@ -4,6 +4,7 @@
 import type { TenantConfig } from '../../config/config.ts'
 import { KomboClient } from '../../producers/kombo/client.ts'
 import { TenantPoller } from '../../producers/tenant-poller.ts'
+import { minimisingClient } from '../../producers/minimise-record.ts'
 import { startKomboSimulator, type KomboSimulator } from '../../simulator/index.ts'
 import type { RoleContext, RoleHandle } from './context.ts'
 
@@ -64,7 +65,8 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
 function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: TenantConfig): TenantPoller {
   const { config, stores, metrics, logger } = ctx
   return new TenantPoller({
-    client,
+    // Only the fields of the tenant's scopes leave the client (data minimisation, docs/data-kept.md).
+    client: minimisingClient(client, tenant.optionalFields),
     tenant: tenant.id,
     integrationId: tenant.integrationId,
     syncState: stores.syncState,

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../config/config.ts'
-import { createLogger } from '../../runtime/logger.ts'
+import { createLogger, type Logger } from '../../runtime/logger.ts'
 import { startService, PROCESSOR_GROUP, type RunningService } from '../../runtime/service.ts'
 import { projectedStreamPrefixes } from '../../projections/projector.ts'
 import { startKomboSimulator, type KomboSimulator } from '../../simulator/index.ts'
@@ -40,7 +40,7 @@ export async function startTestSimulator(t: Test, clock: StoryClock, employees =
 
 export async function startTestService(
   t: Test,
-  options: { simulator: KomboSimulator; clock: StoryClock; env?: Record<string, string> },
+  options: { simulator: KomboSimulator; clock: StoryClock; env?: Record<string, string>; logger?: Logger },
 ): Promise<{ service: RunningService; dataDir: string }> {
   const env = options.env ?? {}
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'kombo-sync-e2e-'))
@@ -61,7 +61,7 @@ export async function startTestService(
     'all',
     { demoToken: () => randomBytes(12).toString('hex') },
   )
-  const service = await startService(config, { logger: createLogger('silent'), now: options.clock.now })
+  const service = await startService(config, { logger: options.logger ?? createLogger('silent'), now: options.clock.now })
   t.teardown(() => service.stop())
   return { service, dataDir }
 }
