@@ -9,6 +9,8 @@ import rateLimit from '@fastify/rate-limit'
 import type { DestinationStream, LoggerOptions } from 'pino'
 import { tenantAuthHook } from './auth/tenant-auth.ts'
 import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandlers } from './errors.ts'
+import { adminAuthHook } from './auth/admin-auth.ts'
+import { adminTenantRoutes } from './routes/admin-tenants.ts'
 import type { ApiDeps } from './ports.ts'
 import { deadLetterRoutes } from './routes/dead-letters.ts'
 import { directoryRoutes } from './routes/directory.ts'
@@ -127,7 +129,10 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
         description: 'Learn Amp users, teams and locations synced from the HR system, with history and as-of reads.',
       },
       components: {
-        securitySchemes: { tenantToken: { type: 'http', scheme: 'bearer', description: 'the tenant API token' } },
+        securitySchemes: {
+          tenantToken: { type: 'http', scheme: 'bearer', description: 'the tenant API token' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'the operator token (ADMIN_API_TOKEN); /v1/admin only, never tenant data' },
+        },
       },
     },
   })
@@ -145,6 +150,16 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
     },
     { prefix: '/v1/tenants/:tenant' },
   )
+  const admin = deps.admin
+  if (admin) {
+    await app.register(
+      async (adminScope) => {
+        adminScope.addHook('onRequest', adminAuthHook(admin.tokenSha256))
+        await adminTenantRoutes(adminScope, admin.tenants)
+      },
+      { prefix: '/v1/admin' },
+    )
+  }
   await app.register(async (webhookScope) => komboWebhookRoutes(webhookScope, deps.webhooks, options.komboWebhook ?? { secret: null }))
   return app
 }

@@ -3,6 +3,7 @@
 import type { ViewReader } from '../projections/viewstore/port.ts'
 import type { LearnAmpUser } from '../schemas/learnamp.ts'
 import type { DeadLetter } from '../producers/changelog/port.ts'
+import type { AdminApi } from './admin-ports.ts'
 
 /** One stored event of a user's stream, as the history endpoint returns it. */
 export interface UserHistoryEntry {
@@ -109,6 +110,8 @@ export interface ApiDeps {
   webhooks?: KomboWebhookSink
   /** GDPR erasure; without it the erasure route answers 404. */
   erasure?: PersonalDataEraser
+  /** The operator API (/v1/admin); without it (no ADMIN_API_TOKEN) those routes are not served. */
+  admin?: AdminApi
 }
 
 /** The tenant's invite policy or the user's state forbids a manual invite now. Not retriable as is. */

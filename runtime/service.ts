@@ -1,7 +1,7 @@
 // The composition root: configuration → adapters → the roles this process runs. `all` runs every
 // role in one process (the embedded default); each role can also run alone, several times. Each
 // role is a module of its own under roles/ (`start(ctx) → stop`); this file only orders them.
-import type { Config, Role, TenantConfig } from '../config/config.ts'
+import type { Config, Role } from '../config/config.ts'
 import type { ReadinessReport } from '../api/ports.ts'
 import type { KomboSimulator } from '../simulator/index.ts'
 import type { TenantPoller } from '../producers/tenant-poller.ts'
@@ -15,6 +15,8 @@ import { startPollerRole, type PollerRole } from './roles/poller.ts'
 import { startProcessorRole, type ProcessorRole } from './roles/processor.ts'
 import { clockTicker, startProjectorRole, type ProjectorRole } from './roles/projector.ts'
 import { startApiRole, type ApiRole } from './roles/api.ts'
+import { seedTenants } from '../tenants/seed.ts'
+import { TenantDirectory } from '../tenants/directory.ts'
 
 // Kept here too for callers that import it with the service (tests, benchmarks).
 export { PROCESSOR_GROUP } from './processor-group.ts'
@@ -26,7 +28,10 @@ export interface RunningService {
   simulator: KomboSimulator | null
   stores: Stores
   metrics: Metrics
+  /** The tenant pollers this process runs, by tenant: follows the tenant table (paused tenants are absent). */
   pollers: ReadonlyMap<string, TenantPoller>
+  /** This process's view of the tenant table. */
+  tenants: TenantDirectory
   projector: Projector | null
   /** Runs one clock tick now (tests and the CLI use it; it also runs on an interval). */
   tickClock(): Promise<number>
@@ -54,7 +59,16 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const stores = await openStores(config)
     stoppers.push(() => stores.close())
     logger.info({ adapters: stores.describe, role: config.role }, 'stores opened')
-    const ctx = roleContext(config, stores, options)
+    // Tenants: seeded from the configuration, then followed in the database (tenants/).
+    const seeded = await seedTenants(stores.tenants, config.tenants, { fromFile: config.tenantsFromFile })
+    if (seeded.created.length || seeded.updated.length) logger.info(seeded, 'tenants seeded from the configuration')
+    const directory = await TenantDirectory.open(stores.tenants, {
+      refreshMs: config.tenantRefreshMs,
+      onError: (err) => logger.error({ err }, 'following the tenant table failed; retrying'),
+    })
+    directory.start()
+    stoppers.push(() => directory.stop())
+    const ctx = roleContext(config, stores, directory, options)
     const started = <R extends { stop(): Promise<void> }>(role: R): R => (stoppers.push(() => role.stop()), role)
 
     const poller: PollerRole | null = runs(config.role, 'poller') ? started(await startPollerRole(ctx)) : null
@@ -82,6 +96,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       stores,
       metrics: ctx.metrics,
       pollers,
+      tenants: directory,
       projector: projector?.projector ?? null,
       tickClock,
       readiness: () => readiness.check(),
@@ -93,15 +108,15 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   }
 }
 
-function roleContext(config: Config, stores: Stores, options: ServiceOptions): RoleContext {
-  const tenantsById = new Map<string, TenantConfig>(config.tenants.map((t) => [t.id, t]))
+function roleContext(config: Config, stores: Stores, directory: TenantDirectory, options: ServiceOptions): RoleContext {
   return {
     config,
     stores,
     metrics: createMetrics(),
     logger: options.logger,
     now: options.now ?? (() => new Date()),
-    invitePolicyOf: (tenant) => tenantsById.get(tenant)?.invitePolicy,
+    invitePolicyOf: (tenant) => directory.invitePolicyOf(tenant),
+    tenants: directory,
     tuning: options.tuning ?? {},
   }
 }

@@ -17,6 +17,7 @@ import { openSqlDeadLetterStore } from '../producers/changelog/sql-dead-letters.
 import { SqlSyncStateStore } from '../producers/sync-state/sql.ts'
 import type { SyncStateStore } from '../producers/sync-state/port.ts'
 import { openSqlViewStore, type SqlViewStore } from '../projections/viewstore/sql.ts'
+import { openSqlTenantStore, type SqlTenantStore } from '../tenants/sql.ts'
 
 export interface Stores {
   db: SqlDatabase
@@ -29,6 +30,8 @@ export interface Stores {
   deadLetters: DeadLetterStore
   syncState: SyncStateStore
   views: SqlViewStore
+  /** The tenants, their token hashes and audit trail (always the SQL database: every role reads it). */
+  tenants: SqlTenantStore
   /** Which adapter serves each port, for the start-up log and /health/ready. */
   describe: Record<'changeLog' | 'eventStore' | 'views', string>
   close(): Promise<void>
@@ -64,6 +67,7 @@ export async function openStores(config: Config): Promise<Stores> {
     const syncState = new SqlSyncStateStore(db)
     await syncState.migrate()
     const views = await openSqlViewStore(db)
+    const tenants = await openSqlTenantStore(db)
     return {
       db,
       eventStore,
@@ -73,6 +77,7 @@ export async function openStores(config: Config): Promise<Stores> {
       deadLetters,
       syncState,
       views,
+      tenants,
       describe: {
         changeLog: config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'sql table',
         eventStore: config.eventStoreConnectionString ? 'eventstoredb' : 'sql',

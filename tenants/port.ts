@@ -100,3 +100,12 @@ export class TokenInUseError extends Error {
     super(`tenant ${tenant}: this token hash is already in use; issue a new token`)
   }
 }
+
+/** The tenant was offboarded: it cannot be changed any more (its id stays taken for the audit trail). */
+export class TenantOffboardedError extends Error {
+  override name = 'TenantOffboardedError'
+  readonly retriable = false
+  constructor(readonly tenant: string) {
+    super(`tenant ${tenant} is offboarded; it cannot be changed (create a tenant with a new id to onboard the customer again)`)
+  }
+}

@@ -3,7 +3,10 @@
 import { buildApiApp } from '../../api/app.ts'
 import { userCommandsOver, eraserOver } from '../../api/domain-commands.ts'
 import type { ApiDeps } from '../../api/ports.ts'
-import { createTenantAuthenticator } from '../../api/auth/tenant-tokens.ts'
+import { directoryAuthenticator } from '../../tenants/authenticator.ts'
+import { TenantAdministration } from '../../tenants/administration.ts'
+import { employeeStreamName } from '../../schemas/streams.ts'
+import { purgeUserFromViews } from '../../projections/viewstore/erase-user.ts'
 import { inviteUser } from '../../processors/commands/invite-user.ts'
 import { createUserHistory } from '../../projections/history.ts'
 import type { TenantPoller } from '../../producers/tenant-poller.ts'
@@ -51,7 +54,7 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
     },
     webhooks: {
       onKomboEvent: async ({ integrationId, type, webhookId }) => {
-        const tenant = config.tenants.find((t) => t.integrationId === integrationId)
+        const tenant = ctx.tenants.byIntegration(integrationId)
         const poller = tenant ? deps.pollerOf(tenant.id) : undefined
         if (!tenant || !poller) {
           // Unknown here (or polled by another process's poller role): nothing to do.
@@ -67,7 +70,8 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
       list: async (tenant, { includeRedriven }) => (await stores.deadLetters.list({ includeRedriven })).filter((l) => belongsToTenant(l, tenant)),
       redrive: (tenant, id) => redriveDeadLetters(stores, [id], { tenant }),
     },
-    tenants: createTenantAuthenticator(config.tenants.map((t) => ({ id: t.id, tokenSha256: t.tokenSha256 }))),
+    tenants: directoryAuthenticator(ctx.tenants),
+    admin: config.adminTokenSha256 ? { tokenSha256: config.adminTokenSha256, tenants: tenantAdministration(ctx) } : undefined,
     readiness: () => deps.readiness.check(),
     metrics: {
       contentType: metrics.registry.contentType,
@@ -77,4 +81,21 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
       },
     },
   }
+}
+
+function tenantAdministration(ctx: RoleContext): TenantAdministration {
+  const { stores } = ctx
+  return new TenantAdministration({
+    store: stores.tenants,
+    directory: ctx.tenants,
+    db: stores.db,
+    syncState: stores.syncState,
+    // Offboarding with erase crypto-shreds each employee as the per-employee erasure does (key
+    // deleted, views purged); the audit is one record for the whole tenant, written by the command.
+    eraseEmployee: async (tenant, employeeId) => {
+      await stores.personalDataKeys.erase(employeeStreamName(tenant, employeeId), { tenant, employeeId })
+      await purgeUserFromViews(stores.db, tenant, employeeId)
+    },
+    now: ctx.now,
+  })
 }

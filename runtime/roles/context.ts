@@ -5,6 +5,7 @@ import type { InvitePolicy } from '../../schemas/invite-policy.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Stores } from '../stores.ts'
+import type { TenantDirectory } from '../../tenants/directory.ts'
 
 /**
  * Switches only the benchmarks use, to compare against the pipeline before an optimisation: the
@@ -24,6 +25,8 @@ export interface RoleContext {
   now: () => Date
   /** The tenant's invite policy, undefined for a tenant this process does not know. */
   invitePolicyOf: (tenant: string) => InvitePolicy | undefined
+  /** This process's view of the tenant table (follows changes made by any process). */
+  tenants: TenantDirectory
   tuning: Tuning
 }
 

@@ -1,7 +1,9 @@
-// The poller role: one TenantPoller per tenant, publishing into the change log. Without a
-// KOMBO_BASE_URL it starts the embedded Kombo simulator first. Pollers live in a map with
-// add/remove, so tenants can come and go while the process runs.
-import type { TenantConfig } from '../../config/config.ts'
+// The poller role: one TenantPoller per tenant that should be polled (active, bound to an
+// integration), publishing into the change log. Without a KOMBO_BASE_URL it starts the embedded
+// Kombo simulator first. The set of pollers follows the tenant table (producers/tenant-pollers.ts):
+// tenants are onboarded, paused, resumed and offboarded while the process runs.
+import type { Tenant } from '../../schemas/tenant.ts'
+import { TenantPollers } from '../../producers/tenant-pollers.ts'
 import { KomboClient } from '../../producers/kombo/client.ts'
 import { TenantPoller } from '../../producers/tenant-poller.ts'
 import { minimisingClient } from '../../producers/minimise-record.ts'
@@ -10,10 +12,8 @@ import type { RoleContext, RoleHandle } from './context.ts'
 
 export interface PollerRole extends RoleHandle {
   simulator: KomboSimulator | null
-  /** The running pollers by tenant id. */
+  /** The running pollers by tenant id (the same Map for the life of the role). */
   pollers: ReadonlyMap<string, TenantPoller>
-  addTenant(tenant: TenantConfig): void
-  removeTenant(tenantId: string): Promise<void>
 }
 
 export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
@@ -23,7 +23,7 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
   if (!kombo) {
     simulator = await startKomboSimulator({ port: 0, employees: config.simulator.employees, seed: config.simulator.seed, now, logger: false })
     if (config.simulator.churnPerSecond > 0) {
-      for (const t of config.tenants) simulator.integration(t.integrationId)
+      for (const t of ctx.tenants.list()) if (t.integrationId && t.status === 'active') simulator.integration(t.integrationId)
       simulator.startChurn(config.simulator.churnPerSecond)
     }
     kombo = { baseUrl: simulator.url, apiKey: 'embedded-simulator' }
@@ -36,45 +36,40 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
     onRetry: (info) => ctx.metrics.upstreamRetries.inc({ reason: String(info.reason ?? 'unknown').slice(0, 40) }),
   })
 
-  const pollers = new Map<string, TenantPoller>()
-  const addTenant = (tenant: TenantConfig) => {
-    if (pollers.has(tenant.id)) return
-    const poller = newTenantPoller(ctx, client, tenant)
-    pollers.set(tenant.id, poller)
-    poller.start()
-  }
-  const removeTenant = async (tenantId: string) => {
-    const poller = pollers.get(tenantId)
-    pollers.delete(tenantId)
-    await poller?.stop()
-  }
-  for (const tenant of config.tenants) addTenant(tenant)
+  const supervised = new TenantPollers({
+    create: (tenant) => newTenantPoller(ctx, client, tenant),
+    onStarted: (t) => logger.info({ tenant: t.id, integrationId: t.integrationId }, 'polling the tenant'),
+    onStopped: (tenant, why) => logger.info({ tenant, why }, 'stopped polling the tenant'),
+  })
+  await supervised.reconcile(ctx.tenants.list())
+  // Onboarded, paused, resumed, offboarded or rebound tenants: within a directory refresh.
+  const unsubscribe = ctx.tenants.subscribe(() => supervised.reconcile(ctx.tenants.list()))
 
   return {
     simulator,
-    pollers,
-    addTenant,
-    removeTenant,
+    pollers: supervised.pollers,
     async stop() {
-      for (const id of [...pollers.keys()].reverse()) await removeTenant(id)
+      unsubscribe()
+      await supervised.stop()
       await simulator?.close()
     },
   }
 }
 
-function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: TenantConfig): TenantPoller {
+function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant): TenantPoller {
   const { config, stores, metrics, logger } = ctx
   return new TenantPoller({
     // Only the fields of the tenant's scopes leave the client (data minimisation, docs/data-kept.md).
     client: minimisingClient(client, tenant.optionalFields),
     tenant: tenant.id,
-    integrationId: tenant.integrationId,
+    // TenantPollers only polls tenants bound to an integration.
+    integrationId: tenant.integrationId!,
     syncState: stores.syncState,
     publish: async (envelopes) => {
       await stores.changeLog.publish(envelopes)
       for (const e of envelopes) metrics.recordsPolled.inc({ tenant: e.tenant, resource: e.resource })
     },
-    intervalMs: tenant.pollIntervalMs ?? config.pollIntervalMs,
+    intervalMs: tenant.settings.pollIntervalMs ?? config.pollIntervalMs,
     overlapMs: config.watermarkOverlapMs,
     skipRepeats: ctx.tuning.poller?.skipRepeats,
     now: ctx.now,

@@ -3,6 +3,8 @@
 import { Projector } from '../../projections/projector.ts'
 import { runClockTick } from '../../projections/clock.ts'
 import { startUserFeed } from '../user-feed.ts'
+import { markUninvitedEmployeesDue } from '../../projections/viewstore/tenant-employees.ts'
+import type { TenantChangeSeen } from '../../tenants/directory.ts'
 import type { RoleContext, RoleHandle } from './context.ts'
 
 export interface ProjectorRole extends RoleHandle {
@@ -17,6 +19,10 @@ export function clockTicker(ctx: Pick<RoleContext, 'stores' | 'metrics' | 'invit
       return n
     })
 }
+
+const decidesInvitesAgain = ({ before, after }: TenantChangeSeen) =>
+  before !== undefined &&
+  (JSON.stringify(before.settings.invitePolicy) !== JSON.stringify(after.settings.invitePolicy) || before.settings.timeZone !== after.settings.timeZone)
 
 export async function startProjectorRole(ctx: RoleContext, tickClock: () => Promise<number>): Promise<ProjectorRole> {
   const { stores, metrics, logger } = ctx
@@ -43,6 +49,18 @@ export async function startProjectorRole(ctx: RoleContext, tickClock: () => Prom
       tickClock().catch((err: Error) => logger.error({ err }, 'clock tick failed'))
     }, ctx.config.clockIntervalMs)
     stoppers.push(async () => clearInterval(timer))
+    // A changed invite policy or time zone: the tenant's users not yet invited are decided again
+    // now, with the directory's new settings, not at the next clock interval. Marked here (after
+    // this process's directory has the new settings) as well as by the writer, so a clock tick
+    // between the write and this refresh cannot snooze them under the old settings.
+    const unsubscribe = ctx.tenants.subscribe(async (changes) => {
+      const redecide = changes.filter(decidesInvitesAgain)
+      if (redecide.length === 0) return
+      for (const c of redecide) await markUninvitedEmployeesDue(stores.db, c.after.id, ctx.now())
+      const appended = await tickClock()
+      logger.info({ tenants: redecide.map((c) => c.after.id), appended }, 'invites decided again under the new tenant settings')
+    })
+    stoppers.push(async () => unsubscribe())
   } catch (err) {
     await stop()
     throw err
