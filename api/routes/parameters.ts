@@ -1,6 +1,7 @@
 // Request parameter schemas shared by the tenant routes. Query objects are strict: a misspelt
 // parameter (`?stauts=`) is a 400 naming it, not a silently ignored filter.
 import { z } from 'zod'
+import { LearnAmpUserIssue } from '../../schemas/learnamp.ts'
 
 export const TenantParams = z.object({ tenant: z.string().min(1).max(64) }).strict()
 export const EntityParams = z.object({ tenant: z.string().min(1).max(64), id: z.string().min(1).max(200) }).strict()
@@ -17,6 +18,7 @@ export const UserListQuery = z
     team: z.string().min(1).max(200).optional().describe('team id'),
     location: z.string().min(1).max(200).optional().describe('location id'),
     q: z.string().min(1).max(200).optional().describe('case-insensitive text in name, email or job title'),
+    issue: LearnAmpUserIssue.optional().describe('only users with this data problem (e.g. duplicate_work_email, manager_not_found)'),
     ...pageFields,
   })
   .strict()
