@@ -17,7 +17,7 @@ if (!existsSync(CHROMIUM)) {
     const clock = controllableClock()
     const simulator = await startTestSimulator(t, clock, 12)
     const company = simulator.integration('demo')
-    const [a, b] = company.list('employees') as Array<{ id: string; work_email: string | null; display_full_name: string | null }>
+    const [a, b] = company.list('employees') as unknown as Array<{ id: string; work_email: string | null; display_full_name: string | null }>
     company.update('employees', b.id, { work_email: a.work_email })
     company.update('employees', a.id, { job_title: 'Head of Consoles' })
     const { service } = await startTestService(t, { simulator, clock })
