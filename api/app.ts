@@ -20,6 +20,7 @@ import { rateLimitKey, rateLimitedError } from './rate-limit.ts'
 import { operationalRoutes } from './routes/operations.ts'
 import { userRoutes } from './routes/users.ts'
 import { securityHeaders } from './security-headers.ts'
+import { consoleRoutes } from './console/routes.ts'
 import { zodValidatorCompiler } from './validation.ts'
 
 export type { ApiDeps } from './ports.ts'
@@ -140,6 +141,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(async (ops) => operationalRoutes(ops, deps))
+  await app.register(consoleRoutes)
   await app.register(
     async (tenantScope) => {
       tenantScope.addHook('onRequest', tenantAuthHook(deps.tenants))

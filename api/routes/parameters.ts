@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { ENTITY_ID_MAX_LENGTH } from '../../schemas/kombo.ts'
 import { isStorableText, STORABLE_TEXT_PROBLEM } from '../../schemas/storable-text.ts'
+import { LearnAmpUserIssue } from '../../schemas/learnamp.ts'
 
 export { isStorableText, STORABLE_TEXT_PROBLEM }
 
@@ -30,6 +31,7 @@ export const UserListQuery = z
     team: EntityId.optional().describe('team id'),
     location: EntityId.optional().describe('location id'),
     q: text(200).optional().describe('case-insensitive text in name, email or job title'),
+    issue: LearnAmpUserIssue.optional().describe('only users with this data problem (e.g. duplicate_work_email, manager_not_found)'),
     ...pageFields,
   })
   .strict()

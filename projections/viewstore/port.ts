@@ -1,7 +1,7 @@
 // The view store port: the Learn Amp views (users, teams, locations) per tenant, as the
 // projections write them and the read API reads them. Adapter: sql.ts on the SqlDatabase
 // interface (embedded PGlite or PostgreSQL). Every method takes the tenant: no query spans tenants.
-import type { LearnAmpUser, LearnAmpTeam, LearnAmpLocation } from '../../schemas/learnamp.ts'
+import type { LearnAmpUser, LearnAmpTeam, LearnAmpLocation, LearnAmpUserIssue } from '../../schemas/learnamp.ts'
 
 export type UserStatus = 'pending' | 'active' | 'deactivated'
 
@@ -17,6 +17,8 @@ export interface UserQuery {
   location?: string
   /** Case-insensitive text match on name, email, job title. */
   q?: string
+  /** Only users reporting this data problem. */
+  issue?: LearnAmpUserIssue
   limit: number
   cursor?: string
 }

@@ -227,6 +227,8 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
       if (query.status) where.push(`status = $${params.push(query.status)}`)
       if (query.team) where.push(`$${params.push(query.team)} = ANY(team_ids)`)
       if (query.location) where.push(`location_id = $${params.push(query.location)}`)
+      // (doc::jsonb): the document column may be stored as jsonb or as JSON text.
+      if (query.issue) where.push(`(doc::jsonb)->'issues' ? $${params.push(query.issue)}`)
       if (query.q) where.push(`search LIKE $${params.push(`%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`)
       const { rows } = await db.query<{ doc: LearnAmpUser }>(
         `SELECT doc FROM view_users WHERE ${where.join(' AND ')} ORDER BY external_id LIMIT $3`,

@@ -60,7 +60,7 @@ function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant):
   const { config, stores, metrics, logger } = ctx
   return new TenantPoller({
     // Only the fields of the tenant's scopes leave the client (data minimisation, docs/data-kept.md).
-    client: minimisingClient(client, tenant.optionalFields),
+    client: minimisingClient(client, tenant.settings.optionalFields),
     tenant: tenant.id,
     // TenantPollers only polls tenants bound to an integration.
     integrationId: tenant.integrationId!,
