@@ -447,7 +447,7 @@ t.test('the OpenAPI document lists every route and the docs UI is served', async
     t.ok(paths.includes(p), `documents ${p}`)
   }
   const listParams = doc.paths['/v1/tenants/{tenant}/users'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)
-  t.same(listParams.sort(), ['path:tenant', 'query:cursor', 'query:limit', 'query:location', 'query:q', 'query:status', 'query:team'])
+  t.same(listParams.sort(), ['path:tenant', 'query:cursor', 'query:issue', 'query:limit', 'query:location', 'query:q', 'query:status', 'query:team'])
   t.same(doc.paths['/v1/tenants/{tenant}/users'].get.security, [{ tenantToken: [] }])
   t.ok(doc.components.securitySchemes.tenantToken)
 
