@@ -96,7 +96,15 @@ async function benchVariant(variant: Variant, options: { employees: number; conn
   const bare = Fastify({ logger: false })
   try {
     const { service } = pipeline
-    await until('the initial sync', async () => (await service.stores.views.counts()).users >= pipeline.employees, 30 * 60_000, 50)
+    await until(
+      'the initial sync',
+      async () => {
+        const counts = await service.stores.views.counts()
+        return counts.users >= pipeline.employees && counts.teams > 0 && counts.locations > 0
+      },
+      30 * 60_000,
+      50,
+    )
     const auth = { authorization: `Bearer ${BENCH_TOKEN}` }
     const base = `${service.url}/v1/tenants/demo`
     const json = async (path: string) => {
