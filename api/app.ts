@@ -22,6 +22,7 @@ import { userRoutes } from './routes/users.ts'
 import { securityHeaders } from './security-headers.ts'
 import { consoleRoutes } from './console/routes.ts'
 import { zodValidatorCompiler } from './validation.ts'
+import { SerializedJson, viewResponsesOf, type ViewCacheOptions } from './view-cache.ts'
 
 export type { ApiDeps } from './ports.ts'
 
@@ -32,6 +33,8 @@ export interface ApiAppOptions {
   rateLimitPerMinute?: number
   /** The Kombo webhook's secret; without it the webhook route answers 404 with how to enable it. */
   komboWebhook?: KomboWebhookRouteOptions
+  /** The cache of serialised view answers (api/view-cache.ts); false turns it off. */
+  viewCache?: ViewCacheOptions | false
 }
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600
@@ -92,9 +95,22 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
   })
 
   // Validation runs the routes' zod schemas; responses are plain JSON.stringify (response schemas
-  // only document the API — a serializer would silently drop fields the views add later).
+  // only document the API — a serializer would silently drop fields the views add later), and the
+  // view answers arrive already serialised (and cached: api/view-cache.ts).
   app.setValidatorCompiler(zodValidatorCompiler)
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  app.setSerializerCompiler(() => (data) => (data instanceof SerializedJson ? data.json : JSON.stringify(data)))
+  const responses = viewResponsesOf(deps.views, options.viewCache)
+  app.addHook('onClose', async () => responses.close())
+  const erasure: ApiDeps['erasure'] = deps.erasure && {
+    eraseEmployee: async (request) => {
+      try {
+        return await deps.erasure!.eraseEmployee(request)
+      } finally {
+        // Even a failed erasure may have purged rows: nothing cached may outlive it.
+        responses.changed()
+      }
+    },
+  }
   registerErrorHandlers(app)
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -145,9 +161,9 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
   await app.register(
     async (tenantScope) => {
       tenantScope.addHook('onRequest', tenantAuthHook(deps.tenants))
-      await userRoutes(tenantScope, deps)
-      await directoryRoutes(tenantScope, deps)
-      await erasureRoutes(tenantScope, deps)
+      await userRoutes(tenantScope, deps, responses)
+      await directoryRoutes(tenantScope, deps, responses)
+      await erasureRoutes(tenantScope, { erasure })
       await deadLetterRoutes(tenantScope, deps)
     },
     { prefix: '/v1/tenants/:tenant' },

@@ -46,9 +46,9 @@ export function benchEnv(simulatorUrl: string, dataDir: string, env: Record<stri
 }
 
 /** One service of the given role in this process. */
-export async function startBenchService(env: Record<string, string>, role: Role, processor?: ProcessorTuning, poller?: Tuning['poller']): Promise<RunningService> {
+export async function startBenchService(env: Record<string, string>, role: Role, processor?: ProcessorTuning, poller?: Tuning['poller'], api?: Tuning['api']): Promise<RunningService> {
   const config = loadConfig(env, role, { demoToken: () => randomBytes(12).toString('hex') })
-  return startService(config, { logger: createLogger('silent'), tuning: { processor, poller } })
+  return startService(config, { logger: createLogger('silent'), tuning: { processor, poller, api } })
 }
 
 export async function startBenchPipeline(options: {
@@ -56,6 +56,7 @@ export async function startBenchPipeline(options: {
   env?: Record<string, string>
   processor?: ProcessorTuning
   poller?: Tuning['poller']
+  api?: Tuning['api']
   /** Called as soon as the simulator exists, before the service starts polling it. */
   onSimulator?: (simulator: KomboSimulator) => void
 }): Promise<BenchPipeline> {
@@ -65,7 +66,7 @@ export async function startBenchPipeline(options: {
   const employees = company.list('employees', { includeDeleted: true }).length
   options.onSimulator?.(simulator)
   const data = tempDir('kombo-sync-bench-')
-  const service = await startBenchService(benchEnv(simulator.url, data.dir, options.env), 'all', options.processor, options.poller)
+  const service = await startBenchService(benchEnv(simulator.url, data.dir, options.env), 'all', options.processor, options.poller, options.api)
   return {
     simulator,
     service,

@@ -49,7 +49,7 @@ export async function startProductionStack(adminDatabaseUrl: string): Promise<Pr
 }
 
 /** A fresh database on the server, dropped again by `drop()`. */
-async function throwawayDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function throwawayDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `kombo_sync_bench_${randomBytes(6).toString('hex')}`
   const admin = new pg.Client({ connectionString: adminUrl })
   await admin.connect()

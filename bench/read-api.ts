@@ -5,6 +5,8 @@ import { execFile } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import Fastify from 'fastify'
+import pg from 'pg'
+import { throwawayDatabase } from './production.ts'
 import { peakRssMb, type ResultRow } from './report.ts'
 import { BENCH_TOKEN, sizeLabel, startBenchPipeline, until } from './harness.ts'
 
@@ -31,36 +33,116 @@ export function runLoad(url: string, connections: number, seconds: number, heade
   })
 }
 
-export async function benchReadApi(options: { employees: number; connections: number[]; seconds: number }): Promise<ResultRow[]> {
-  const pipeline = await startBenchPipeline({ employees: options.employees })
+type ApiTuning = NonNullable<Parameters<typeof startBenchPipeline>[0]['api']>
+
+interface Variant {
+  /** e.g. "embedded", "PostgreSQL" */
+  store: string
+  env: Record<string, string>
+  api?: ApiTuning
+  label: string
+  routes: Array<'user' | 'users' | 'teams' | 'team' | 'locations' | 'location'>
+}
+
+const allRoutes: Variant['routes'] = ['user', 'users', 'teams', 'team', 'locations', 'location']
+
+/**
+ * Embedded (PGlite) and PostgreSQL (a throw-away database on `databaseUrl`; left out when it cannot
+ * be reached), each with the API as it is and, for the two user routes, as it was before the cache
+ * of serialised view answers (`viewCache: false`): before/after in the same run.
+ */
+export async function benchReadApi(options: { employees: number; connections: number[]; seconds: number; databaseUrl?: string }): Promise<ResultRow[]> {
+  const rows: ResultRow[] = []
+  const variants = (store: string, env: Record<string, string>): Variant[] => [
+    { store, env, label: '', routes: allRoutes },
+    { store, env, api: { viewCache: false }, label: ' (before: no view cache)', routes: ['user', 'users'] },
+  ]
+  for (const v of variants('embedded', {})) rows.push(...(await benchVariant(v, options)))
+  if (options.databaseUrl) {
+    let db: Awaited<ReturnType<typeof throwawayDatabase>> | null = null
+    try {
+      db = await throwawayDatabase(options.databaseUrl)
+    } catch (err) {
+      process.stderr.write(`bench read-api: PostgreSQL rows left out (${(err as Error).message})\n`)
+    }
+    if (db) {
+      try {
+        for (const v of variants('PostgreSQL', { DATABASE_URL: db.url })) {
+          // Each variant syncs into the same database afresh: empty it first.
+          rows.push(...(await benchVariant(v, options, db.url)))
+        }
+      } finally {
+        await db.drop()
+      }
+    }
+  }
+  return rows
+}
+
+async function emptyViews(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    if (rows.length) await client.query(`DROP TABLE ${rows.map((r) => `"${r.tablename}"`).join(', ')} CASCADE`)
+  } finally {
+    await client.end()
+  }
+}
+
+async function benchVariant(variant: Variant, options: { employees: number; connections: number[]; seconds: number }, databaseUrl?: string): Promise<ResultRow[]> {
+  if (databaseUrl) await emptyViews(databaseUrl)
+  const pipeline = await startBenchPipeline({ employees: options.employees, env: variant.env, api: variant.api })
   const bare = Fastify({ logger: false })
   try {
     const { service } = pipeline
-    await until('the initial sync', async () => (await service.stores.views.counts()).users >= pipeline.employees, 30 * 60_000, 50)
+    await until(
+      'the initial sync',
+      async () => {
+        const counts = await service.stores.views.counts()
+        return counts.users >= pipeline.employees && counts.teams > 0 && counts.locations > 0
+      },
+      30 * 60_000,
+      50,
+    )
     const auth = { authorization: `Bearer ${BENCH_TOKEN}` }
     const base = `${service.url}/v1/tenants/demo`
-    const page = (await (await fetch(`${base}/users?limit=50`, { headers: auth })).json()) as { data: Array<{ externalId: string }> }
-    const someone = page.data[Math.floor(page.data.length / 2)]
-    const one = await (await fetch(`${base}/users/${someone.externalId}`, { headers: auth })).json()
+    const json = async (path: string) => {
+      const res = await fetch(`${base}${path}`, { headers: auth })
+      if (!res.ok) throw new Error(`bench read-api: ${path} answered ${res.status}`)
+      return res.json() as Promise<{ data: Array<{ externalId: string }> } & Record<string, unknown>>
+    }
+    const page = await json('/users?limit=50')
+    const someone = page.data[Math.floor(page.data.length / 2)].externalId
+    const teams = await json('/teams?limit=50')
+    const locations = await json('/locations?limit=50')
+    const team = teams.data[0].externalId
+    const location = locations.data[0].externalId
+    const routes = {
+      user: { name: 'GET user by id', path: `/users/${encodeURIComponent(someone)}` },
+      users: { name: 'GET users page (50)', path: '/users?limit=50' },
+      teams: { name: 'GET teams page (50)', path: '/teams?limit=50' },
+      team: { name: 'GET team by id (with members)', path: `/teams/${encodeURIComponent(team)}` },
+      locations: { name: 'GET locations page (50)', path: '/locations?limit=50' },
+      location: { name: 'GET location by id', path: `/locations/${encodeURIComponent(location)}` },
+    }
 
     // The same JSON, from memory: what Fastify alone costs on this machine right now.
-    bare.get('/users/:id', async () => one)
-    bare.get('/users', async () => page)
+    const bodies = new Map<string, unknown>()
+    for (const key of variant.routes) bodies.set(routes[key].path, await json(routes[key].path))
+    bare.get('/*', async (request) => bodies.get(request.url))
     const bareBase = await bare.listen({ host: '127.0.0.1', port: 0 })
 
     const rows: ResultRow[] = []
-    const routes = [
-      { name: 'GET user by id', path: `/users/${someone.externalId}` },
-      { name: 'GET users page (50)', path: '/users?limit=50' },
-    ]
-    for (const route of routes) {
+    for (const key of variant.routes) {
+      const route = routes[key]
       for (const c of options.connections) {
         const ours = await runLoad(`${base}${route.path}`, c, options.seconds, auth)
         const baseline = await runLoad(`${bareBase}${route.path}`, c, options.seconds)
         if (ours.non2xx > 0) throw new Error(`${route.name}: ${ours.non2xx} non-2xx answers`)
         rows.push({
           benchmark: 'read API',
-          scenario: `${route.name}, ${c} conn, ${sizeLabel(pipeline.employees)} users`,
+          scenario: `${route.name}, ${c} conn, ${sizeLabel(pipeline.employees)} users, ${variant.store}${variant.label}`,
           value: ours.requestsPerSecond,
           unit: 'req/s',
           baseline: { label: 'bare Fastify, same JSON from memory', value: baseline.requestsPerSecond, unit: 'req/s' },

@@ -32,7 +32,7 @@ const plan = {
   // --quick only keeps the benchmarks working (CI, < 60 s): small sizes, one connection count, and
   // no production mode (starting Kafka and the registry alone takes ~15 s).
   quick: { sync: [300], syncBefore: [] as number[], production: [] as number[], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], rates: [10], steadyBefore: [] as number[], steadySeconds: 2, roleMemory: [] as number[], productionRates: [] as number[] },
-  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [1, 16, 64], seconds: 5, rebuild: [100_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 15, roleMemory: [10_000], productionRates: [10, 100, 1_000] },
+  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [16, 64], seconds: 5, rebuild: [100_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 15, roleMemory: [10_000], productionRates: [10, 100, 1_000] },
   full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 30, roleMemory: [100_000], productionRates: [10, 100, 1_000] },
 }[mode]
 const sizes = values.sizes ? values.sizes.split(',').map((s) => Number(s.trim())) : plan.sync
@@ -83,7 +83,15 @@ try {
 } finally {
   await stack?.stop()
 }
-await run('read-api', () => benchReadApi({ employees: plan.apiEmployees, connections: plan.connections, seconds: plan.seconds }))
+await run('read-api', () =>
+  benchReadApi({
+    employees: plan.apiEmployees,
+    connections: plan.connections,
+    seconds: plan.seconds,
+    // PostgreSQL rows too, but not in --quick (CI keeps the embedded rows working).
+    databaseUrl: mode === 'quick' ? undefined : (process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
+  }),
+)
 await run('rebuild', () => benchRebuild(plan.rebuild))
 await run('steady-state', async () => [
   ...(plan.steadyBefore.length > 0

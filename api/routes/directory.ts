@@ -5,6 +5,7 @@ import { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../../schemas/lear
 import { ApiError, ErrorBody } from '../errors.ts'
 import type { ApiDeps } from '../ports.ts'
 import { zodRoute } from '../route.ts'
+import type { ViewResponses } from '../view-cache.ts'
 import { EntityParams, PageQuery, TenantParams, tenantSecurity } from './parameters.ts'
 
 const page = (item: z.ZodType) => z.object({ data: z.array(item), next: z.string().nullable() })
@@ -12,7 +13,7 @@ const TeamWithMembers = LearnAmpTeam.extend({
   members: z.array(LearnAmpUser.pick({ externalId: true, displayName: true, status: true })),
 })
 
-export async function directoryRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function directoryRoutes(app: FastifyInstance, deps: ApiDeps, views: ViewResponses): Promise<void> {
   const list = (tags: string[], summary: string, item: z.ZodType) =>
     ({ method: 'GET', tags, summary, security: tenantSecurity, params: TenantParams, querystring: PageQuery, response: { 200: page(item), 400: ErrorBody } }) as const
   const one = (tags: string[], summary: string, item: z.ZodType) =>
@@ -21,14 +22,14 @@ export async function directoryRoutes(app: FastifyInstance, deps: ApiDeps): Prom
   zodRoute(app, {
     ...list(['teams'], 'List teams', LearnAmpTeam),
     url: '/teams',
-    handler: async (request) => deps.views.listTeams(request.params.tenant, request.query),
+    handler: async (request) => views.listTeams(request.params.tenant, request.query),
   })
   zodRoute(app, {
     ...one(['teams'], 'One team with its members', TeamWithMembers),
     url: '/teams/:id',
     handler: async (request) => {
       const { tenant, id } = request.params
-      const team = await deps.views.getTeam(tenant, id)
+      const team = await views.getTeam(tenant, id)
       if (!team) throw new ApiError(404, 'not_found', `no team '${id}'`)
       return team
     },
@@ -37,14 +38,14 @@ export async function directoryRoutes(app: FastifyInstance, deps: ApiDeps): Prom
   zodRoute(app, {
     ...list(['locations'], 'List locations', LearnAmpLocation),
     url: '/locations',
-    handler: async (request) => deps.views.listLocations(request.params.tenant, request.query),
+    handler: async (request) => views.listLocations(request.params.tenant, request.query),
   })
   zodRoute(app, {
     ...one(['locations'], 'One location', LearnAmpLocation),
     url: '/locations/:id',
     handler: async (request) => {
       const { tenant, id } = request.params
-      const location = await deps.views.getLocation(tenant, id)
+      const location = await views.getLocation(tenant, id)
       if (!location) throw new ApiError(404, 'not_found', `no location '${id}'`)
       return location
     },

@@ -6,6 +6,7 @@ import { LearnAmpUser } from '../../schemas/learnamp.ts'
 import { ApiError, ErrorBody } from '../errors.ts'
 import { InviteNotAllowedError, UserNotFoundError, type ApiDeps } from '../ports.ts'
 import { zodRoute } from '../route.ts'
+import type { ViewResponses } from '../view-cache.ts'
 import { EntityParams, InviteBody, TenantParams, UserListQuery, UserQueryString, tenantSecurity } from './parameters.ts'
 
 const HistoryEntry = z.object({
@@ -20,7 +21,7 @@ const notFound = (tenantless: string) => new ApiError(404, 'not_found', tenantle
 
 const isNamed = (err: unknown, name: string) => err instanceof Error && err.name === name
 
-export async function userRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function userRoutes(app: FastifyInstance, deps: ApiDeps, views: ViewResponses): Promise<void> {
   zodRoute(app, {
     method: 'GET',
     url: '/users',
@@ -30,7 +31,7 @@ export async function userRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     params: TenantParams,
     querystring: UserListQuery,
     response: { 200: z.object({ data: z.array(LearnAmpUser), next: z.string().nullable() }), 400: ErrorBody },
-    handler: async (request) => deps.views.listUsers(request.params.tenant, request.query),
+    handler: async (request) => views.listUsers(request.params.tenant, request.query),
   })
 
   zodRoute(app, {
@@ -46,7 +47,7 @@ export async function userRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
       const { tenant, id } = request.params
       const { asOf } = request.query
       if (asOf === undefined) {
-        const user = await deps.views.getUser(tenant, id)
+        const user = await views.getUser(tenant, id)
         if (!user) throw notFound(`no user '${id}'`)
         return user
       }

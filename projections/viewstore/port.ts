@@ -36,6 +36,17 @@ export interface ViewReader {
   getLocation(tenant: string, id: string): Promise<LearnAmpLocation | null>
 }
 
+/**
+ * Per tenant, a number every committed write to that tenant's views increases (in the writing
+ * transaction), so a reader can tell that what it cached may have changed. A tenant never written
+ * has generation 0.
+ */
+export interface ViewGenerations {
+  generations(): Promise<Map<string, bigint>>
+  /** Called after each write transaction this store object commits; returns the unsubscribe. */
+  onCommit?(listener: () => void): () => void
+}
+
 /** A cursor value was not produced by us (or is from another query). */
 export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError'

@@ -4,7 +4,29 @@
 import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
 import type { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../../schemas/learnamp.ts'
 import { isStorableText } from '../../schemas/storable-text.ts'
-import { InvalidCursorError, type Page, type TeamWithMembers, type UserQuery, type ViewReader } from './port.ts'
+import { InvalidCursorError, type Page, type TeamWithMembers, type UserQuery, type ViewGenerations, type ViewReader } from './port.ts'
+
+// A per-tenant generation that every write to a served view bumps, in the writing transaction (a
+// statement trigger, so the projector, erasure, reset and rebuild need not remember it): API
+// processes cache serialised answers stamped with it and re-read it often (api/view-cache.ts), so
+// a change committed by any process invalidates every replica's cache. One statement per write
+// statement, whatever its row count.
+const generationTriggers = ['view_users', 'view_teams', 'view_locations'].flatMap((table) =>
+  (['INSERT', 'UPDATE', 'DELETE'] as const).map(
+    (event) => `CREATE OR REPLACE TRIGGER ${table}_generation_${event.toLowerCase()} AFTER ${event} ON ${table}
+  REFERENCING ${event === 'DELETE' ? 'OLD' : 'NEW'} TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION bump_view_generation();`,
+  ),
+)
+const generationsMigration = `
+CREATE TABLE IF NOT EXISTS view_generations (tenant text PRIMARY KEY, generation bigint NOT NULL);
+CREATE OR REPLACE FUNCTION bump_view_generation() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO view_generations (tenant, generation) SELECT DISTINCT tenant, 1 FROM changed
+  ON CONFLICT (tenant) DO UPDATE SET generation = view_generations.generation + 1;
+  RETURN NULL;
+END $fn$;
+${generationTriggers.join('\n')}
+`
 
 const migration = `
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
@@ -22,7 +44,7 @@ CREATE INDEX IF NOT EXISTS view_users_manager ON view_users (tenant, manager_id)
 CREATE INDEX IF NOT EXISTS view_users_email ON view_users (tenant, email_lower);
 CREATE TABLE IF NOT EXISTS view_teams (tenant text NOT NULL, id text NOT NULL, doc jsonb NOT NULL, PRIMARY KEY (tenant, id));
 CREATE TABLE IF NOT EXISTS view_locations (tenant text NOT NULL, id text NOT NULL, doc jsonb NOT NULL, PRIMARY KEY (tenant, id));
-`
+${generationsMigration}`
 
 export type EntityCategory = 'employee' | 'team' | 'location' | 'legalEntity' | 'absenceType' | 'absence'
 
@@ -67,7 +89,7 @@ export interface ViewTransaction {
   setCheckpoint(name: string, position: bigint): Promise<void>
 }
 
-export interface SqlViewStore extends ViewReader {
+export interface SqlViewStore extends ViewReader, ViewGenerations {
   checkpoint(name: string): Promise<bigint | null>
   /** Runs `fn` in one transaction (views and checkpoint together). */
   transaction<T>(fn: (tx: ViewTransaction) => Promise<T>): Promise<T>
@@ -219,6 +241,7 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
 
 export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
   await db.exec(migration)
+  const commitListeners = new Set<() => void>()
   return {
     async listUsers(tenant: string, query: UserQuery) {
       const after = decodeCursor(query.cursor)
@@ -272,11 +295,23 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
       const { rows } = await db.query<{ doc: LearnAmpLocation }>('SELECT doc FROM view_locations WHERE tenant = $1 AND id = $2', [tenant, id])
       return rows[0]?.doc ?? null
     },
+    async generations() {
+      const { rows } = await db.query<{ tenant: string; generation: string }>('SELECT tenant, generation FROM view_generations')
+      return new Map(rows.map((r) => [r.tenant, BigInt(r.generation)]))
+    },
     async checkpoint(name) {
       const { rows } = await db.query<{ position: string }>('SELECT position FROM projection_checkpoints WHERE name = $1', [name])
       return rows[0] ? BigInt(rows[0].position) : null
     },
-    transaction: (fn) => db.transaction((tx) => fn(transactionOf(tx))),
+    async transaction(fn) {
+      const result = await db.transaction((tx) => fn(transactionOf(tx)))
+      for (const listener of commitListeners) listener()
+      return result
+    },
+    onCommit(listener) {
+      commitListeners.add(listener)
+      return () => commitListeners.delete(listener)
+    },
     async dueEmployees(now, limit) {
       const { rows } = await db.query<{ tenant: string; id: string }>(
         `SELECT tenant, id FROM view_entity_states WHERE category = 'employee' AND next_due_at <= $1
@@ -296,6 +331,7 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
         for (const table of ['view_entity_states', 'view_users', 'view_teams', 'view_locations']) await tx.query(`DELETE FROM ${table}`)
         await tx.query('DELETE FROM projection_checkpoints WHERE name = $1', [checkpointName])
       })
+      for (const listener of commitListeners) listener()
     },
     async counts() {
       const { rows } = await db.query<{ users: string; teams: string; locations: string; states: string }>(

@@ -27,6 +27,7 @@ export async function startApiRole(
   const app = await buildApiApp(apiDeps(ctx, deps), {
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     rateLimitPerMinute: config.apiRateLimitPerMinute,
+    viewCache: ctx.tuning.api?.viewCache === false ? false : undefined,
     komboWebhook: { secret: config.komboWebhook.secret, toleranceMs: config.komboWebhook.toleranceSeconds * 1000, now: ctx.now },
   })
   try {

@@ -10,11 +10,13 @@ import type { TenantDirectory } from '../../tenants/directory.ts'
 /**
  * Switches only the benchmarks use, to compare against the pipeline before an optimisation: the
  * processor's folded stream states kept between batches (default 10k; 0 keeps none) and streams
- * of a batch processed at once (default 8); the poller publishing every overlap re-read again.
+ * of a batch processed at once (default 8); the poller publishing every overlap re-read again;
+ * the read API without its cache of serialised view answers (api/view-cache.ts).
  */
 export interface Tuning {
   processor?: { cacheStreams?: number; concurrency?: number }
   poller?: { skipRepeats?: boolean }
+  api?: { viewCache?: boolean }
 }
 
 export interface RoleContext {

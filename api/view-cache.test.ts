@@ -1,0 +1,159 @@
+// The read API's cache of serialised view answers: it serves repeated questions without reading
+// the views, and stops serving an answer once any process commits a change to that tenant's views
+// (the generation bumped by the view tables' triggers) — a writer in another OS process here.
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { openSqlViewStore, type SqlViewStore } from '../projections/viewstore/sql.ts'
+import { purgeUserFromViews } from '../projections/viewstore/erase-user.ts'
+import type { LearnAmpUser } from '../schemas/learnamp.ts'
+import { openPostgresDatabase } from '../sql/postgres.ts'
+import { openPgliteDatabase } from '../sql/pglite.ts'
+import { testPostgresUrl } from '../test/support/postgres.ts'
+import { waitFor } from '../test/support/wait-for.ts'
+import { cachedViewResponses } from './view-cache.ts'
+
+const user = (externalId: string, jobTitle: string): LearnAmpUser => ({
+  externalId,
+  remoteId: null,
+  employeeNumber: null,
+  firstName: 'Ada',
+  lastName: 'Lovelace',
+  displayName: 'Ada Lovelace',
+  jobTitle,
+  email: `${externalId}@acme.test`,
+  hireDate: '2024-01-01',
+  leaveDate: null,
+  manager: null,
+  primaryTeam: null,
+  teams: [],
+  primaryLocation: null,
+  avatar: null,
+  legalEntityId: null,
+  employmentType: null,
+  status: 'active',
+  deactivationReason: null,
+  invite: { status: 'none', dueAt: null, invitedAt: null },
+  issues: [],
+})
+const index = { teamIds: [], locationId: null, managerId: null }
+const upsert = (store: SqlViewStore, tenant: string, u: LearnAmpUser) => store.transaction((tx) => tx.upsertUsers(tenant, [{ user: u, index }]))
+
+/** The store with its reads counted: what the cache did not answer itself. */
+function counted(store: SqlViewStore) {
+  const reads = { n: 0 }
+  const wrapped: SqlViewStore = {
+    ...store,
+    getUser: (tenant, id) => (reads.n++, store.getUser(tenant, id)),
+    listUsers: (tenant, q) => (reads.n++, store.listUsers(tenant, q)),
+  }
+  return { wrapped, reads }
+}
+
+const jobTitleOf = async (json: Promise<{ json: string } | null>) => {
+  const r = await json
+  return r === null ? null : (JSON.parse(r.json) as LearnAmpUser).jobTitle
+}
+
+// Writes one user's job title into the views from a separate Node process, as a projector role would.
+function writeFromAnotherProcess(databaseUrl: string, tenant: string, id: string, jobTitle: string): Promise<void> {
+  const script = `
+    import { openPostgresDatabase } from './sql/postgres.ts'
+    import { openSqlViewStore } from './projections/viewstore/sql.ts'
+    const db = await openPostgresDatabase(process.env.URL)
+    const views = await openSqlViewStore(db)
+    const doc = JSON.parse(process.env.DOC)
+    await views.transaction((tx) => tx.upsertUsers(process.env.TENANT, [{ user: doc, index: { teamIds: [], locationId: null, managerId: null } }]))
+    await db.close()`
+  const cwd = fileURLToPath(new URL('..', import.meta.url))
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd, env: { ...process.env, URL: databaseUrl, TENANT: tenant, DOC: JSON.stringify(user(id, jobTitle)) } }, (err, _out, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(),
+    ),
+  )
+}
+
+t.test('PostgreSQL: cached answers are served until another process commits a change, then the change is served', async (t) => {
+  const url = await testPostgresUrl(t)
+  const db = await openPostgresDatabase(url)
+  t.teardown(() => db.close())
+  const store = await openSqlViewStore(db)
+  await upsert(store, 'acme', user('ada', 'Engineer'))
+  await upsert(store, 'globex', user('ada', 'Globex engineer'))
+  const { wrapped, reads } = counted(store)
+  const responses = cachedViewResponses(wrapped, { refreshMs: 20 })
+  t.teardown(() => responses.close())
+  await waitFor('the first read of the generations', async () => (await responses.getUser('acme', 'ada'), reads.n > 0 && (reads.n = 0, true)))
+  await responses.getUser('acme', 'ada')
+
+  const before = reads.n
+  for (let i = 0; i < 50; i++) t.equal(await jobTitleOf(responses.getUser('acme', 'ada')), 'Engineer')
+  t.ok(reads.n - before <= 2, `50 repeated reads answered from the cache (${reads.n - before} reached the views)`)
+  t.equal(await jobTitleOf(responses.getUser('globex', 'ada')), 'Globex engineer', 'tenants are cached apart')
+  t.equal(await responses.getUser('acme', 'nobody'), null, 'an unknown user is null (a 404)')
+
+  await writeFromAnotherProcess(url, 'acme', 'ada', 'Principal engineer')
+  await waitFor('the other process’s change', async () => (await jobTitleOf(responses.getUser('acme', 'ada'))) === 'Principal engineer')
+  t.equal(await jobTitleOf(responses.getUser('globex', 'ada')), 'Globex engineer', "another tenant's answer is unchanged")
+
+  await writeFromAnotherProcess(url, 'acme', 'nobody', 'New hire')
+  await waitFor('a user created elsewhere (a cached 404 is not kept)', async () => (await jobTitleOf(responses.getUser('acme', 'nobody'))) === 'New hire')
+
+  // An erasure purges the row in its own transaction: the cached document must go too.
+  const other = await openPostgresDatabase(url)
+  t.teardown(() => other.close())
+  await purgeUserFromViews(other, 'acme', 'ada')
+  await waitFor('the erased user to be gone', async () => (await responses.getUser('acme', 'ada')) === null)
+
+  const page = JSON.parse((await responses.listUsers('acme', { limit: 10 })).json) as { data: LearnAmpUser[] }
+  t.same(page.data.map((u) => u.externalId), ['nobody'], 'pages are served from the views too')
+})
+
+t.test('a commit through the same store object is seen at once, without waiting for a refresh', async (t) => {
+  const db = await openPgliteDatabase()
+  t.teardown(() => db.close())
+  const store = await openSqlViewStore(db)
+  await upsert(store, 'acme', user('ada', 'Engineer'))
+  // A refresh far in the future: only the commit notification can make the change visible.
+  const responses = cachedViewResponses(store, { refreshMs: 60_000 })
+  t.teardown(() => responses.close())
+  await waitFor('the first read of the generations', async () => (await jobTitleOf(responses.getUser('acme', 'ada'))) === 'Engineer')
+  await upsert(store, 'acme', user('ada', 'Manager'))
+  t.equal(await jobTitleOf(responses.getUser('acme', 'ada')), 'Manager', 'the very next read after the commit')
+})
+
+t.test('without readable generations the cache is bypassed; entries are bounded', async (t) => {
+  const db = await openPgliteDatabase()
+  t.teardown(() => db.close())
+  const store = await openSqlViewStore(db)
+  for (const id of ['a', 'b', 'c', 'd', 'e']) await upsert(store, 'acme', user(id, 'Engineer'))
+  const { wrapped, reads } = counted(store)
+
+  let failing = false
+  const flaky: SqlViewStore = { ...wrapped, generations: async () => (failing ? Promise.reject(new Error('connection lost')) : store.generations()) }
+  const responses = cachedViewResponses(flaky, { refreshMs: 10, maxEntries: 2 })
+  t.teardown(() => responses.close())
+  await waitFor('the cache to serve', async () => {
+    const n = reads.n
+    await responses.getUser('acme', 'a')
+    return reads.n === n
+  })
+
+  for (const id of ['a', 'b', 'c', 'a']) await responses.getUser('acme', id)
+  const n = reads.n
+  await responses.getUser('acme', 'a')
+  await responses.getUser('acme', 'c')
+  t.equal(reads.n, n, 'the two most recent answers are kept')
+  await responses.getUser('acme', 'b')
+  t.equal(reads.n, n + 1, 'an older one was evicted (2 entries at most)')
+
+  failing = true
+  await waitFor('the cache to turn itself off', async () => {
+    const m = reads.n
+    await responses.getUser('acme', 'c')
+    return reads.n === m + 1
+  })
+  const m = reads.n
+  for (let i = 0; i < 5; i++) await responses.getUser('acme', 'c')
+  t.equal(reads.n, m + 5, 'every read reaches the views while the generations cannot be read')
+})

@@ -1,0 +1,168 @@
+// The read API's answers from the views, as JSON text ready to send, with a bounded cache of those
+// texts. Reading a view costs a SQL round trip (on PGlite: the database runs on this event loop),
+// a jsonb decode and a JSON.stringify; the answer to the same question is the same until the
+// tenant's views change. Each cached answer is stamped with the tenant's view generation (bumped
+// in the same transaction as any write to the tenant's views, by whichever process writes: see
+// projections/viewstore/sql.ts), and only served while that generation is the current one.
+//
+// The current generations are re-read every `refreshMs` (one small query per API process, not per
+// request), so a change committed by another process (a projector role, an operator's erase, a
+// rebuild) stops being served from the cache within about `refreshMs`. When the generations cannot
+// be read, or the last read is older than three refreshes, the cache is bypassed (every request
+// reads the views), so a lost database connection cannot leave stale answers being served.
+// A change this process makes itself (the projector in `all`, through `onCommit`; an erasure,
+// through `changed()`) turns the cache off at once until the generations have been read again.
+import type { UserQuery, ViewGenerations, ViewReader } from '../projections/viewstore/port.ts'
+
+/** A JSON text the serializer sends as is (api/app.ts), instead of stringifying a value again. */
+export class SerializedJson {
+  constructor(readonly json: string) {}
+}
+
+export interface ViewResponses {
+  listUsers(tenant: string, query: UserQuery): Promise<SerializedJson>
+  getUser(tenant: string, externalId: string): Promise<SerializedJson | null>
+  listTeams(tenant: string, page: { limit: number; cursor?: string }): Promise<SerializedJson>
+  getTeam(tenant: string, id: string): Promise<SerializedJson | null>
+  listLocations(tenant: string, page: { limit: number; cursor?: string }): Promise<SerializedJson>
+  getLocation(tenant: string, id: string): Promise<SerializedJson | null>
+  /** This process changed views: serve nothing cached until the generations are read again. */
+  changed(): void
+  close(): void
+}
+
+export interface ViewCacheOptions {
+  /** How often the generations are re-read: the bound on serving another process's stale answer. */
+  refreshMs?: number
+  maxEntries?: number
+  /** Bound on the cached JSON texts, in UTF-16 code units (≈ bytes for ASCII JSON, at most 2×). */
+  maxChars?: number
+}
+
+export const VIEW_CACHE_DEFAULTS = { refreshMs: 100, maxEntries: 20_000, maxChars: 32 * 1024 * 1024 } as const
+
+const toJson = (value: unknown) => (value === null ? null : new SerializedJson(JSON.stringify(value)))
+
+/** Without generations (tests over fakes): every answer is read and serialised, nothing cached. */
+export function uncachedViewResponses(views: ViewReader): ViewResponses {
+  return {
+    listUsers: async (tenant, query) => new SerializedJson(JSON.stringify(await views.listUsers(tenant, query))),
+    getUser: async (tenant, id) => toJson(await views.getUser(tenant, id)),
+    listTeams: async (tenant, page) => new SerializedJson(JSON.stringify(await views.listTeams(tenant, page))),
+    getTeam: async (tenant, id) => toJson(await views.getTeam(tenant, id)),
+    listLocations: async (tenant, page) => new SerializedJson(JSON.stringify(await views.listLocations(tenant, page))),
+    getLocation: async (tenant, id) => toJson(await views.getLocation(tenant, id)),
+    changed: () => {},
+    close: () => {},
+  }
+}
+
+interface Entry {
+  generation: bigint
+  /** null: the view has no such entity (a 404 is cached like an answer). */
+  json: SerializedJson | null
+}
+
+export function cachedViewResponses(views: ViewReader & ViewGenerations, options: ViewCacheOptions = {}): ViewResponses {
+  const { refreshMs, maxEntries, maxChars } = { ...VIEW_CACHE_DEFAULTS, ...options }
+  const entries = new Map<string, Entry>()
+  let chars = 0
+  let known = new Map<string, bigint>()
+  let knownAt = -Infinity
+  // Bumped when this process changed views itself; the cache serves again once a read of the
+  // generations that started after the change has succeeded.
+  let changeEpoch = 0
+  let cleanEpoch = 0
+  let refreshing: Promise<void> | null = null
+  let closed = false
+
+  const refresh = (): Promise<void> =>
+    closed ? Promise.resolve() : (refreshing ??= (async () => {
+      const startedAt = performance.now()
+      const epoch = changeEpoch
+      try {
+        known = await views.generations()
+        knownAt = startedAt
+        cleanEpoch = epoch
+      } catch {
+        // Left stale on purpose: `usable()` turns the cache off until a read succeeds again.
+      } finally {
+        refreshing = null
+      }
+    })())
+  const timer = setInterval(() => void refresh(), refreshMs)
+  timer.unref()
+  void refresh()
+  // Commits of this process's own writers (the projector in `all`) are seen at once, not after a refresh.
+  const unsubscribe = views.onCommit?.(() => {
+    changeEpoch++
+    void refresh()
+  })
+
+  const usable = () => cleanEpoch === changeEpoch && performance.now() - knownAt < 3 * refreshMs
+
+  const evict = () => {
+    for (const [key, entry] of entries) {
+      if (entries.size <= maxEntries && chars <= maxChars) return
+      entries.delete(key)
+      chars -= entry.json?.json.length ?? 0
+    }
+  }
+
+  async function answer(tenant: string, key: string, read: () => Promise<SerializedJson | null>): Promise<SerializedJson | null> {
+    if (!usable()) return read()
+    // The generation before the read: if a write commits meanwhile, the entry is already stale
+    // by its stamp and is replaced on the next request after the refresh that sees it.
+    const generation = known.get(tenant) ?? 0n
+    const cacheKey = `${tenant}\u0000${key}`
+    const hit = entries.get(cacheKey)
+    if (hit && hit.generation === generation) {
+      // Most recently used last: eviction walks the map from the oldest.
+      entries.delete(cacheKey)
+      entries.set(cacheKey, hit)
+      return hit.json
+    }
+    const json = await read()
+    const current = entries.get(cacheKey)
+    if (current) {
+      entries.delete(cacheKey)
+      chars -= current.json?.json.length ?? 0
+    }
+    const size = json?.json.length ?? 0
+    // One answer may not take more than a sixteenth of the budget (a huge page is not kept).
+    if (size <= maxChars / 16) {
+      entries.set(cacheKey, { generation, json })
+      chars += size
+      evict()
+    }
+    return json
+  }
+
+  const always = async (json: Promise<SerializedJson | null>) => (await json) as SerializedJson
+  return {
+    listUsers: (tenant, query) =>
+      always(answer(tenant, `users?${JSON.stringify(query)}`, async () => new SerializedJson(JSON.stringify(await views.listUsers(tenant, query))))),
+    getUser: (tenant, id) => answer(tenant, `user/${id}`, async () => toJson(await views.getUser(tenant, id))),
+    listTeams: (tenant, page) => always(answer(tenant, `teams?${JSON.stringify(page)}`, async () => new SerializedJson(JSON.stringify(await views.listTeams(tenant, page))))),
+    getTeam: (tenant, id) => answer(tenant, `team/${id}`, async () => toJson(await views.getTeam(tenant, id))),
+    listLocations: (tenant, page) =>
+      always(answer(tenant, `locations?${JSON.stringify(page)}`, async () => new SerializedJson(JSON.stringify(await views.listLocations(tenant, page))))),
+    getLocation: (tenant, id) => answer(tenant, `location/${id}`, async () => toJson(await views.getLocation(tenant, id))),
+    changed() {
+      changeEpoch++
+      void refresh()
+    },
+    close: () => {
+      closed = true
+      clearInterval(timer)
+      unsubscribe?.()
+    },
+  }
+}
+
+/** The cached responses when the view store can report generations, else uncached ones. */
+export function viewResponsesOf(views: ViewReader, options?: ViewCacheOptions | false): ViewResponses {
+  const withGenerations = typeof (views as Partial<ViewGenerations>).generations === 'function'
+  return withGenerations && options !== false ? cachedViewResponses(views as ViewReader & ViewGenerations, options) : uncachedViewResponses(views)
+}
+
