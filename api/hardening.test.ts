@@ -5,6 +5,7 @@ import { buildApiApp, type ApiAppOptions, type ApiDeps } from './app.ts'
 import { createTenantAuthenticator, sha256Hex } from './auth/tenant-tokens.ts'
 import { UserNotFoundError, type ErasureRequest, type KomboWebhookEvent } from './ports.ts'
 import { komboSignature } from './webhooks/kombo-webhook.ts'
+import { komboResources } from '../schemas/kombo.ts'
 
 const ACME = 'acme-secret-token-0123456789'
 const GLOBEX = 'globex-secret-token-9876543210'
@@ -47,7 +48,7 @@ t.test('Kombo webhook route', async (t) => {
   const ok = await post(raw, komboSignature(SECRET, Buffer.from(raw)))
   t.equal(ok.statusCode, 202, ok.body)
   t.same(ok.json(), { status: 'accepted' })
-  t.same(received, [{ webhookId: 'wh_1', type: 'data-changed', integrationId: 'personio:acme' }], 'the port is called with the integration')
+  t.same(received, [{ kind: 'data-changed', webhookId: 'wh_1', integrationId: 'personio:acme', resources: [...komboResources] }], 'the port is called with the integration (no changed_models: every resource)')
 
   const replay = await post(raw, komboSignature(SECRET, Buffer.from(raw)))
   t.equal(replay.statusCode, 409)
@@ -68,7 +69,11 @@ t.test('Kombo webhook route', async (t) => {
 
   const textPlain = '{"id":"wh_3","type":"sync-finished","data":{"integration_id":"x"}}'
   t.equal((await post(textPlain, komboSignature(SECRET, Buffer.from(textPlain)), 'text/plain')).statusCode, 202, 'any content type: the signature decides')
-  t.equal(received.length, 2, 'only accepted deliveries reach the port')
+  const ats = '{"id":"wh_4","type":"connection-flow-failed","data":{"integration_tool":"greenhouse"}}'
+  const ignored = await post(ats, komboSignature(SECRET, Buffer.from(ats)))
+  t.equal(ignored.statusCode, 202, 'a genuine webhook kombo-sync does not act on is still a 2xx (Kombo does not retry it)')
+  t.same(ignored.json(), { status: 'ignored' })
+  t.equal(received.length, 2, 'only accepted deliveries kombo-sync acts on reach the port')
 
   const token = await app.inject({ method: 'GET', url: '/v1/tenants/acme/users', headers: { authorization: `Bearer ${ACME}` } })
   t.equal(token.statusCode, 200, 'the JSON parser of the tenant routes is untouched by the webhook scope')

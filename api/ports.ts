@@ -4,6 +4,7 @@ import type { ViewReader } from '../projections/viewstore/port.ts'
 import type { LearnAmpUser } from '../schemas/learnamp.ts'
 import type { DeadLetter } from '../producers/changelog/port.ts'
 import type { AdminApi } from './admin-ports.ts'
+import type { KomboResource } from '../schemas/kombo.ts'
 
 /** One stored event of a user's stream, as the history endpoint returns it. */
 export interface UserHistoryEntry {
@@ -55,13 +56,34 @@ export interface MetricsRenderer {
   render(): Promise<string>
 }
 
-/** A verified Kombo webhook: a hint to poll that integration now. */
-export interface KomboWebhookEvent {
-  webhookId: string
-  /** e.g. `data-changed`, `sync-finished` */
-  type: string
-  integrationId: string
-}
+/**
+ * A verified Kombo webhook, by kind (shapes: `@kombo-api/sdk` `models/webhooks`). `data-changed`
+ * and `sync-finished` are hints to poll; the lifecycle kinds say an integration was created,
+ * deleted or changed state. `originId` is `data.end_user.origin_id`: the id we gave Kombo for the
+ * customer (our tenant id), null when Kombo has none.
+ */
+export type KomboWebhookEvent =
+  | {
+      kind: 'data-changed'
+      webhookId: string
+      integrationId: string
+      /** What to poll: the resources of `data.changed_models`; all of them when a model is unknown or none is named. */
+      resources: KomboResource[]
+    }
+  | { kind: 'sync-finished'; webhookId: string; integrationId: string; originId: string | null; syncState: string | null; syncEndedAt: string | null }
+  | { kind: 'integration-created'; webhookId: string; integrationId: string; originId: string | null; tool: string | null; organizationName: string | null }
+  | { kind: 'integration-deleted'; webhookId: string; integrationId: string; originId: string | null; deletedAt: string | null }
+  | {
+      kind: 'integration-state-changed'
+      webhookId: string
+      integrationId: string
+      originId: string | null
+      /** ACTIVE, INVALID or INACTIVE (passed on as Kombo sends it). */
+      state: string
+      setupStatus: string | null
+      qaStatus: string | null
+    }
+export type KomboWebhookKind = KomboWebhookEvent['kind']
 
 export interface KomboWebhookSink {
   /** Resolves when handled; an unknown integration is logged and ignored, not an error. */

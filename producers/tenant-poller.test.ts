@@ -210,3 +210,15 @@ t.test('a round that found something logs at info; one that found nothing at deb
   t.equal(idle.length, komboResources.length, 'one line per resource')
   t.ok(idle.every((l) => l.level === 'debug'), 'an idle round logs at debug only')
 })
+
+t.test('pollNow(resources) polls only those resources, once a full round has been made within the interval', async (t) => {
+  const { poller } = newPoller('partial', 'partial-int')
+  const first = await poller.pollNow(['employees'])
+  t.same(first.outcomes.map((o) => o.resource), [...komboResources], 'the first round is a full one (none made yet)')
+  const partial = await poller.pollNow(['employees', 'groups'])
+  t.same(partial.outcomes.map((o) => o.resource), ['employees', 'groups'], 'then only what was asked for')
+  const [a, b] = await Promise.all([poller.pollNow(['absences']), poller.pollNow(['work-locations'])])
+  t.equal(a.pollId, b.pollId, 'requests before the round starts share it')
+  t.same(a.outcomes.map((o) => o.resource), ['work-locations', 'absences'], 'with the union of what they asked for')
+  t.same((await poller.pollNow()).outcomes.map((o) => o.resource), [...komboResources], 'without resources: all of them')
+})

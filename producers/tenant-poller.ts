@@ -74,6 +74,10 @@ export class TenantPoller {
   private readonly logger: PollerLogger
   /** Per resource, what this poller already published (so overlap re-reads are not published again). */
   private readonly published = new Map<KomboResource, RecentlyPublished>()
+  /** What `pollNow` asked the next round for: some resources, all of them, or nothing (a timer round: all). */
+  private requested: Set<KomboResource> | 'all' | null = null
+  /** When the last round over every resource began (ms): a partial round never delays a full one past the interval. */
+  private lastFullRoundAt = Number.NEGATIVE_INFINITY
 
   constructor(private readonly o: TenantPollerOptions) {
     if (!(o.intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${o.intervalMs}`)
@@ -96,10 +100,15 @@ export class TenantPoller {
     this.loop = this.run()
   }
 
-  /** Asks for a round now; resolves with the first round that starts after this call. */
-  pollNow(): Promise<PollRound> {
+  /**
+   * Asks for a round now; resolves with the first round that starts after this call. With
+   * `resources` (e.g. the models a Kombo data-changed webhook names) that round polls only those,
+   * unless a full round is due anyway.
+   */
+  pollNow(resources?: readonly KomboResource[]): Promise<PollRound> {
     if (this.failure) return Promise.reject(this.failure)
     if (this.statusValue === 'stopped') return Promise.reject(new Error(`the poller of tenant ${this.o.tenant} is stopped`))
+    this.requested = resources === undefined || this.requested === 'all' ? 'all' : new Set([...(this.requested ?? []), ...resources])
     const done = new Promise<PollRound>((resolve, reject) => this.waiters.push({ resolve, reject }))
     if (this.statusValue === 'idle') this.start()
     else this.wakeUp()
@@ -120,7 +129,12 @@ export class TenantPoller {
       this.wakeRequested = false
       const waiters = this.waiters
       this.waiters = []
-      const round = await this.round()
+      const requested = this.requested
+      this.requested = null
+      const fullDue = Date.now() - this.lastFullRoundAt >= this.o.intervalMs
+      const only = requested instanceof Set && !fullDue ? requested : null
+      if (only === null) this.lastFullRoundAt = Date.now()
+      const round = await this.round(only)
       for (const w of waiters) w.resolve(round)
       if (this.failure) {
         this.statusValue = 'failed'
@@ -131,10 +145,10 @@ export class TenantPoller {
     }
   }
 
-  private async round(): Promise<PollRound> {
+  private async round(only: ReadonlySet<KomboResource> | null): Promise<PollRound> {
     const pollId = this.o.newPollId?.() ?? randomUUID()
     const outcomes: ResourceOutcome[] = []
-    for (const resource of this.o.resources ?? komboResources) {
+    for (const resource of (this.o.resources ?? komboResources).filter((r) => only === null || only.has(r))) {
       if (this.stopController.signal.aborted) break
       try {
         const result = await pollResource({

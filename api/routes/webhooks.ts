@@ -23,7 +23,7 @@ export async function komboWebhookRoutes(app: FastifyInstance, sink: KomboWebhoo
     {
       schema: {
         tags: ['webhooks'],
-        summary: 'Kombo webhook (data-changed, sync-finished): triggers an immediate poll of that integration',
+        summary: 'Kombo webhook: data-changed polls the changed resources now, sync-finished polls, integration lifecycle webhooks are handed to the tenants',
         description: `Authenticated by the ${KOMBO_SIGNATURE_HEADER} header (HMAC-SHA256 of the raw body with the webhook secret), not by a token.`,
       },
     },
@@ -38,9 +38,14 @@ export async function komboWebhookRoutes(app: FastifyInstance, sink: KomboWebhoo
         request.log.warn({ code: verdict.code }, 'Kombo webhook rejected')
         throw new ApiError(verdict.status, verdict.code, verdict.message)
       }
-      const { webhookId, type, integrationId } = verdict.event
-      // The poll runs in the background: Kombo wants a quick answer, and the poll is the source of truth.
-      sink.onKomboEvent({ webhookId, type, integrationId }).catch((err: Error) => request.log.error({ err, integrationId }, 'poll after Kombo webhook failed'))
+      const { event, type, webhookId } = verdict
+      if (event === null) {
+        // Genuine, but nothing kombo-sync acts on (e.g. an ATS or assessment webhook): a 2xx, so Kombo does not retry it.
+        request.log.info({ type, webhookId }, 'Kombo webhook of a type kombo-sync does not act on; ignored')
+        return reply.code(202).send({ status: 'ignored' })
+      }
+      // Handled in the background: Kombo wants a quick answer, and the poll is the source of truth.
+      sink.onKomboEvent(event).catch((err: Error) => request.log.error({ err, kind: event.kind, integrationId: event.integrationId }, 'handling a Kombo webhook failed'))
       return reply.code(202).send({ status: 'accepted' })
     },
   )

@@ -24,7 +24,12 @@ t.test('the signature is HMAC-SHA256 of the raw body, base64url or hex, compared
 t.test('accepts a signed webhook once and names its integration', async (t) => {
   const v = new KomboWebhookVerifier({ secret: SECRET })
   const raw = body()
-  t.same(v.verify(raw, komboSignature(SECRET, raw)), { ok: true, event: { webhookId: 'wh_1', type: 'data-changed', integrationId: 'personio:acme' } })
+  t.same(v.verify(raw, komboSignature(SECRET, raw)), {
+    ok: true,
+    webhookId: 'wh_1',
+    type: 'data-changed',
+    event: { kind: 'data-changed', webhookId: 'wh_1', integrationId: 'personio:acme', resources: ['employees'] },
+  })
   const again = v.verify(raw, komboSignature(SECRET, raw))
   t.match(again, { ok: false, status: 409, code: 'replayed_webhook' }, 'the same delivery again is a replay')
 })
@@ -46,13 +51,15 @@ t.test('a signed body that is not a Kombo webhook is a 400', async (t) => {
   }
 })
 
-t.test("a body whose own time is outside the tolerance is rejected as stale", async (t) => {
+t.test("a body whose own delivery time is outside the tolerance is rejected as stale; times inside data are not delivery times", async (t) => {
   const now = new Date('2026-03-01T12:00:00Z')
   const v = new KomboWebhookVerifier({ secret: SECRET, toleranceMs: 5 * 60_000, now: () => now })
-  const stale = body({ id: 'wh_old', type: 'sync-finished', data: { integration_id: 'i', sync_ended_at: '2026-03-01T11:50:00Z' } })
+  const stale = body({ id: 'wh_old', created_at: '2026-03-01T11:50:00Z' })
   t.match(v.verify(stale, komboSignature(SECRET, stale)), { ok: false, status: 400, code: 'stale_webhook' })
-  const fresh = body({ id: 'wh_new', type: 'sync-finished', data: { integration_id: 'i', sync_ended_at: '2026-03-01T11:58:00Z' } })
+  const fresh = body({ id: 'wh_new', created_at: '2026-03-01T11:58:00Z' })
   t.equal(v.verify(fresh, komboSignature(SECRET, fresh)).ok, true, 'two minutes old is fine')
+  const retried = body({ id: 'wh_retried', type: 'sync-finished', data: { integration_id: 'i', sync_ended_at: '2026-03-01T10:00:00Z' } })
+  t.equal(v.verify(retried, komboSignature(SECRET, retried)).ok, true, 'a sync-finished Kombo re-delivers two hours after the sync ended is still accepted')
   const future = body({ id: 'wh_future', timestamp: Math.floor(now.getTime() / 1000) + 3600 })
   t.match(v.verify(future, komboSignature(SECRET, future)), { ok: false, code: 'stale_webhook' }, 'an hour ahead is rejected too')
 })

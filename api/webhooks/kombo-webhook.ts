@@ -1,38 +1,29 @@
-// Kombo webhooks (`data-changed`, `sync-finished`, …): verify the signature over the raw body,
-// reject replays, and say which integration to poll. Pure logic, no HTTP: the route in
-// api/routes/webhooks.ts only hands the raw bytes and the header in.
+// Kombo webhooks: verify the signature over the raw body, reject replays, and parse the body into
+// the typed event the webhook port receives (kombo-webhook-events.ts). Pure logic, no HTTP: the
+// route in api/routes/webhooks.ts only hands the raw bytes and the header in.
 //
-// The scheme, and where Kombo's docs (as found) were silent and we chose:
+// The scheme (../shared/kombo-api.md; shapes from `@kombo-api/sdk` `models/webhooks`):
 // - Kombo signs every delivery with the webhook secret shown in its dashboard: HMAC-SHA256 over the
-//   raw request body, in the `X-Kombo-Signature` header. The docs we could reach did not confirm
-//   the encoding; we accept the digest as base64url (what we believe Kombo sends) or as hex, each
-//   compared in constant time. A `sha256=` prefix is tolerated.
-// - The signature covers the body only (no signed timestamp header is documented), so replays are
-//   stopped by remembering the webhook `id` of every accepted delivery for `replayWindowMs`, and by
-//   rejecting bodies whose own signed time (`timestamp`, `created_at`, `data.sync_ended_at`) is
-//   further than `toleranceMs` from now. A replayed body that carries no time and is older than
-//   the window is accepted again; that only causes one extra poll, which is harmless.
+//   raw request body, base64url without padding, in the `X-Kombo-Signature` header. Padded or
+//   standard base64 and hex spellings of the same digest are accepted too (and a `sha256=`
+//   prefix), each compared in constant time: they carry the same 256 bits, so accepting them
+//   weakens nothing and survives a proxy that re-encodes the header.
+// - The signature covers the body only and Kombo's bodies carry no delivery time, so replays are
+//   stopped by remembering the webhook `id` of every accepted delivery for `replayWindowMs`. A
+//   body that does carry its own delivery time (`timestamp` or `created_at`) further than
+//   `toleranceMs` from now is rejected as stale. Times *inside* `data` (`sync_ended_at`,
+//   `deleted_at`, `updated_at`) say when something happened, not when it was sent: Kombo retries
+//   a failed delivery later, so they are not used. A replayed body older than the window is
+//   accepted again; that only causes one extra poll, which is harmless.
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { z } from 'zod'
+import type { KomboWebhookEvent } from '../ports.ts'
+import { parseKomboWebhook } from './kombo-webhook-events.ts'
 
 export const KOMBO_SIGNATURE_HEADER = 'x-kombo-signature'
 
-/** The part of Kombo's webhook body we rely on; other fields are allowed and ignored. */
-export const KomboWebhookBody = z.looseObject({
-  id: z.string().min(1).max(200),
-  type: z.string().min(1).max(100),
-  data: z.looseObject({ integration_id: z.string().min(1).max(200) }),
-})
-export type KomboWebhookBody = z.infer<typeof KomboWebhookBody>
-
-export interface KomboWebhookEvent {
-  webhookId: string
-  type: string
-  integrationId: string
-}
-
 export type WebhookVerdict =
-  | { ok: true; event: KomboWebhookEvent }
+  /** event null: a genuine Kombo webhook of a type kombo-sync does not act on (accepted, ignored). */
+  | { ok: true; webhookId: string; type: string; event: KomboWebhookEvent | null }
   | { ok: false; status: 400 | 401 | 409; code: string; message: string }
 
 export interface KomboWebhookVerifierOptions {
@@ -67,8 +58,7 @@ export function isValidKomboSignature(secret: string, rawBody: Buffer, header: s
 }
 
 function bodyTime(body: Record<string, unknown>): Date | null {
-  const data = (body.data ?? {}) as Record<string, unknown>
-  for (const v of [body.timestamp, body.created_at, data.sync_ended_at]) {
+  for (const v of [body.timestamp, body.created_at]) {
     if (typeof v === 'string' && !Number.isNaN(Date.parse(v))) return new Date(v)
     if (typeof v === 'number' && Number.isFinite(v)) return new Date(v < 1e12 ? v * 1000 : v)
   }
@@ -107,12 +97,10 @@ export class KomboWebhookVerifier {
     } catch {
       return { ok: false, status: 400, code: 'invalid_payload', message: 'the body is not JSON' }
     }
-    const parsed = KomboWebhookBody.safeParse(json)
-    if (!parsed.success) {
-      return { ok: false, status: 400, code: 'invalid_payload', message: `the body is not a Kombo webhook: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}` }
-    }
+    const parsed = parseKomboWebhook(json)
+    if (!parsed.ok) return { ok: false, status: 400, code: 'invalid_payload', message: parsed.message }
     const nowMs = this.now().getTime()
-    const at = bodyTime(parsed.data)
+    const at = bodyTime(json as Record<string, unknown>)
     if (at && Math.abs(nowMs - at.getTime()) > this.toleranceMs) {
       return {
         ok: false,
@@ -122,11 +110,11 @@ export class KomboWebhookVerifier {
       }
     }
     this.forgetOld(nowMs)
-    if (this.seen.has(parsed.data.id)) {
-      return { ok: false, status: 409, code: 'replayed_webhook', message: `webhook ${parsed.data.id} was already accepted` }
+    if (this.seen.has(parsed.webhookId)) {
+      return { ok: false, status: 409, code: 'replayed_webhook', message: `webhook ${parsed.webhookId} was already accepted` }
     }
-    this.seen.set(parsed.data.id, nowMs)
-    return { ok: true, event: { webhookId: parsed.data.id, type: parsed.data.type, integrationId: parsed.data.data.integration_id } }
+    this.seen.set(parsed.webhookId, nowMs)
+    return parsed
   }
 
   private forgetOld(nowMs: number): void {

@@ -54,16 +54,24 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
         })),
     },
     webhooks: {
-      onKomboEvent: async ({ integrationId, type, webhookId }) => {
+      onKomboEvent: async (event) => {
+        const { kind, integrationId, webhookId } = event
+        if (kind === 'integration-created' || kind === 'integration-deleted' || kind === 'integration-state-changed') {
+          // Acting on the integration lifecycle (binding, pausing, flagging tenants) is the tenants' job; logged until then.
+          const { originId } = event
+          logger.info({ kind, integrationId, originId, webhookId, ...(kind === 'integration-state-changed' ? { state: event.state } : {}) }, 'Kombo integration lifecycle webhook')
+          return
+        }
         const tenant = ctx.tenants.byIntegration(integrationId)
         const poller = tenant ? deps.pollerOf(tenant.id) : undefined
         if (!tenant || !poller) {
           // Unknown here (or polled by another process's poller role): nothing to do.
-          logger.warn({ integrationId, type, webhookId }, 'Kombo webhook for an integration this process does not poll; ignored')
+          logger.warn({ integrationId, kind, webhookId }, 'Kombo webhook for an integration this process does not poll; ignored')
           return
         }
-        logger.info({ tenant: tenant.id, type, webhookId }, 'Kombo webhook: polling now')
-        await poller.pollNow()
+        const resources = kind === 'data-changed' ? event.resources : undefined
+        logger.info({ tenant: tenant.id, kind, webhookId, resources }, 'Kombo webhook: polling now')
+        await poller.pollNow(resources)
       },
     },
     erasure: eraserOver(eraserOf(stores)),

@@ -80,6 +80,28 @@ t.test('a signed Kombo webhook triggers an immediate poll; forged and replayed o
   t.equal(replay.status, 409, 'the same delivery again is rejected as a replay')
   const unknown = await postWebhook(service, { id: 'wh_other', type: 'sync-finished', data: { integration_id: 'someone-else' } })
   t.equal(unknown.status, 202, 'an integration we do not sync is accepted and ignored')
+
+  // data-changed polls only what changed, as Kombo recommends.
+  const team = simulator.integration('demo').list('groups').find((g) => g.type === 'TEAM')!
+  simulator.integration('demo').update('groups', team.id, { name: 'Webhook Renamed Team' })
+  const logged = simulator.requestLog.length
+  const teamsChanged = await postWebhook(service, { id: 'wh_teams', type: 'data-changed', data: { integration_id: 'demo', integration_tool: 'personio', integration_category: 'HRIS', changed_models: [{ name: 'hris_teams' }] } })
+  t.equal(teamsChanged.status, 202)
+  await waitFor('the renamed team to appear through the API', async () => (await api.get(`/teams/${team.id}`)).body?.name === 'Webhook Renamed Team', 60_000, 200)
+  const polled = new Set(simulator.requestLog.slice(logged).map((r) => r.path))
+  t.same([...polled], ['/v1/hris/groups'], 'only the groups were polled')
+
+  // The lifecycle webhooks are accepted (not refused as malformed), each with its own integration field.
+  const endUser = { organization_name: 'Acme GmbH', creator_email: null, origin_id: 'demo' }
+  for (const delivery of [
+    { id: 'wh_created', type: 'integration-created', data: { id: 'personio:new', tool: 'personio', category: 'HRIS', end_user: endUser } },
+    { id: 'wh_deleted', type: 'integration-deleted', data: { id: 'personio:old', tool: 'personio', category: 'HRIS', end_user: endUser, deleted_at: clock.now().toISOString() } },
+    { id: 'wh_state', type: 'integration-state-changed', data: { integration_id: 'demo', integration_tool: 'personio', integration_category: 'HRIS', end_user: endUser, qa_status: 'PASSED', setup_status: 'COMPLETED', state: 'INVALID', updated_at: clock.now().toISOString() } },
+  ]) {
+    const res = await postWebhook(service, delivery)
+    t.equal(res.status, 202, `${delivery.type} is accepted`)
+    t.same(res.body, { status: 'accepted' })
+  }
 })
 
 t.test('GDPR erasure: views purged, event store unreadable, re-import blocked, audited', async (t) => {
