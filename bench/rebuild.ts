@@ -26,6 +26,7 @@ import { rawReadAllRate } from './raw-event-store.ts'
 import { tempDir } from './temp-dir.ts'
 import { peakRssMb, type ResultRow } from './report.ts'
 import { sizeLabel } from './harness.ts'
+import { settingsWith } from '../test/support/tenant-settings.ts'
 
 const TENANT = 'demo'
 const POLICY = { mode: 'on_start_date', daysBefore: 7 } as const
@@ -51,7 +52,7 @@ export async function processOnly(db: SqlDatabase, store: EventStore, changes: C
   const cache = new StreamStateCache() // as the processor role keeps one
   const started = performance.now()
   for (let i = 0; i < changes.length; i += 100) {
-    await processChanges(changes.slice(i, i + 100), { store, deadLetters, invitePolicyOf: () => POLICY, now: () => now, cache })
+    await processChanges(changes.slice(i, i + 100), { store, deadLetters, tenantSettingsOf: () => settingsWith(POLICY), now: () => now, cache })
   }
   const ms = performance.now() - started
   return { recordsPerSecond: (changes.length / ms) * 1000, ms }
@@ -99,7 +100,7 @@ export async function topUp(db: SqlDatabase, store: EventStore, target: number, 
     const entry = states.get(id)!
     const changedAt = new Date(base + 1000 + k).toISOString()
     const record = { ...entry.record, job_title: `Title ${k}`, changed_at: changedAt } as KomboEmployee
-    const decided = decideEmployeeEvents(entry.state, record, { tenant: TENANT, now: new Date(changedAt), invitePolicy: POLICY })
+    const decided = decideEmployeeEvents(entry.state, record, { tenant: TENANT, now: new Date(changedAt), invitePolicy: POLICY, timeZone: 'UTC' })
     for (const e of decided) {
       entry.revision += 1n
       entry.state = evolveEmployee(entry.state, e as EmployeeEvent)

@@ -71,3 +71,13 @@ t.test('Kombo webhook secret and API rate limit', async (t) => {
   t.throws(() => loadConfig({ KOMBO_WEBHOOK_SECRET: 'short' }, 'all', { demoToken }), /KOMBO_WEBHOOK_SECRET/)
   t.throws(() => loadConfig({ API_RATE_LIMIT_PER_MINUTE: '-1' }, 'all', { demoToken }), /API_RATE_LIMIT_PER_MINUTE/)
 })
+
+t.test('tenant time zone: the demo company is in Berlin; a tenants file names IANA zones only', async (t) => {
+  t.equal(loadConfig({}, 'all', { demoToken }).tenants[0].timeZone, 'Europe/Berlin')
+  const file = (tenant: Record<string, unknown>) => ({
+    demoToken,
+    readFile: () => JSON.stringify({ tenants: [{ id: 'acme', integrationId: 'personio:acme', tokenSha256: [sha256('t1')], ...tenant }] }),
+  })
+  t.equal(loadConfig({ TENANTS_FILE: 't.json' }, 'all', file({ timeZone: 'Pacific/Auckland' })).tenants[0].timeZone, 'Pacific/Auckland')
+  t.throws(() => loadConfig({ TENANTS_FILE: 't.json' }, 'all', file({ timeZone: 'Europe/Atlantis' })), /IANA time zone/)
+})

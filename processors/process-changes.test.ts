@@ -9,6 +9,7 @@ import { WrongExpectedRevisionError } from './eventstore/port.ts'
 import { appendEach } from './eventstore/append-each.ts'
 import { employeeStreamName } from '../schemas/streams.ts'
 import { StreamStateCache } from './stream-state-cache.ts'
+import { settingsWith } from '../test/support/tenant-settings.ts'
 
 const now = () => new Date('2026-03-01T12:00:00.000Z')
 
@@ -43,7 +44,7 @@ async function setup(t: Test) {
   t.teardown(() => db.close())
   const store = await openSqlEventStore(db)
   const deadLetters = await openSqlDeadLetterStore(db)
-  const deps: ProcessorDeps = { store, deadLetters, now, invitePolicyOf: (tenant) => (tenant === 'acme' ? { mode: 'manual' } : undefined) }
+  const deps: ProcessorDeps = { store, deadLetters, now, tenantSettingsOf: (tenant) => (tenant === 'acme' ? settingsWith({ mode: 'manual' }) : undefined) }
   return { store, deadLetters, deps }
 }
 

@@ -12,9 +12,9 @@ import { parseChangeEnvelope, type ChangeEnvelope } from '../schemas/envelope.ts
 import type { KomboEmployee, KomboResource } from '../schemas/kombo.ts'
 import type { EmployeeEvent, EntityEvent } from '../schemas/events.ts'
 import { streamCategories, streamName } from '../schemas/streams.ts'
-import type { InvitePolicy } from '../schemas/invite-policy.ts'
+import type { TenantSettings } from '../schemas/tenant.ts'
 import { WrongExpectedRevisionError, type EventStore, type EventToAppend, type RecordedEvent } from './eventstore/port.ts'
-import { decideEmployeeEvents, evolveEmployee, foldEmployee, type EmployeeState } from './domain/employee.ts'
+import { decideEmployeeEvents, evolveEmployee, foldEmployee, type EmployeeDecisionContext, type EmployeeState } from './domain/employee.ts'
 import { decideEntityEvents, evolveEntity, foldEntity, type EntityPrefix, type EntityState } from './domain/entity.ts'
 import type { CachedStreamState, StreamStateCache } from './stream-state-cache.ts'
 import { forEachBounded } from './for-each-bounded.ts'
@@ -30,8 +30,8 @@ export const entityEventPrefix: Record<Exclude<KomboResource, 'employees'>, Enti
 export interface ProcessorDeps {
   store: EventStore
   deadLetters: DeadLetterStore
-  /** The tenant's invite policy, or undefined for a tenant this deployment does not know. */
-  invitePolicyOf: (tenant: string) => InvitePolicy | undefined
+  /** The tenant's settings (invite policy, time zone …), or undefined for a tenant this deployment does not know. */
+  tenantSettingsOf: (tenant: string) => TenantSettings | undefined
   now: () => Date
   maxConflictRetries?: number
   /**
@@ -54,7 +54,7 @@ interface Pending {
   index: number
   change: ConsumedChange
   envelope: ChangeEnvelope
-  policy: InvitePolicy
+  settings: TenantSettings
 }
 
 /**
@@ -73,11 +73,11 @@ export async function processChanges(batch: ConsumedChange[], deps: ProcessorDep
       outcomes[index] = await deadLetter(change, understood.reason, deps)
       continue
     }
-    const { envelope, policy } = understood
+    const { envelope, settings } = understood
     const stream = streamName(streamCategories[envelope.resource], envelope.tenant, envelope.record.id)
     let group = groups.get(stream)
     if (!group) groups.set(stream, (group = []))
-    group.push({ index, change, envelope, policy })
+    group.push({ index, change, envelope, settings })
   }
   const maxRetries = deps.maxConflictRetries ?? 10
   let pending = [...groups]
@@ -129,13 +129,13 @@ export async function processChange(change: ConsumedChange, deps: ProcessorDeps)
   return outcome
 }
 
-function understand(change: ConsumedChange, deps: ProcessorDeps): { envelope: ChangeEnvelope; policy: InvitePolicy } | { reason: string } {
+function understand(change: ConsumedChange, deps: ProcessorDeps): { envelope: ChangeEnvelope; settings: TenantSettings } | { reason: string } {
   if (change.decodeError) return { reason: `undecodable: ${change.decodeError}` }
   const parsed = parseChangeEnvelope(change.value)
   if (!parsed.ok) return { reason: parsed.reason }
-  const policy = deps.invitePolicyOf(parsed.envelope.tenant)
-  if (!policy) return { reason: `unknown tenant "${parsed.envelope.tenant}": add it to the tenants file, then re-drive` }
-  return { envelope: parsed.envelope, policy }
+  const settings = deps.tenantSettingsOf(parsed.envelope.tenant)
+  if (!settings) return { reason: `unknown tenant "${parsed.envelope.tenant}": add it to the tenants file, then re-drive` }
+  return { envelope: parsed.envelope, settings }
 }
 
 async function deadLetter(change: ConsumedChange, reason: string, deps: ProcessorDeps): Promise<ProcessOutcome> {
@@ -174,9 +174,9 @@ async function planStream(stream: string, group: Pending[], deps: ProcessorDeps)
   let state = base.state
   const events: EventToAppend[] = []
   const outcomes: ProcessOutcome[] = []
-  for (const { change, envelope, policy } of group) {
+  for (const { change, envelope, settings } of group) {
     const now = deps.now()
-    const decided = decide(resource, state, envelope.record, { tenant: envelope.tenant, now, invitePolicy: policy })
+    const decided = decide(resource, state, envelope.record, { tenant: envelope.tenant, now, invitePolicy: settings.invitePolicy, timeZone: settings.timeZone })
     if (decided.length === 0) {
       outcomes.push({ kind: 'unchanged' })
       continue
@@ -227,7 +227,7 @@ function evolve(resource: KomboResource, state: State, event: { type: string; da
   return resource === 'employees' ? evolveEmployee(state as EmployeeState | null, event as EmployeeEvent) : evolveEntity(state as EntityState | null, event as EntityEvent)
 }
 
-function decide(resource: KomboResource, state: State, record: ChangeEnvelope['record'], ctx: { tenant: string; now: Date; invitePolicy: InvitePolicy }): Decided[] {
+function decide(resource: KomboResource, state: State, record: ChangeEnvelope['record'], ctx: EmployeeDecisionContext): Decided[] {
   if (resource === 'employees') return decideEmployeeEvents(state as EmployeeState | null, record as KomboEmployee, ctx)
   return decideEntityEvents(entityEventPrefix[resource as Exclude<KomboResource, 'employees'>], state as EntityState | null, record as { id: string; changed_at: string }, { tenant: ctx.tenant })
 }

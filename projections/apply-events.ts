@@ -45,7 +45,14 @@ class BatchStates {
   }
 }
 
-export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]): Promise<{ applied: number }> {
+/** What the views need to know about tenants: the zone their HR dates are calendar days in. */
+export interface ProjectionSettings {
+  timeZoneOf(tenant: string): string
+}
+/** For tests and tools without tenant settings: every tenant in UTC. */
+export const utcEverywhere: ProjectionSettings = { timeZoneOf: () => 'UTC' }
+
+export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[], settings: ProjectionSettings = utcEverywhere): Promise<{ applied: number }> {
   const batch = new BatchStates(tx)
   // 1. Load every state the batch touches, grouped so each kind is one query per tenant.
   const wanted = new Map<string, { tenant: string; category: StreamCategory; ids: string[] }>()
@@ -101,7 +108,7 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]):
     // append is then still seen by the clock (which decides idempotently).
     const dueAfter = new Date(at.getTime() - DUE_MARGIN_MS)
     const rows = statesToSave.get(tenant) ?? []
-    rows.push({ category, id, state, nextDueAt: category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter) : null, decidedAt: asOf.get(key) ?? null })
+    rows.push({ category, id, state, nextDueAt: category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter, settings.timeZoneOf(tenant)) : null, decidedAt: asOf.get(key) ?? null })
     statesToSave.set(tenant, rows)
     if (category === 'employee') {
       addUser(tenant, id)
@@ -137,7 +144,7 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[]):
     const computed: LearnAmpUser[] = []
     for (const state of employees) {
       const at = asOf.get(keyOf(tenant, 'employee', state.employeeId)) ?? new Date(state.changedAt)
-      const user = toLearnAmpUser(state, lookups, at)
+      const user = toLearnAmpUser(state, lookups, at, settings.timeZoneOf(tenant))
       computed.push(user)
       if (user.email) emails.add(user.email.toLowerCase())
     }

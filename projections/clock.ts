@@ -6,14 +6,14 @@ import { decideEmployeeClockEvents } from '../processors/domain/employee.ts'
 import { foldEmployee, evolveEmployee } from '../processors/domain/employee-state.ts'
 import type { EmployeeEvent } from '../schemas/events.ts'
 import { employeeStreamName } from '../schemas/streams.ts'
-import type { InvitePolicy } from '../schemas/invite-policy.ts'
+import type { TenantSettings } from '../schemas/tenant.ts'
 import type { SqlViewStore } from './viewstore/sql.ts'
 import { nextDueAt } from './next-due.ts'
 
 export interface ClockDeps {
   store: EventStore
   views: SqlViewStore
-  invitePolicyOf: (tenant: string) => InvitePolicy | undefined
+  tenantSettingsOf: (tenant: string) => TenantSettings | undefined
   now: () => Date
   batchSize?: number
 }
@@ -30,16 +30,16 @@ export async function runClockTick(deps: ClockDeps): Promise<number> {
 }
 
 async function tickEmployee(deps: ClockDeps, tenant: string, id: string, now: Date): Promise<number> {
-  const policy = deps.invitePolicyOf(tenant)
+  const settings = deps.tenantSettingsOf(tenant)
   const stream = employeeStreamName(tenant, id)
   for (let attempt = 0; attempt < 10; attempt++) {
     const history = await deps.store.readStream(stream)
     let state = foldEmployee(history.map((e) => ({ type: e.type, data: e.data }) as EmployeeEvent))
-    if (!state || !policy) {
+    if (!state || !settings) {
       await deps.views.setNextDueAt(tenant, id, null)
       return 0
     }
-    const decided = decideEmployeeClockEvents(state, { tenant, now, invitePolicy: policy })
+    const decided = decideEmployeeClockEvents(state, { tenant, now, invitePolicy: settings.invitePolicy, timeZone: settings.timeZone })
     if (decided.length > 0) {
       try {
         await deps.store.appendToStream(
@@ -54,7 +54,7 @@ async function tickEmployee(deps: ClockDeps, tenant: string, id: string, now: Da
       for (const e of decided) state = evolveEmployee(state, e as EmployeeEvent) ?? state
     }
     // Snooze until the next date; the projector recomputes this too when the events arrive.
-    await deps.views.setNextDueAt(tenant, id, nextDueAt(state, now))
+    await deps.views.setNextDueAt(tenant, id, nextDueAt(state, now, settings.timeZone))
     return decided.length
   }
   return 0

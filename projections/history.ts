@@ -11,7 +11,8 @@ import { toLearnAmpUser, entityRef } from './mapping/index.ts'
 import type { UserHistoryEntry } from '../api/ports.ts'
 
 
-export function createUserHistory(store: EventStore) {
+/** `timeZoneOf`: the tenant's HR time zone, so an as-of status agrees with the views (default UTC). */
+export function createUserHistory(store: EventStore, timeZoneOf: (tenant: string) => string = () => 'UTC') {
   const readUpTo = async (stream: string, asOf: Date): Promise<RecordedEvent[]> =>
     (await store.readStream(stream)).filter((e) => decidedAt(e).getTime() <= asOf.getTime())
   const asDomain = <T>(events: RecordedEvent[]) => events.map((e) => ({ type: e.type, data: e.data }) as T)
@@ -52,7 +53,7 @@ export function createUserHistory(store: EventStore) {
         const location = foldEntity(asDomain<EntityEvent>(await readUpTo(streamName('location', tenant, locationId), asOf)))
         if (location) locations.set(locationId, location)
       }
-      return toLearnAmpUser(state, { employee: (id) => employees.get(id), team: (id) => entityRef(teams.get(id)), location: (id) => entityRef(locations.get(id)) }, asOf)
+      return toLearnAmpUser(state, { employee: (id) => employees.get(id), team: (id) => entityRef(teams.get(id)), location: (id) => entityRef(locations.get(id)) }, asOf, timeZoneOf(tenant))
     },
   }
 }

@@ -1,15 +1,16 @@
-// When the clock should next look at an employee: the earliest lifecycle date (start, leave,
-// invite due) after `after`. Dates at or before `after` were already decided by whoever wrote
-// the state at that time.
+// When the clock should next look at an employee: the earliest lifecycle instant (access begins,
+// access ends, invite due) after `after`, in the tenant's time zone. Instants at or before `after`
+// were already decided by whoever wrote the state at that time.
 import type { EmployeeState } from '../processors/domain/employee-state.ts'
 import { dateField, instantOf } from '../processors/domain/employment.ts'
+import { accessBeginsAt, accessEndsAt } from '../processors/domain/hr-dates.ts'
 
-export function nextDueAt(state: EmployeeState, after: Date): Date | null {
+export function nextDueAt(state: EmployeeState, after: Date, timeZone: string): Date | null {
   const candidates: number[] = []
   const start = dateField(state.record, 'start_date')
   const term = dateField(state.record, 'termination_date')
-  if (start) candidates.push(instantOf(start))
-  if (term) candidates.push(instantOf(term))
+  if (start) candidates.push(accessBeginsAt(start, timeZone))
+  if (term) candidates.push(accessEndsAt(term, timeZone))
   if (state.invite.status === 'scheduled' && state.invite.dueAt) candidates.push(instantOf(state.invite.dueAt))
   const future = candidates.filter((t) => t > after.getTime())
   return future.length ? new Date(Math.min(...future)) : null

@@ -38,7 +38,7 @@ async function setup(t: Test, slowTransactionsMs = 0) {
       }),
   }
   const append = async (i: number) => {
-    const events = decideEmployeeEvents(null, employee(i), { tenant: 'acme', now, invitePolicy: { mode: 'manual' } })
+    const events = decideEmployeeEvents(null, employee(i), { tenant: 'acme', now, invitePolicy: { mode: 'manual' }, timeZone: 'UTC' })
     await store.appendToStream(employeeStreamName('acme', `emp-${i}`), events.map((e) => ({ id: e.id, type: e.type, data: e.data as Record<string, unknown> })))
   }
   return { store, views, slowViews, append }
@@ -95,7 +95,7 @@ t.test('users sharing a work email are both flagged, and unflagged once it is fi
   const appendRecord = async (record: KomboEmployee, history: Awaited<ReturnType<typeof store.readStream>>) => {
     const { foldEmployee } = await import('../processors/domain/employee-state.ts')
     const state = foldEmployee(history.map((e) => ({ type: e.type, data: e.data }) as never))
-    const events = decideEmployeeEvents(state, record, { tenant: 'acme', now, invitePolicy: { mode: 'manual' } })
+    const events = decideEmployeeEvents(state, record, { tenant: 'acme', now, invitePolicy: { mode: 'manual' }, timeZone: 'UTC' })
     await store.appendToStream(employeeStreamName('acme', record.id), events.map((e) => ({ id: e.id, type: e.type, data: e.data as Record<string, unknown> })))
   }
   await appendRecord({ ...employee(1), work_email: 'shared@example.test' }, [])

@@ -3,7 +3,7 @@
 // the projector resumes exactly where the views are. `rebuild()` starts again from position 0.
 import type { EventStore, RecordedEvent } from '../processors/eventstore/port.ts'
 import type { SqlViewStore } from './viewstore/sql.ts'
-import { applyEvents } from './apply-events.ts'
+import { applyEvents, utcEverywhere, type ProjectionSettings } from './apply-events.ts'
 import { BatchedSubscription } from './batched-subscription.ts'
 
 export const VIEWS_CHECKPOINT = 'learnamp-views'
@@ -13,6 +13,8 @@ export const projectedStreamPrefixes = ['employee-', 'team-', 'location-', 'lega
 export interface ProjectorOptions {
   store: EventStore
   views: SqlViewStore
+  /** The tenants' time zones (default: UTC for every tenant). */
+  settings?: ProjectionSettings
   batchSize?: number
   /** How long a partial batch may wait for more events before it is written. */
   flushAfterMs?: number
@@ -32,7 +34,7 @@ export class Projector extends BatchedSubscription {
   /** The batch and its checkpoint in one transaction: the views never run ahead or behind. */
   protected async handleBatch(events: RecordedEvent[], position: bigint): Promise<void> {
     await this.options.views.transaction(async (tx) => {
-      await applyEvents(tx, events)
+      await applyEvents(tx, events, this.options.settings ?? utcEverywhere)
       await tx.setCheckpoint(VIEWS_CHECKPOINT, position)
     })
     this.options.onApplied?.({ events: events.length, position })

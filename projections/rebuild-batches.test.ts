@@ -18,6 +18,7 @@ import type { EventStore } from '../processors/eventstore/port.ts'
 import type { Stores } from '../runtime/stores.ts'
 import { rebuildViews, REBUILD_BATCH_SIZE } from '../runtime/admin.ts'
 import { createLogger } from '../runtime/logger.ts'
+import { settingsWith } from '../test/support/tenant-settings.ts'
 
 const TENANT = 'acme'
 const now = new Date('2026-03-01T12:00:00.000Z')
@@ -37,7 +38,7 @@ async function seededStore(db: SqlDatabase): Promise<{ store: EventStore; shared
     for (const { resource, record } of records) {
       const value = { tenant: TENANT, integrationId: 'test', resource, fetchedAt: now.toISOString(), pollId: 'test', record }
       const change = { resource, key: changeKey(TENANT, record.id), partition: 0, offset: String(offset++), value, raw: Buffer.from(JSON.stringify(value)) } as ConsumedChange
-      await processChanges([change], { store, deadLetters, invitePolicyOf: () => ({ mode: 'on_start_date', daysBefore: 7 }), now: () => now })
+      await processChanges([change], { store, deadLetters, tenantSettingsOf: () => settingsWith({ mode: 'on_start_date', daysBefore: 7 }), now: () => now })
     }
   }
   const employeesLast = [...komboResources].sort((a) => (a === 'employees' ? 1 : -1))

@@ -4,6 +4,8 @@ import type { Config } from '../config/config.ts'
 import type { Logger } from './logger.ts'
 import { openStores, type Stores } from './stores.ts'
 import { Projector } from '../projections/projector.ts'
+import type { ProjectionSettings } from '../projections/apply-events.ts'
+import { TenantDirectory } from '../tenants/directory.ts'
 import { EmployeeNotFoundError } from '../processors/commands/erase-employee.ts'
 import { eraserOf } from './erasure.ts'
 import { belongsToTenant, redriveDeadLetters } from './dead-letters.ts'
@@ -24,7 +26,7 @@ export async function runAdminCommand(command: string, args: string[], config: C
   try {
     switch (command) {
       case 'rebuild':
-        await rebuildViews(stores, logger)
+        await rebuildViews(stores, logger, { settings: await projectionSettingsOf(stores) })
         return 0
       case 'dead-letters': {
         const tenant = optionValue(args, '--tenant')
@@ -90,16 +92,23 @@ export async function runAdminCommand(command: string, args: string[], config: C
  */
 export const REBUILD_BATCH_SIZE = 50_000
 
+/** The tenants' time zones as the tenant table has them now (a rebuild computes every user's status with them). */
+async function projectionSettingsOf(stores: Stores): Promise<ProjectionSettings> {
+  const directory = await TenantDirectory.open(stores.tenants)
+  return { timeZoneOf: (tenant) => directory.settingsOf(tenant)?.timeZone ?? 'UTC' }
+}
+
 /** Drops the views and projects the whole event store again; resolves when caught up. */
 export async function rebuildViews(
   stores: Stores,
   logger: Logger,
-  options: { batchSize?: number; onApplied?: (info: { events: number; position: bigint }) => void } = {},
+  options: { batchSize?: number; settings?: ProjectionSettings; onApplied?: (info: { events: number; position: bigint }) => void } = {},
 ): Promise<{ events: number }> {
   let applied = 0
   const projector = new Projector({
     store: stores.eventStore,
     views: stores.views,
+    settings: options.settings,
     batchSize: options.batchSize ?? REBUILD_BATCH_SIZE,
     // Batches are cut by size; the last, partial one is handled below once everything has arrived.
     flushAfterMs: 60_000,

@@ -48,6 +48,11 @@ export const EmployeeAvatarChanged = event('EmployeeAvatarChanged', { avatar: nu
 export const EmployeeDetailsChanged = event('EmployeeDetailsChanged', { changes: FieldChanges })
 export const EmployeeDeletedInSource = event('EmployeeDeletedInSource', { remote_deleted_at: isoDateTime })
 export const EmployeeRestoredInSource = event('EmployeeRestoredInSource', {})
+/**
+ * Kombo nulled the fields of a record deleted earlier (its deletion policy, 14 days on). Not a
+ * change of values: the last known ones are kept; recorded once so the audit shows it.
+ */
+export const EmployeePurgedInSource = event('EmployeePurgedInSource', { remote_deleted_at: isoDateTime })
 
 // ---- employee: dates reached (emitted by the clock, idempotently) --------------------------------
 export const EmployeeStarted = event('EmployeeStarted', { on: z.string() })
@@ -78,6 +83,7 @@ export const EmployeeEvent = z.discriminatedUnion('type', [
   EmployeeDetailsChanged,
   EmployeeDeletedInSource,
   EmployeeRestoredInSource,
+  EmployeePurgedInSource,
   EmployeeStarted,
   EmployeeLeft,
   UserInviteScheduled,
@@ -97,6 +103,8 @@ const entityEvents = <P extends string>(prefix: P) =>
     event(`${prefix}Changed` as `${P}Changed`, { changes: FieldChanges }),
     event(`${prefix}DeletedInSource` as `${P}DeletedInSource`, { remote_deleted_at: isoDateTime }),
     event(`${prefix}RestoredInSource` as `${P}RestoredInSource`, {}),
+    // Kombo nulled the fields of the deleted record: the last known values are kept (see EmployeePurgedInSource).
+    event(`${prefix}PurgedInSource` as `${P}PurgedInSource`, { remote_deleted_at: isoDateTime }),
   ] as const
 
 export const TeamEvent = z.discriminatedUnion('type', entityEvents('Team'))

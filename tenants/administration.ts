@@ -111,7 +111,7 @@ export class TenantAdministration {
     const now = this.deps.now()
     const impact: PatchOutcome['impact'] = {}
     const policyChanged = changes.some((c) => c.field === 'invitePolicy')
-    if (policyChanged) impact.invites = inviteImpact(id, await employeeStatesOf(this.deps.db, id), settings.invitePolicy, now)
+    if (policyChanged) impact.invites = inviteImpact(id, await employeeStatesOf(this.deps.db, id), settings.invitePolicy, now, settings.timeZone)
     if (status !== current.status) impact.polling = status === 'paused' ? 'stops' : 'resumes'
     if (options.dryRun) return { dryRun: true, tenant: { ...current, settings, status }, changes, impact }
 

@@ -13,14 +13,15 @@ export interface InviteImpact {
   alreadyInvited: number
 }
 
-export function inviteImpact(tenant: string, states: EmployeeState[], policy: InvitePolicy, now: Date): InviteImpact {
+/** `timeZone`: the tenant's (new) zone, in which the start dates and `daysBefore` are counted. */
+export function inviteImpact(tenant: string, states: EmployeeState[], policy: InvitePolicy, now: Date, timeZone: string): InviteImpact {
   const impact: InviteImpact = { wouldInvite: 0, wouldSchedule: 0, alreadyInvited: 0 }
   for (const state of states) {
     if (state.invite.status === 'invited') {
       impact.alreadyInvited++
       continue
     }
-    const decided = decideEmployeeClockEvents(state, { tenant, now, invitePolicy: policy })
+    const decided = decideEmployeeClockEvents(state, { tenant, now, invitePolicy: policy, timeZone })
     if (decided.some((e) => e.type === 'UserInvited')) impact.wouldInvite++
     else if (decided.some((e) => e.type === 'UserInviteScheduled')) impact.wouldSchedule++
   }

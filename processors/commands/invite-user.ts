@@ -8,7 +8,7 @@ import type { EmployeeEvent } from '../../schemas/events.ts'
 import { employeeStreamName } from '../../schemas/streams.ts'
 
 export async function inviteUser(
-  deps: { store: EventStore; now: () => Date },
+  deps: { store: EventStore; now: () => Date; /** The tenant's HR time zone (whether the user is deactivated now). */ timeZoneOf: (tenant: string) => string },
   command: { tenant: string; employeeId: string; actor: string; commandId?: string },
 ): Promise<{ status: 'invited' }> {
   const stream = employeeStreamName(command.tenant, command.employeeId)
@@ -18,7 +18,7 @@ export async function inviteUser(
     const state = foldEmployee(history.map((e) => ({ type: e.type, data: e.data }) as EmployeeEvent))
     // Throws InviteNotAllowedError (unknown employee, already invited, deactivated …).
     const now = deps.now()
-    const decided = decideManualInvite(state, { tenant: command.tenant, employeeId: command.employeeId, now, commandId, actor: command.actor })
+    const decided = decideManualInvite(state, { tenant: command.tenant, employeeId: command.employeeId, now, timeZone: deps.timeZoneOf(command.tenant), commandId, actor: command.actor })
     try {
       await deps.store.appendToStream(
         stream,

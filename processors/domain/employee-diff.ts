@@ -2,7 +2,7 @@
 import type { EmployeeEvent } from '../../schemas/events.ts'
 import type { KomboEmployee } from '../../schemas/kombo.ts'
 import type { EmployeeState } from './employee-state.ts'
-import { changedFields, deepEqual, isBefore } from './record-diff.ts'
+import { changedFields, deepEqual, isBefore, isPurgedRecord } from './record-diff.ts'
 
 type FactType = Exclude<
   EmployeeEvent['type'],
@@ -60,6 +60,12 @@ export function diffEmployeeRecord(state: EmployeeState | null, record: KomboEmp
 
   const wasDeleted = Boolean(before.remote_deleted_at)
   const isDeleted = Boolean(after.remote_deleted_at)
+  if (isPurgedRecord(after)) {
+    // Kombo nulled a deleted record's fields: keep what we knew, record the purge once.
+    if (!wasDeleted) events.push({ type: 'EmployeeDeletedInSource', data: { ...base, remote_deleted_at: String(after.remote_deleted_at) } })
+    if (!state.purged) events.push({ type: 'EmployeePurgedInSource', data: { ...base, remote_deleted_at: String(after.remote_deleted_at) } })
+    return events
+  }
   if (wasDeleted && !isDeleted) events.push({ type: 'EmployeeRestoredInSource', data: base })
 
   for (const [type, fields] of dedicatedEvents) {

@@ -88,7 +88,7 @@ t.test('a scheduled invite is not sent to someone deleted meanwhile', async (t) 
 })
 
 t.test('manual invite', async (t) => {
-  const ctx = { tenant, now: new Date(JAN_15), commandId: 'cmd-1', actor: 'admin@acme' }
+  const ctx = { tenant, now: new Date(JAN_15), timeZone: 'UTC', commandId: 'cmd-1', actor: 'admin@acme' }
 
   t.test('invites an active employee, the same command always with the same id', async (t) => {
     const s = new EmployeeScenario()

@@ -14,6 +14,8 @@ export interface EmployeeState {
   /** The latest source `changed_at` applied; older records are ignored. */
   changedAt: string
   deleted: boolean
+  /** Kombo nulled the deleted record's fields (EmployeePurgedInSource); `record` keeps the last known values. Absent in states folded before purges were recorded. */
+  purged?: boolean
   /** The start date that was reached (an EmployeeStarted was recorded for it), and when. */
   started: { startDate: string; reachedAt: string } | null
   /** The termination date that was reached (EmployeeLeft recorded), and when; null once rehired. */
@@ -78,7 +80,9 @@ export function evolveEmployee(state: EmployeeState | null, event: EmployeeEvent
     case 'EmployeeDeletedInSource':
       return { ...applyFact(state, data.changedAt, { remote_deleted_at: event.data.remote_deleted_at }), deleted: true }
     case 'EmployeeRestoredInSource':
-      return { ...applyFact(state, data.changedAt, { remote_deleted_at: null }), deleted: false }
+      return { ...applyFact(state, data.changedAt, { remote_deleted_at: null }), deleted: false, purged: false }
+    case 'EmployeePurgedInSource':
+      return { ...applyFact(state, data.changedAt, {}), purged: true }
     case 'EmployeeStarted': {
       // A start after the recorded leaving is a new employment: the leaving is history now.
       const rehired = state.left !== null && isBefore(state.left.terminationDate, event.data.on)

@@ -7,7 +7,8 @@ import type { KomboEmployee } from '../../schemas/kombo.ts'
 import { employeeStreamName } from '../../schemas/streams.ts'
 import { diffEmployeeRecord } from './employee-diff.ts'
 import { evolveEmployee, type DeactivationReason, type EmployeeState } from './employee-state.ts'
-import { dateField, daysBefore, deactivationReasonAt, hasLeft, instantOf, isoInstant, isReached } from './employment.ts'
+import { dateField, deactivationReasonAt, hasLeft, instantOf, inviteDueIso, isoInstant, startReached, terminationReached } from './employment.ts'
+import { accessBeginsAt, accessEndsAt } from './hr-dates.ts'
 import { eventId } from './event-ids.ts'
 
 export { evolveEmployee, foldEmployee, type EmployeeState } from './employee-state.ts'
@@ -19,6 +20,8 @@ export interface EmployeeDecisionContext {
   tenant: string
   now: Date
   invitePolicy: InvitePolicy
+  /** IANA zone the tenant's HR dates are calendar days in (hr-dates.ts). */
+  timeZone: string
 }
 
 export type InviteRefusal = 'unknown_employee' | 'already_invited' | 'deleted_in_source' | 'deactivated' | 'missing_work_email'
@@ -47,10 +50,10 @@ function withIds(tenant: string, employeeId: string, pending: Pending[]): Decide
 }
 
 /** Why nobody may invite this employee right now, or null when an invite is possible. */
-function inviteRefusal(state: EmployeeState, now: Date): InviteRefusal | null {
+function inviteRefusal(state: EmployeeState, now: Date, timeZone: string): InviteRefusal | null {
   if (state.invite.status === 'invited') return 'already_invited'
   if (state.deleted) return 'deleted_in_source'
-  if (state.userActive === false || deactivationReasonAt(state, now) !== null) return 'deactivated'
+  if (state.userActive === false || deactivationReasonAt(state, now, timeZone) !== null) return 'deactivated'
   const email = state.record.work_email
   if (typeof email !== 'string' || email.trim() === '') return 'missing_work_email'
   return null
@@ -68,7 +71,7 @@ const reactivationReason: Record<DeactivationReason, 'active' | 'restored_in_sou
  * the next is decided, so a second call on the result returns nothing.
  */
 function decideConsequences(initial: EmployeeState, ctx: EmployeeDecisionContext): Pending[] {
-  const { now, invitePolicy } = ctx
+  const { now, invitePolicy, timeZone } = ctx
   const out: Pending[] = []
   let state = initial
   // Qualified by the source version: a date reached again after a correction is a new decision.
@@ -84,16 +87,18 @@ function decideConsequences(initial: EmployeeState, ctx: EmployeeDecisionContext
   // corrected start date of someone who already started is no new start.
   let startedNow = false
   const rehire = start !== null && state.left !== null && instantOf(start) > instantOf(state.left.terminationDate)
-  if (start && isReached(start, now) && state.started?.startDate !== start && (state.started === null || rehire)) {
-    emit({ type: 'EmployeeStarted', data: { ...base, changedAt: isoInstant(start), on: start } }, `started:${start}`)
+  if (start && startReached(start, now, timeZone) && state.started?.startDate !== start && (state.started === null || rehire)) {
+    emit({ type: 'EmployeeStarted', data: { ...base, changedAt: isoInstant(accessBeginsAt(start, timeZone)), on: start } }, `started:${start}`)
     startedNow = true
   }
-  if (term && isReached(term, now) && hasLeft(state, now) && state.left?.terminationDate !== term) {
-    emit({ type: 'EmployeeLeft', data: { ...base, changedAt: isoInstant(term), on: term } }, `left:${term}`)
+  // `changedAt` of a date reached is the instant it took effect: 00:00 local on the start date, and
+  // 00:00 local on the day after the last day.
+  if (term && terminationReached(term, now, timeZone) && hasLeft(state, now, timeZone) && state.left?.terminationDate !== term) {
+    emit({ type: 'EmployeeLeft', data: { ...base, changedAt: isoInstant(accessEndsAt(term, timeZone)), on: term } }, `left:${term}`)
   }
 
   // The Learn Amp user follows whether the employee should be active.
-  const reason = deactivationReasonAt(state, now)
+  const reason = deactivationReasonAt(state, now, timeZone)
   if (reason !== null && state.userActive !== false) {
     const changedAt = reason === 'left' && state.left ? state.left.reachedAt : state.changedAt
     emit({ type: 'UserDeactivated', data: { ...base, changedAt, reason } }, `deactivated:${reason}:${changedAt}`)
@@ -104,12 +109,12 @@ function decideConsequences(initial: EmployeeState, ctx: EmployeeDecisionContext
   }
 
   // Invites, per the tenant's policy; never for a user who may not be invited.
-  if (inviteRefusal(state, now) === null) {
+  if (inviteRefusal(state, now, timeZone) === null) {
     if (invitePolicy.mode === 'immediate') {
       emit({ type: 'UserInvited', data: { ...base, changedAt: state.changedAt, by: 'policy', actor: null } }, 'invited')
     } else if (invitePolicy.mode === 'on_start_date' && start) {
-      const dueAt = daysBefore(start, invitePolicy.daysBefore)
-      if (isReached(dueAt, now)) {
+      const dueAt = inviteDueIso(start, invitePolicy.daysBefore, timeZone)
+      if (Date.parse(dueAt) <= now.getTime()) {
         emit({ type: 'UserInvited', data: { ...base, changedAt: dueAt, by: 'policy', actor: null } }, `invited:${dueAt}`)
       } else if (!(state.invite.status === 'scheduled' && state.invite.dueAt === dueAt)) {
         const data = { ...base, changedAt: state.changedAt, dueAt, policy: 'on_start_date' as const }
@@ -146,7 +151,7 @@ export function decideManualInvite(
   ctx: Omit<EmployeeDecisionContext, 'invitePolicy'> & { employeeId?: string; commandId: string; actor: string },
 ): DecidedEvent[] {
   if (state === null) throw new InviteNotAllowedError(ctx.tenant, ctx.employeeId ?? 'unknown', 'unknown_employee')
-  const refusal = inviteRefusal(state, ctx.now)
+  const refusal = inviteRefusal(state, ctx.now, ctx.timeZone)
   if (refusal !== null) throw new InviteNotAllowedError(ctx.tenant, state.employeeId, refusal)
   const data = { tenant: ctx.tenant, entityId: state.employeeId, changedAt: ctx.now.toISOString(), by: 'manual' as const, actor: ctx.actor }
   return withIds(ctx.tenant, state.employeeId, [{ event: { type: 'UserInvited', data }, sourceVersion: `command:${ctx.commandId}` }])

@@ -3,7 +3,7 @@
 import type { EntityEvent, RecordSnapshot } from '../../schemas/events.ts'
 import { streamName, type StreamCategory } from '../../schemas/streams.ts'
 import { eventId } from './event-ids.ts'
-import { changedFields, isBefore } from './record-diff.ts'
+import { changedFields, isBefore, isPurgedRecord } from './record-diff.ts'
 
 export const entityPrefixes = ['Team', 'Location', 'LegalEntity', 'AbsenceType', 'Absence'] as const
 export type EntityPrefix = (typeof entityPrefixes)[number]
@@ -23,6 +23,8 @@ export interface EntityState {
   record: RecordSnapshot
   changedAt: string
   deleted: boolean
+  /** Kombo nulled the deleted record's fields; `record` keeps the last known values. */
+  purged?: boolean
 }
 
 /** A generic entity event (`TeamImported`, `LocationChanged`, …). */
@@ -36,7 +38,7 @@ export type DecidedEntityEvent = EntityEvent & { id: string }
 function kindOf(prefix: EntityPrefix, type: string): string | null {
   if (!type.startsWith(prefix)) return null
   const kind = type.slice(prefix.length)
-  return ['Imported', 'Changed', 'DeletedInSource', 'RestoredInSource'].includes(kind) ? kind : null
+  return ['Imported', 'Changed', 'DeletedInSource', 'RestoredInSource', 'PurgedInSource'].includes(kind) ? kind : null
 }
 
 const notChanges = new Set(['id', 'changed_at', 'remote_deleted_at'])
@@ -60,7 +62,8 @@ export function evolveEntity(state: EntityState | null, event: EntityEventOf | E
   })
   if (kind === 'Changed') return apply(data.changes as Record<string, unknown>)
   if (kind === 'DeletedInSource') return apply({ remote_deleted_at: data.remote_deleted_at }, true)
-  return apply({ remote_deleted_at: null }, false)
+  if (kind === 'PurgedInSource') return { ...apply({}), purged: true }
+  return { ...apply({ remote_deleted_at: null }, false), purged: false }
 }
 
 export function foldEntity(events: Iterable<EntityEventOf | EntityEvent>): EntityState | null {
@@ -80,6 +83,11 @@ export function decideEntityEvents(
   const events: EntityEventOf[] = []
   if (state === null) {
     events.push({ type: `${prefix}Imported`, data: { ...base, snapshot: { ...record } } })
+  } else if (!isBefore(record.changed_at, state.changedAt) && isPurgedRecord(record)) {
+    // Kombo nulled the deleted record's fields: keep what we knew, record the purge once.
+    const deletion = { ...base, remote_deleted_at: String(record.remote_deleted_at) }
+    if (!state.record.remote_deleted_at) events.push({ type: `${prefix}DeletedInSource`, data: deletion })
+    if (!state.purged) events.push({ type: `${prefix}PurgedInSource`, data: deletion })
   } else if (!isBefore(record.changed_at, state.changedAt)) {
     const wasDeleted = Boolean(state.record.remote_deleted_at)
     const isDeleted = Boolean(record.remote_deleted_at)

@@ -13,4 +13,5 @@ export {
   type InviteRefusal,
 } from './employee.ts'
 export * from './entity.ts'
-export { deepEqual, normaliseValue, changedFields } from './record-diff.ts'
+export { deepEqual, normaliseValue, changedFields, isPurgedRecord } from './record-diff.ts'
+export * from './hr-dates.ts'

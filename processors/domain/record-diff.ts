@@ -43,6 +43,20 @@ export function changedFields(
   return changes
 }
 
+const identityFields = new Set(['id', 'changed_at', 'remote_deleted_at'])
+const isEmpty = (v: unknown) =>
+  v === null || v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0)
+
+/**
+ * Kombo's deletion policy: 14 days after a record was marked deleted (`remote_deleted_at`), every
+ * other field is nulled. Such a record says nothing about the person or thing any more; it is a
+ * purge, not a change of values.
+ */
+export function isPurgedRecord(record: Record<string, unknown>): boolean {
+  if (!record.remote_deleted_at) return false
+  return Object.entries(record).every(([key, value]) => identityFields.has(key) || isEmpty(value))
+}
+
 /** Compares timestamps as instants ("…Z" and "…+00:00" are the same moment). */
 export function isBefore(a: string, b: string): boolean {
   return Date.parse(a) < Date.parse(b)

@@ -1,5 +1,6 @@
 // From what we know about an employee to the Learn Amp user it should be, per the field mapping in
-// DESIGN.md. Pure: related entities come in through lookups, time through `asOf`.
+// DESIGN.md. Pure: related entities come in through lookups, time through `asOf` and the tenant's
+// time zone (HR dates are calendar days in it).
 import type { LearnAmpTeamRef, LearnAmpUser, LearnAmpUserIssue } from '../../schemas/learnamp.ts'
 import { deactivationReasonAt, isPending, type EmployeeState } from '../../processors/domain/index.ts'
 
@@ -70,7 +71,7 @@ export function ownFieldsOf(state: EmployeeState) {
   }
 }
 
-export function toLearnAmpUser(state: EmployeeState, lookups: LearnAmpUserLookups, asOf: Date): LearnAmpUser {
+export function toLearnAmpUser(state: EmployeeState, lookups: LearnAmpUserLookups, asOf: Date, timeZone: string): LearnAmpUser {
   const r = state.record
   const issues = new Set<LearnAmpUserIssue>()
   const own = ownFieldsOf(state)
@@ -93,8 +94,8 @@ export function toLearnAmpUser(state: EmployeeState, lookups: LearnAmpUserLookup
   }
 
   const teams = teamsOf(r, lookups, issues)
-  const deactivationReason = deactivationReasonAt(state, asOf)
-  const status = deactivationReason ? 'deactivated' : isPending(state, asOf) ? 'pending' : 'active'
+  const deactivationReason = deactivationReasonAt(state, asOf, timeZone)
+  const status = deactivationReason ? 'deactivated' : isPending(state, asOf, timeZone) ? 'pending' : 'active'
 
   return {
     ...own,

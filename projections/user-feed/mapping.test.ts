@@ -109,3 +109,15 @@ t.test('streams that are not employees, or have no import, publish nothing', asy
   t.same(toUserFeedEvents(base, null, null), [])
   t.same(toUserFeedEvents({ ...base, streamName: 'employee-acme_e1', type: 'EmployeeJobTitleChanged' }, null, null), [])
 })
+
+t.test("Kombo's 14-day nulling of a deleted employee publishes nothing: no UserUpdated with nulls", async (t) => {
+  const s = new EmployeeScenario()
+  s.record(anEmployee(), '2026-01-10T10:00:00.000Z')
+  s.record(anEmployee({ changed_at: '2026-02-01T08:00:00.000Z', remote_deleted_at: '2026-02-01T08:00:00.000Z' }), '2026-02-01T08:00:00.000Z')
+  const nulled = Object.fromEntries(Object.keys(anEmployee()).map((k) => [k, null]))
+  s.record({ ...nulled, id: 'emp-1', changed_at: '2026-02-15T08:00:00.000Z', remote_deleted_at: '2026-02-01T08:00:00.000Z' } as never, '2026-02-15T08:00:00.000Z')
+  t.equal(s.history.at(-1)?.type, 'EmployeePurgedInSource', 'the purge is in the stream')
+  const feed = feedOf(s.history)
+  t.same(feed.map((f) => f.type), ['UserCreated', 'UserDeleted', 'UserDeactivated'])
+  t.match(feed.at(-1)?.user, { firstName: 'Ada', email: 'ada@example.com' }, 'the last known values')
+})

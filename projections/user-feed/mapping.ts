@@ -63,6 +63,8 @@ export function toUserFeedEvents(recorded: RecordedEvent, before: EmployeeState 
       return [make('UserDeleted')]
     case 'EmployeeRestoredInSource':
       return [make('UserRestored')]
+    case 'EmployeePurgedInSource':
+      return [] // Kombo nulled a deleted record; the user keeps its last known values
     case 'UserInviteScheduled':
       return isValidTime(data.dueAt) ? [make('UserInviteDue', { dueAt: new Date(data.dueAt).toISOString() })] : []
     case 'UserInvited':

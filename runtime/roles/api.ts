@@ -43,8 +43,8 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
   const { config, stores, metrics, logger, now } = ctx
   return {
     views: stores.views,
-    history: createUserHistory(stores.eventStore),
-    commands: userCommandsOver((command) => inviteUser({ store: stores.eventStore, now }, command)),
+    history: createUserHistory(stores.eventStore, ctx.timeZoneOf),
+    commands: userCommandsOver((command) => inviteUser({ store: stores.eventStore, now, timeZoneOf: ctx.timeZoneOf }, command)),
     syncStatus: {
       list: async (tenant) =>
         (await stores.syncState.list(tenant)).map((s) => ({

@@ -1,7 +1,7 @@
 // What every role is started with: the configuration, the opened stores, the process's metrics and
 // logger, and the clock. A role is `start(ctx) → handle`, and its handle's `stop()` undoes it.
 import type { Config } from '../../config/config.ts'
-import type { InvitePolicy } from '../../schemas/invite-policy.ts'
+import type { TenantSettings } from '../../schemas/tenant.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Stores } from '../stores.ts'
@@ -25,8 +25,10 @@ export interface RoleContext {
   metrics: Metrics
   logger: Logger
   now: () => Date
-  /** The tenant's invite policy, undefined for a tenant this process does not know. */
-  invitePolicyOf: (tenant: string) => InvitePolicy | undefined
+  /** The tenant's settings (invite policy, time zone, mass-deactivation threshold …), undefined for a tenant this process does not know. */
+  tenantSettingsOf: (tenant: string) => TenantSettings | undefined
+  /** The zone the tenant's HR dates are calendar days in (UTC for a tenant this process does not know). */
+  timeZoneOf: (tenant: string) => string
   /** This process's view of the tenant table (follows changes made by any process). */
   tenants: TenantDirectory
   tuning: Tuning

@@ -24,7 +24,7 @@ export async function startProcessorRole(ctx: RoleContext): Promise<ProcessorRol
       const outcomes = await processChanges(batch, {
         store: stores.eventStore,
         deadLetters: stores.deadLetters,
-        invitePolicyOf: ctx.invitePolicyOf,
+        tenantSettingsOf: ctx.tenantSettingsOf,
         now: ctx.now,
         cache: streamCache,
         concurrency: ctx.tuning.processor?.concurrency,

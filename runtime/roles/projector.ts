@@ -12,9 +12,9 @@ export interface ProjectorRole extends RoleHandle {
 }
 
 /** One clock tick now (tests and the CLI use it; the projector role also runs it on an interval). */
-export function clockTicker(ctx: Pick<RoleContext, 'stores' | 'metrics' | 'invitePolicyOf' | 'now'>): () => Promise<number> {
+export function clockTicker(ctx: Pick<RoleContext, 'stores' | 'metrics' | 'tenantSettingsOf' | 'now'>): () => Promise<number> {
   return () =>
-    runClockTick({ store: ctx.stores.eventStore, views: ctx.stores.views, invitePolicyOf: ctx.invitePolicyOf, now: ctx.now }).then((n) => {
+    runClockTick({ store: ctx.stores.eventStore, views: ctx.stores.views, tenantSettingsOf: ctx.tenantSettingsOf, now: ctx.now }).then((n) => {
       ctx.metrics.clockEvents.inc(n)
       return n
     })
@@ -33,6 +33,7 @@ export async function startProjectorRole(ctx: RoleContext, tickClock: () => Prom
   const projector = new Projector({
     store: stores.eventStore,
     views: stores.views,
+    settings: { timeZoneOf: ctx.timeZoneOf },
     onApplied: ({ events, position }) => {
       metrics.projectedEvents.inc(events)
       metrics.projectionPosition.set(Number(position))

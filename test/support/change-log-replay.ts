@@ -7,6 +7,7 @@ import { processChanges } from '../../processors/process-changes.ts'
 import type { ReplayFrom, ReplayedPosition } from '../../producers/changelog/replay.ts'
 import { anEmployee, later } from './kombo-fixtures.ts'
 import { waitFor } from './wait-for.ts'
+import { settingsWith } from './tenant-settings.ts'
 
 export async function replayIsIdempotent(
   t: Test,
@@ -29,7 +30,7 @@ export async function replayIsIdempotent(
   const run = async () =>
     changeLog.consume(group, async (batch) => {
       delivered += batch.length
-      await processChanges(batch, { store, deadLetters, invitePolicyOf: () => ({ mode: 'immediate' }), now: () => new Date('2026-01-11T00:00:00.000Z') })
+      await processChanges(batch, { store, deadLetters, tenantSettingsOf: () => settingsWith({ mode: 'immediate' }), now: () => new Date('2026-01-11T00:00:00.000Z') })
     }, { resources: ['employees'] })
 
   const first = await run()

@@ -8,11 +8,11 @@ import type { KomboEmployee } from '../../schemas/kombo.ts'
 import { employeeStreamName } from '../../schemas/streams.ts'
 import { anEmployee, later } from './kombo-fixtures.ts'
 
-export async function recordEmployee(store: EventStore, tenant: string, record: KomboEmployee, now: Date, invitePolicy: InvitePolicy = { mode: 'immediate' }): Promise<number> {
+export async function recordEmployee(store: EventStore, tenant: string, record: KomboEmployee, now: Date, invitePolicy: InvitePolicy = { mode: 'immediate' }, timeZone = 'UTC'): Promise<number> {
   const stream = employeeStreamName(tenant, record.id)
   const history = await store.readStream(stream)
   const state = foldEmployee(history.map((e) => ({ type: e.type, data: e.data }) as EmployeeEvent))
-  const decided = decideEmployeeEvents(state, record, { tenant, now, invitePolicy })
+  const decided = decideEmployeeEvents(state, record, { tenant, now, invitePolicy, timeZone })
   if (decided.length === 0) return 0
   await store.appendToStream(
     stream,

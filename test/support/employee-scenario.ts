@@ -12,7 +12,7 @@ import {
 
 export const tenant = 'acme'
 
-export const ctxAt = (now: string, invitePolicy: InvitePolicy = { mode: 'manual' }) => ({ tenant, now: new Date(now), invitePolicy })
+export const ctxAt = (now: string, invitePolicy: InvitePolicy = { mode: 'manual' }, timeZone = 'UTC') => ({ tenant, now: new Date(now), invitePolicy, timeZone })
 
 export const applied = (state: EmployeeState | null, events: readonly EmployeeEvent[]): EmployeeState | null =>
   events.reduce<EmployeeState | null>(evolveEmployee, state)
@@ -23,15 +23,19 @@ export const typesOf = (events: readonly { type: string }[]) => events.map((e) =
 export class EmployeeScenario {
   state: EmployeeState | null = null
   readonly history: DecidedEvent[] = []
-  constructor(private policy: InvitePolicy = { mode: 'manual' }) {}
+  constructor(
+    private policy: InvitePolicy = { mode: 'manual' },
+    /** The tenant's time zone (HR dates are calendar days in it). */
+    private timeZone = 'UTC',
+  ) {}
 
   /** Decides on a record at `now`, appends what was decided, and returns it. */
   record(record: KomboEmployee, now: string): DecidedEvent[] {
-    return this.append(decideEmployeeEvents(this.state, record, ctxAt(now, this.policy)))
+    return this.append(decideEmployeeEvents(this.state, record, ctxAt(now, this.policy, this.timeZone)))
   }
 
   clock(now: string): DecidedEvent[] {
-    return this.append(decideEmployeeClockEvents(this.state, ctxAt(now, this.policy)))
+    return this.append(decideEmployeeClockEvents(this.state, ctxAt(now, this.policy, this.timeZone)))
   }
 
   append(events: DecidedEvent[]): DecidedEvent[] {

@@ -1,0 +1,123 @@
+// When an HR date takes effect. Kombo sends start and termination dates as calendar days stamped
+// at midnight UTC (`2026-12-01T00:00:00.000Z`), or as plain `2026-12-01`. They mean a day in the
+// tenant's time zone, not that instant: access begins at 00:00 local on the start date, and the
+// termination date is the last day of employment, so access ends at 00:00 local on the next day.
+// A date that carries a real time of day (anything but midnight UTC) is taken as that instant.
+//
+// The only module that turns an HR date into an instant: the decisions, the clock's next-due time,
+// the Learn Amp mapping, as-of reads and the feed all go through it, so they always agree.
+// Local midnight is found with Intl.DateTimeFormat (the platform's tz database), correct across
+// DST changes, with no dependency.
+
+/** A calendar day (`YYYY-MM-DD`) or an exact instant (ms since the epoch). */
+export type HrDate = { kind: 'day'; day: string } | { kind: 'instant'; at: number }
+
+const DAY_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/** Reads a Kombo date string; null when it is not a date. */
+export function readHrDate(value: string): HrDate | null {
+  if (DAY_ONLY.test(value)) return Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ? null : { kind: 'day', day: value }
+  const at = Date.parse(value)
+  if (Number.isNaN(at)) return null
+  // Midnight UTC is how Kombo writes a calendar day; any other time of day is a real instant.
+  if (at % DAY_MS === 0) return { kind: 'day', day: new Date(at).toISOString().slice(0, 10) }
+  return { kind: 'instant', at }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+function formatterOf(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+    formatters.set(timeZone, f)
+  }
+  return f
+}
+
+/** The wall-clock time in `timeZone` at instant `at`, as if it were UTC (ms), to the second. */
+function wallClockAsUtc(at: number, timeZone: string): number {
+  const p: Record<string, number> = {}
+  for (const part of formatterOf(timeZone).formatToParts(new Date(at))) if (part.type !== 'literal') p[part.type] = Number(part.value)
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
+}
+
+/** The calendar day in `timeZone` at instant `at` (`YYYY-MM-DD`). */
+export function localDayOf(at: number, timeZone: string): string {
+  return new Date(wallClockAsUtc(at, timeZone)).toISOString().slice(0, 10)
+}
+
+/** `day` plus `days` calendar days (negative to go back). */
+export function addDays(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10)
+}
+
+// Bounded memo: the views compute the same few days for many users of a tenant.
+const midnights = new Map<string, number>()
+const MEMO_LIMIT = 10_000
+
+/**
+ * The first instant of `day` in `timeZone` (00:00 local; where a DST change skips midnight, the
+ * first instant that is on that day).
+ */
+export function startOfLocalDay(day: string, timeZone: string): number {
+  const key = `${timeZone}|${day}`
+  const memo = midnights.get(key)
+  if (memo !== undefined) return memo
+  const asUtc = Date.parse(`${day}T00:00:00Z`)
+  // Guess with the offset at the UTC midnight, then correct with the offset at the guess (the two
+  // differ when a DST change falls between them).
+  let at = asUtc - (wallClockAsUtc(asUtc, timeZone) - asUtc)
+  at = asUtc - (wallClockAsUtc(at, timeZone) - at)
+  if (!(localDayOf(at, timeZone) === day && localDayOf(at - 1000, timeZone) < day)) {
+    // Midnight does not exist that day (a gap): search for the first second of the day.
+    let lo = at - 6 * 60 * 60 * 1000 // on the day before
+    let hi = at + 6 * 60 * 60 * 1000 // on the day
+    while (hi - lo > 1000) {
+      const mid = lo + Math.floor((hi - lo) / 2000) * 1000
+      if (localDayOf(mid, timeZone) >= day) hi = mid
+      else lo = mid
+    }
+    at = hi
+  }
+  if (midnights.size >= MEMO_LIMIT) midnights.clear()
+  midnights.set(key, at)
+  return at
+}
+
+/** The same local wall-clock time `days` calendar days earlier in `timeZone` (DST-aware). */
+function localDaysBefore(at: number, days: number, timeZone: string): number {
+  const day = localDayOf(at, timeZone)
+  const sinceMidnight = at - startOfLocalDay(day, timeZone)
+  return startOfLocalDay(addDays(day, -days), timeZone) + sinceMidnight
+}
+
+/** When a start date gives access: 00:00 local on that day (or the exact instant given). */
+export function accessBeginsAt(startDate: string, timeZone: string): number {
+  const d = readHrDate(startDate)
+  if (!d) return Number.NaN
+  return d.kind === 'instant' ? d.at : startOfLocalDay(d.day, timeZone)
+}
+
+/** When a termination date ends access: after the last day, 00:00 local on the next day (or the exact instant given). */
+export function accessEndsAt(terminationDate: string, timeZone: string): number {
+  const d = readHrDate(terminationDate)
+  if (!d) return Number.NaN
+  return d.kind === 'instant' ? d.at : startOfLocalDay(addDays(d.day, 1), timeZone)
+}
+
+/** When an invite `days` local days before the start date is due: 00:00 local that day (or the same time of day, for an exact instant). */
+export function inviteDueAt(startDate: string, days: number, timeZone: string): number {
+  const d = readHrDate(startDate)
+  if (!d) return Number.NaN
+  return d.kind === 'instant' ? localDaysBefore(d.at, days, timeZone) : startOfLocalDay(addDays(d.day, -days), timeZone)
+}
