@@ -5,6 +5,7 @@ import { userCommandsOver, eraserOver } from '../../api/domain-commands.ts'
 import type { ApiDeps } from '../../api/ports.ts'
 import { directoryAuthenticator } from '../../tenants/authenticator.ts'
 import { TenantAdministration } from '../../tenants/administration.ts'
+import { IntegrationLifecycle, lifecycleEventOf } from '../../tenants/lifecycle.ts'
 import { employeeStreamName } from '../../schemas/streams.ts'
 import { purgeUserFromViews } from '../../projections/viewstore/erase-user.ts'
 import { inviteUser } from '../../processors/commands/invite-user.ts'
@@ -41,6 +42,7 @@ export async function startApiRole(
 
 function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tenant: string) => TenantPoller | undefined }): ApiDeps {
   const { config, stores, metrics, logger, now } = ctx
+  const lifecycle = new IntegrationLifecycle({ store: stores.tenants, directory: ctx.tenants, unknownIntegration: config.unknownIntegration })
   return {
     views: stores.views,
     history: createUserHistory(stores.eventStore, ctx.timeZoneOf),
@@ -49,6 +51,8 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
       list: async (tenant) =>
         (await stores.syncState.list(tenant)).map((s) => ({
           ...s,
+          // A tenant-wide reason (e.g. Kombo reports the integration INVALID) makes every resource failing.
+          ...tenantFailing(ctx.tenants.get(tenant)?.failingReason ?? null),
           // Seconds since the resource was last fully polled: the sync's lag behind Kombo.
           lagSeconds: s.lastSuccessAt ? Math.max(0, Math.round((now().getTime() - Date.parse(s.lastSuccessAt)) / 1000)) : null,
         })),
@@ -56,10 +60,11 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
     webhooks: {
       onKomboEvent: async (event) => {
         const { kind, integrationId, webhookId } = event
-        if (kind === 'integration-created' || kind === 'integration-deleted' || kind === 'integration-state-changed') {
-          // Acting on the integration lifecycle (binding, pausing, flagging tenants) is the tenants' job; logged until then.
-          const { originId } = event
-          logger.info({ kind, integrationId, originId, webhookId, ...(kind === 'integration-state-changed' ? { state: event.state } : {}) }, 'Kombo integration lifecycle webhook')
+        // Kombo's integration lifecycle: bind, create paused, pause, mark failing (tenants/lifecycle.ts).
+        const lifecycleEvent = lifecycleEventOf(event)
+        if (lifecycleEvent) {
+          const outcome = await lifecycle.handle(lifecycleEvent)
+          logger.info({ webhookId, integrationId, kind: lifecycleEvent.kind, ...outcome }, 'Kombo integration lifecycle webhook')
           return
         }
         const tenant = ctx.tenants.byIntegration(integrationId)
@@ -108,3 +113,5 @@ function tenantAdministration(ctx: RoleContext): TenantAdministration {
     now: ctx.now,
   })
 }
+
+const tenantFailing = (reason: string | null) => (reason ? { failing: true, tenantFailingReason: reason } : {})
