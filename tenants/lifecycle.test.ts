@@ -6,9 +6,14 @@ import { SqlTenantStore } from './sql.ts'
 import { TenantDirectory } from './directory.ts'
 import { IntegrationLifecycle } from './lifecycle.ts'
 
-async function given(t: Test, unknownIntegration: 'create-paused' | 'log' = 'create-paused') {
-  const db = await openPgliteDatabase()
-  t.teardown(() => db.close())
+// One embedded database for the file (opening PGlite is slow on a busy machine); each test starts
+// from empty tenant tables.
+const dbOnce = openPgliteDatabase()
+t.teardown(async () => (await dbOnce).close())
+
+async function given(_t: Test, unknownIntegration: 'create-paused' | 'log' = 'create-paused') {
+  const db = await dbOnce
+  await db.exec('DROP TABLE IF EXISTS tenant_tokens, tenants, tenant_audit, tenant_directory_version')
   const store = new SqlTenantStore(db)
   await store.migrate()
   const directory = await TenantDirectory.open(store)
