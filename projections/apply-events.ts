@@ -10,7 +10,7 @@ import { streamKindOf } from '../processors/domain/stream-kinds.ts'
 import { parseStreamName, type StreamCategory } from '../schemas/streams.ts'
 import type { LearnAmpUser } from '../schemas/learnamp.ts'
 import { toLearnAmpUser, toLearnAmpTeam, toLearnAmpLocation, entityRef, findDuplicateEmails } from './mapping/index.ts'
-import { nextDueAt } from './next-due.ts'
+import { nextDueAt } from '../processors/domain/next-due.ts'
 import type { ViewTransaction } from './viewstore/sql.ts'
 
 const DUE_MARGIN_MS = 5 * 60 * 1000
