@@ -3,7 +3,7 @@
 // the employee's key (processors/commands/erase-employee.ts), so the views never serve personal
 // data whose key is gone; afterwards the projector (which reads through the decrypting store) no
 // longer sees that employee's events.
-import type { SqlQueryable } from '../../sql/database.ts'
+import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
 
 export async function purgeUserFromViewsIn(tx: SqlQueryable, tenant: string, externalId: string): Promise<void> {
   await tx.query('DELETE FROM view_users WHERE tenant = $1 AND external_id = $2', [tenant, externalId])
@@ -15,3 +15,8 @@ export async function purgeUserFromViewsIn(tx: SqlQueryable, tenant: string, ext
   )
 }
 
+
+/** The purge in a transaction of its own (views purged again after a source deletion, tests). */
+export async function purgeUserFromViews(db: SqlDatabase, tenant: string, externalId: string): Promise<void> {
+  await db.transaction((tx) => purgeUserFromViewsIn(tx, tenant, externalId))
+}
