@@ -9,23 +9,13 @@
 // silently.
 import type { ConsumedChange, DeadLetterStore } from '../producers/changelog/port.ts'
 import { parseChangeEnvelope, type ChangeEnvelope } from '../schemas/envelope.ts'
-import type { KomboEmployee, KomboResource } from '../schemas/kombo.ts'
-import type { EmployeeEvent, EntityEvent } from '../schemas/events.ts'
 import { streamCategories, streamName } from '../schemas/streams.ts'
 import type { TenantSettings } from '../schemas/tenant.ts'
-import { WrongExpectedRevisionError, type EventStore, type EventToAppend, type RecordedEvent } from './eventstore/port.ts'
-import { decideEmployeeEvents, evolveEmployee, foldEmployee, type EmployeeDecisionContext, type EmployeeState } from './domain/employee.ts'
-import { decideEntityEvents, evolveEntity, foldEntity, type EntityPrefix, type EntityState } from './domain/entity.ts'
+import { WrongExpectedRevisionError, type EventStore, type EventToAppend } from './eventstore/port.ts'
+import { foldEvents, type ObserveRecord } from './domain/decider.ts'
+import { streamKindOfResource, type AnyStreamKind } from './domain/stream-kinds.ts'
 import type { CachedStreamState, StreamStateCache } from './stream-state-cache.ts'
 import { forEachBounded } from './for-each-bounded.ts'
-
-export const entityEventPrefix: Record<Exclude<KomboResource, 'employees'>, EntityPrefix> = {
-  groups: 'Team',
-  'work-locations': 'Location',
-  'legal-entities': 'LegalEntity',
-  'absence-types': 'AbsenceType',
-  absences: 'Absence',
-}
 
 export interface ProcessorDeps {
   store: EventStore
@@ -124,11 +114,6 @@ export async function processChanges(batch: ConsumedChange[], deps: ProcessorDep
   return outcomes
 }
 
-export async function processChange(change: ConsumedChange, deps: ProcessorDeps): Promise<ProcessOutcome> {
-  const [outcome] = await processChanges([change], deps)
-  return outcome
-}
-
 function understand(change: ConsumedChange, deps: ProcessorDeps): { envelope: ChangeEnvelope; settings: TenantSettings } | { reason: string } {
   if (change.decodeError) return { reason: `undecodable: ${change.decodeError}` }
   const parsed = parseChangeEnvelope(change.value)
@@ -149,7 +134,8 @@ async function deadLetter(change: ConsumedChange, reason: string, deps: Processo
   return { kind: 'dead-lettered', reason }
 }
 
-type State = EmployeeState | EntityState | null
+/** A stream's folded state, whichever its kind (the kind's decider knows its type). */
+type State = unknown
 
 /** What one stream's records add, decided on its folded state; not yet appended. */
 interface StreamPlan {
@@ -167,23 +153,26 @@ interface StreamPlan {
 
 /** Decides every record of one stream in order, on its cached or freshly folded state. */
 async function planStream(stream: string, group: Pending[], deps: ProcessorDeps): Promise<StreamPlan> {
-  const resource = group[0].envelope.resource
+  const kind = streamKindOfResource(group[0].envelope.resource)
   const cache = deps.cache
   const cached = cache?.get(stream) as CachedStreamState<State> | undefined
-  const base = cached ?? (await load(stream, resource, deps.store))
+  const base = cached ?? (await load(stream, kind, deps.store))
   let state = base.state
   const events: EventToAppend[] = []
   const outcomes: ProcessOutcome[] = []
   for (const { change, envelope, settings } of group) {
     const now = deps.now()
-    const decided = decide(resource, state, envelope.record, { tenant: envelope.tenant, now, invitePolicy: settings.invitePolicy, timeZone: settings.timeZone })
+    // parseChangeEnvelope validated the record against its resource's schema (id and changed_at included).
+    const record = envelope.record as ObserveRecord['record']
+    const context = { tenant: envelope.tenant, now, invitePolicy: settings.invitePolicy, timeZone: settings.timeZone }
+    const decided = kind.decide({ type: 'ObserveRecord', record, context }, state)
     if (decided.length === 0) {
       outcomes.push({ kind: 'unchanged' })
       continue
     }
     // Evolve with the events as a reload would see them (JSON round trip), so the next record
     // of this stream (and the cache) decides on exactly the state a reload would fold.
-    for (const e of decided) state = evolve(resource, state, { type: e.type, data: JSON.parse(JSON.stringify(e.data)) })
+    for (const e of decided) state = kind.evolve(state, { type: e.type, data: JSON.parse(JSON.stringify(e.data)) })
     const metadata = {
       changedAt: envelope.record.changed_at,
       pollId: envelope.pollId,
@@ -191,7 +180,7 @@ async function planStream(stream: string, group: Pending[], deps: ProcessorDeps)
       // `decidedAt` is the instant the decision was taken for: views and as-of reads use it as "now".
       decidedAt: now.toISOString(),
     }
-    events.push(...decided.map((e) => ({ id: e.id, type: e.type, data: e.data as Record<string, unknown>, metadata: { ...metadata } })))
+    events.push(...decided.map((e) => ({ id: e.id, type: e.type, data: e.data, metadata: { ...metadata } })))
     outcomes.push({ kind: 'appended', stream, events: decided.length })
   }
   let stale = false
@@ -206,28 +195,12 @@ async function planStream(stream: string, group: Pending[], deps: ProcessorDeps)
   return { stream, group, base, state, events, outcomes, stale }
 }
 
-async function load(stream: string, resource: KomboResource, store: EventStore): Promise<CachedStreamState<State>> {
+async function load(stream: string, kind: AnyStreamKind, store: EventStore): Promise<CachedStreamState<State>> {
   const history = await store.readStream(stream)
-  return { state: fold(resource, history), revision: history.length === 0 ? 'no_stream' : history[history.length - 1].revision }
+  return { state: foldEvents(kind, history), revision: history.length === 0 ? 'no_stream' : history[history.length - 1].revision }
 }
 
 async function isCurrent(stream: string, revision: bigint | 'no_stream', store: EventStore): Promise<boolean> {
   const [last] = await store.readStream(stream, { direction: 'backwards', maxCount: 1 })
   return last === undefined ? revision === 'no_stream' : revision === last.revision
-}
-
-type Decided = { id: string; type: string; data: unknown }
-
-function fold(resource: KomboResource, history: RecordedEvent[]): State {
-  const events = history.map((e) => ({ type: e.type, data: e.data }))
-  return resource === 'employees' ? foldEmployee(events as EmployeeEvent[]) : foldEntity(events as EntityEvent[])
-}
-
-function evolve(resource: KomboResource, state: State, event: { type: string; data: unknown }): State {
-  return resource === 'employees' ? evolveEmployee(state as EmployeeState | null, event as EmployeeEvent) : evolveEntity(state as EntityState | null, event as EntityEvent)
-}
-
-function decide(resource: KomboResource, state: State, record: ChangeEnvelope['record'], ctx: EmployeeDecisionContext): Decided[] {
-  if (resource === 'employees') return decideEmployeeEvents(state as EmployeeState | null, record as KomboEmployee, ctx)
-  return decideEntityEvents(entityEventPrefix[resource as Exclude<KomboResource, 'employees'>], state as EntityState | null, record as { id: string; changed_at: string }, { tenant: ctx.tenant })
 }

@@ -2,8 +2,6 @@
 // up to. It only saves the processor a read + fold: every append made from a cached state carries
 // that revision as its expected revision, so a stale entry (another writer appended meanwhile)
 // costs one WrongExpectedRevisionError and a reload, never a wrong append.
-import type { ExpectedRevision } from './eventstore/port.ts'
-
 export interface CachedStreamState<S = unknown> {
   /** The folded state (immutable: fold and evolve return new objects). */
   state: S
@@ -50,5 +48,3 @@ export class StreamStateCache {
   }
 }
 
-/** The expected revision an append made from this cached state must carry. */
-export const expectedRevisionOf = (entry: CachedStreamState): ExpectedRevision => entry.revision

@@ -2,9 +2,10 @@
 // as it was known at an instant (events recorded up to then, with the manager, teams and location
 // also as they were then).
 import { decidedAt, type EventStore, type RecordedEvent } from '../processors/eventstore/port.ts'
-import { foldEmployee, type EmployeeState } from '../processors/domain/employee-state.ts'
-import { foldEntity, type EntityState } from '../processors/domain/entity.ts'
-import type { EmployeeEvent, EntityEvent } from '../schemas/events.ts'
+import type { EmployeeState } from '../processors/domain/employee-state.ts'
+import type { EntityState } from '../processors/domain/entity.ts'
+import { foldEvents } from '../processors/domain/decider.ts'
+import { streamDeciders } from '../processors/domain/stream-kinds.ts'
 import type { LearnAmpUser } from '../schemas/learnamp.ts'
 import { employeeStreamName, streamName } from '../schemas/streams.ts'
 import { toLearnAmpUser, entityRef } from './mapping/index.ts'
@@ -15,7 +16,6 @@ import type { UserHistoryEntry } from '../api/ports.ts'
 export function createUserHistory(store: EventStore, timeZoneOf: (tenant: string) => string = () => 'UTC') {
   const readUpTo = async (stream: string, asOf: Date): Promise<RecordedEvent[]> =>
     (await store.readStream(stream)).filter((e) => decidedAt(e).getTime() <= asOf.getTime())
-  const asDomain = <T>(events: RecordedEvent[]) => events.map((e) => ({ type: e.type, data: e.data }) as T)
 
   return {
     async userHistory(tenant: string, externalId: string): Promise<UserHistoryEntry[] | null> {
@@ -32,25 +32,25 @@ export function createUserHistory(store: EventStore, timeZoneOf: (tenant: string
     },
 
     async userAsOf(tenant: string, externalId: string, asOf: Date): Promise<LearnAmpUser | null> {
-      const state = foldEmployee(asDomain<EmployeeEvent>(await readUpTo(employeeStreamName(tenant, externalId), asOf)))
+      const state = foldEvents(streamDeciders.employee, await readUpTo(employeeStreamName(tenant, externalId), asOf))
       if (!state) return null
       const employees = new Map<string, EmployeeState>([[externalId, state]])
       const teams = new Map<string, EntityState>()
       const locations = new Map<string, EntityState>()
       const managerId = state.record.manager_id
       if (typeof managerId === 'string') {
-        const manager = foldEmployee(asDomain<EmployeeEvent>(await readUpTo(employeeStreamName(tenant, managerId), asOf)))
+        const manager = foldEvents(streamDeciders.employee, await readUpTo(employeeStreamName(tenant, managerId), asOf))
         if (manager) employees.set(managerId, manager)
       }
       const groups = Array.isArray(state.record.groups) ? (state.record.groups as Array<{ id?: unknown }>) : []
       for (const g of groups) {
         if (typeof g.id !== 'string') continue
-        const team = foldEntity(asDomain<EntityEvent>(await readUpTo(streamName('team', tenant, g.id), asOf)))
+        const team = foldEvents(streamDeciders.team, await readUpTo(streamName('team', tenant, g.id), asOf))
         if (team) teams.set(g.id, team)
       }
       const locationId = state.record.work_location_id
       if (typeof locationId === 'string') {
-        const location = foldEntity(asDomain<EntityEvent>(await readUpTo(streamName('location', tenant, locationId), asOf)))
+        const location = foldEvents(streamDeciders.location, await readUpTo(streamName('location', tenant, locationId), asOf))
         if (location) locations.set(locationId, location)
       }
       return toLearnAmpUser(state, { employee: (id) => employees.get(id), team: (id) => entityRef(teams.get(id)), location: (id) => entityRef(locations.get(id)) }, asOf, timeZoneOf(tenant))

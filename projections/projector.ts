@@ -3,12 +3,13 @@
 // the projector resumes exactly where the views are. `rebuild()` starts again from position 0.
 import type { EventStore, RecordedEvent } from '../processors/eventstore/port.ts'
 import type { SqlViewStore } from './viewstore/sql.ts'
+import { ourStreamPrefixes } from '../schemas/streams.ts'
 import { applyEvents, utcEverywhere, type ProjectionSettings } from './apply-events.ts'
 import { BatchedSubscription } from './batched-subscription.ts'
 
 export const VIEWS_CHECKPOINT = 'learnamp-views'
-/** Our streams; system and foreign streams in the store are not ours to project. */
-export const projectedStreamPrefixes = ['employee-', 'team-', 'location-', 'legalEntity-', 'absenceType-', 'absence-']
+/** Our streams (one prefix per stream kind, schemas/streams.ts); system and foreign streams are not ours to project. */
+export const projectedStreamPrefixes = [...ourStreamPrefixes]
 
 export interface ProjectorOptions {
   store: EventStore

@@ -3,7 +3,7 @@
 import type { Config } from '../config/config.ts'
 import type { Logger } from './logger.ts'
 import { openStores, type Stores } from './stores.ts'
-import { Projector } from '../projections/projector.ts'
+import { Projector, projectedStreamPrefixes } from '../projections/projector.ts'
 import type { ProjectionSettings } from '../projections/apply-events.ts'
 import { TenantDirectory } from '../tenants/directory.ts'
 import { EmployeeNotFoundError } from '../processors/commands/erase-employee.ts'
@@ -132,7 +132,7 @@ async function lastPosition(stores: Stores): Promise<bigint | null> {
   let after: bigint | undefined
   let last: bigint | null = null
   for (;;) {
-    const page = await stores.eventStore.readAll({ after, maxCount: 1000, streamPrefixes: ['employee-', 'team-', 'location-', 'legalEntity-', 'absenceType-', 'absence-'] })
+    const page = await stores.eventStore.readAll({ after, maxCount: 1000, streamPrefixes: projectedStreamPrefixes })
     if (page.length === 0) return last
     last = page[page.length - 1].position
     after = last

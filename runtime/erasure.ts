@@ -1,10 +1,10 @@
 // The GDPR erasure command wired to this process's stores, built in one place for both callers:
 // the read API's erasure route and the `erase` operator command.
 import { eraseEmployee, type EraseEmployeeCommand } from '../processors/commands/erase-employee.ts'
-import { purgeUserFromViews } from '../projections/viewstore/erase-user.ts'
+import { purgeUserFromViewsIn } from '../projections/viewstore/erase-user.ts'
 import type { Stores } from './stores.ts'
 
-export function eraserOf(stores: Pick<Stores, 'eventStore' | 'personalDataKeys' | 'db'>) {
-  const deps = { store: stores.eventStore, keys: stores.personalDataKeys, purgeViews: (t: string, id: string) => purgeUserFromViews(stores.db, t, id) }
+export function eraserOf(stores: Pick<Stores, 'eventStore' | 'personalDataKeys'>) {
+  const deps = { store: stores.eventStore, keys: stores.personalDataKeys, purgeViews: purgeUserFromViewsIn }
   return (command: EraseEmployeeCommand) => eraseEmployee(deps, command)
 }

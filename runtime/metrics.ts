@@ -19,6 +19,7 @@ export function createMetrics() {
     projectedEvents: new Counter({ name: 'kombo_sync_projected_events_total', help: 'Events applied to the views', registers: [registry] }),
     projectionPosition: new Gauge({ name: 'kombo_sync_projection_position', help: 'Last event-store position applied to the views', registers: [registry] }),
     clockEvents: new Counter({ name: 'kombo_sync_clock_events_total', help: 'Lifecycle events emitted by the clock', registers: [registry] }),
+    clockGaveUp: new Counter({ name: 'kombo_sync_clock_gave_up_total', help: 'Employees the clock gave up on in a tick (their stream kept changing); retried next tick', labelNames: ['tenant'], registers: [registry] }),
     userFeedEvents: new Counter({ name: 'kombo_sync_user_feed_events_total', help: 'User events published to the downstream feed (learnamp.user-events.v1)', registers: [registry] }),
     userFeedPosition: new Gauge({ name: 'kombo_sync_user_feed_position', help: 'Last event-store position whose user events Kafka acknowledged (the user-feed checkpoint)', registers: [registry] }),
   }

@@ -14,6 +14,7 @@ import type { RoleContext, Tuning } from './roles/context.ts'
 import { startPollerRole, type PollerRole } from './roles/poller.ts'
 import { startProcessorRole, type ProcessorRole } from './roles/processor.ts'
 import { clockTicker, startProjectorRole, type ProjectorRole } from './roles/projector.ts'
+import type { ClockTickResult } from '../processors/clock.ts'
 import { startApiRole, type ApiRole } from './roles/api.ts'
 import { seedTenants } from '../tenants/seed.ts'
 import { TenantDirectory } from '../tenants/directory.ts'
@@ -34,7 +35,7 @@ export interface RunningService {
   tenants: TenantDirectory
   projector: Projector | null
   /** Runs one clock tick now (tests and the CLI use it; it also runs on an interval). */
-  tickClock(): Promise<number>
+  tickClock(): Promise<ClockTickResult>
   readiness(): Promise<ReadinessReport>
   stop(): Promise<void>
 }

@@ -1,19 +1,25 @@
 // GDPR erasure of one employee (crypto-shredding): delete the employee stream's key, so every event
-// of it is unreadable in any store and backup; audit the erasure (no personal data) in the tenant's
-// erasure stream; purge the views. Idempotent: running it again completes whatever a failed run
-// left undone. The processor consults the same key table and drops later records of the employee.
-import { v5 as uuidv5 } from 'uuid'
-import { EVENT_ID_NAMESPACE } from '../domain/event-ids.ts'
+// of it is unreadable in any store and backup, and purge the views IN THE SAME TRANSACTION (keys and
+// views share the SQL database), so the read API never serves personal data whose key is gone;
+// then audit the erasure (no personal data) in the tenant's erasure stream. A failure before the
+// commit leaves key and views as they were; a failure after it (the audit) is completed by running
+// the command again, which finds the key erased, purges again (harmless) and records the one audit
+// event of that erasure. The processor consults the same key table and drops later records of the
+// employee.
 import type { EventStore } from '../eventstore/port.ts'
 import type { PersonalDataKeys } from '../eventstore/personal-data-keys.ts'
+import type { SqlQueryable } from '../../sql/database.ts'
 import { employeeStreamName } from '../../schemas/streams.ts'
 import { EmployeePersonalDataErased, erasureStreamName } from '../../schemas/erasure.ts'
+import { erasureAuditDecider } from '../domain/erasure.ts'
+import { handleCommand, retryOnConflict } from './handle-command.ts'
 
 export interface EraseEmployeeDeps {
   /** The raw or the decrypting store: only the audit stream (never encrypted) is written. */
   store: EventStore
   keys: PersonalDataKeys
-  purgeViews(tenant: string, employeeId: string): Promise<void>
+  /** Removes the employee from the views, inside the transaction that erases the key. */
+  purgeViews(tx: SqlQueryable, tenant: string, employeeId: string): Promise<void>
 }
 
 export interface EraseEmployeeCommand {
@@ -32,6 +38,9 @@ export class EmployeeNotFoundError extends Error {
   }
 }
 
+/** Erasures of one tenant share its audit stream: a concurrent one is retried on the reloaded stream. */
+export const ERASURE_AUDIT_RETRY = retryOnConflict(5)
+
 export async function eraseEmployee(deps: EraseEmployeeDeps, command: EraseEmployeeCommand) {
   const { tenant, employeeId } = command
   const stream = employeeStreamName(tenant, employeeId)
@@ -42,17 +51,16 @@ export async function eraseEmployee(deps: EraseEmployeeDeps, command: EraseEmplo
     const events = await deps.store.readStream(stream, { maxCount: 1 })
     if (events.length === 0) throw new EmployeeNotFoundError(tenant, employeeId)
   }
-  const { erasedAt, alreadyErased } = await deps.keys.erase(stream, owner)
-  const audit = EmployeePersonalDataErased.parse({
-    type: 'EmployeePersonalDataErased',
-    data: { tenant, employeeId, reason: command.reason, actor: command.actor, erasedAt: erasedAt.toISOString() },
-  })
-  // One audit event per erasure, whatever the retries: the id is derived from the erasure itself.
-  await deps.store.appendToStream(erasureStreamName(tenant), [
-    { id: uuidv5(`${tenant}|${stream}|${audit.data.erasedAt}|erased`, EVENT_ID_NAMESPACE), type: audit.type, data: audit.data, metadata: { decidedAt: audit.data.erasedAt } },
-  ])
-  await deps.purgeViews(tenant, employeeId)
-  return { tenant, employeeId, erasedAt: audit.data.erasedAt, alreadyErased }
+  const { erasedAt, alreadyErased } = await deps.keys.erase(stream, owner, { together: (tx) => deps.purgeViews(tx, tenant, employeeId) })
+  const audit = EmployeePersonalDataErased.shape.data.parse({ tenant, employeeId, reason: command.reason, actor: command.actor, erasedAt: erasedAt.toISOString() })
+  await handleCommand(
+    deps.store,
+    erasureStreamName(tenant),
+    erasureAuditDecider,
+    (state) => erasureAuditDecider.decide({ type: 'RecordErasure', audit }, state),
+    { retry: ERASURE_AUDIT_RETRY, metadata: { decidedAt: audit.erasedAt } },
+  )
+  return { tenant, employeeId, erasedAt: audit.erasedAt, alreadyErased }
 }
 
 /** The audit records of a tenant's erasures, oldest first. */

@@ -3,6 +3,7 @@ import type { EmployeeEvent } from '../../schemas/events.ts'
 import type { KomboEmployee } from '../../schemas/kombo.ts'
 import type { EmployeeState } from './employee-state.ts'
 import { changedFields, deepEqual, isBefore, isPurgedRecord } from './record-diff.ts'
+import { dedicatedFields, fieldEventRows } from './employee-facts.ts'
 
 type FactType = Exclude<
   EmployeeEvent['type'],
@@ -10,22 +11,8 @@ type FactType = Exclude<
 >
 export type EmployeeFactEvent = Extract<EmployeeEvent, { type: FactType }>
 
-/** Fields with an event of their own; the rest of the record goes into EmployeeDetailsChanged. */
-const dedicatedEvents: ReadonlyArray<readonly [FactType, readonly string[]]> = [
-  ['EmployeeNameChanged', ['first_name', 'last_name', 'display_full_name']],
-  ['EmployeeJobTitleChanged', ['job_title']],
-  ['EmployeeWorkEmailChanged', ['work_email']],
-  ['EmployeeManagerChanged', ['manager_id']],
-  ['EmployeeTeamsChanged', ['groups']],
-  ['EmployeeWorkLocationChanged', ['work_location_id']],
-  ['EmployeeLegalEntityChanged', ['legal_entity_id']],
-  ['EmployeeStartDateChanged', ['start_date']],
-  ['EmployeeLeaveDateChanged', ['termination_date']],
-  ['EmployeeEmploymentStatusChanged', ['employment_status']],
-  ['EmployeeAvatarChanged', ['avatar']],
-]
 /** Identity and versioning fields are not changes; deletion has its own events. */
-const notDetails = new Set(['id', 'changed_at', 'remote_deleted_at', ...dedicatedEvents.flatMap(([, fields]) => fields)])
+const notDetails = new Set(['id', 'changed_at', 'remote_deleted_at', ...dedicatedFields])
 
 /** Teams are a set: order and extra attributes of the embedded groups do not make a change. */
 function groupKeys(groups: unknown): string[] {
@@ -68,7 +55,7 @@ export function diffEmployeeRecord(state: EmployeeState | null, record: KomboEmp
   }
   if (wasDeleted && !isDeleted) events.push({ type: 'EmployeeRestoredInSource', data: base })
 
-  for (const [type, fields] of dedicatedEvents) {
+  for (const [type, fields] of fieldEventRows) {
     if (fields.every((f) => fieldEqual(f, before[f], after[f]))) continue
     const values = Object.fromEntries(fields.map((f) => [f, f === 'groups' ? (after[f] ?? []) : (after[f] ?? null)]))
     events.push({ type, data: { ...base, ...values } } as EmployeeFactEvent)

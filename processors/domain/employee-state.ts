@@ -2,6 +2,7 @@
 import type { EmployeeEvent } from '../../schemas/events.ts'
 import type { RecordSnapshot } from '../../schemas/events.ts'
 import { isBefore } from './record-diff.ts'
+import { fieldsOfEvent } from './employee-facts.ts'
 
 export type DeactivationReason = 'left' | 'inactive' | 'deleted_in_source'
 export type InviteStatus = 'none' | 'scheduled' | 'invited'
@@ -25,21 +26,6 @@ export interface EmployeeState {
   userActive: boolean | null
   /** Why the user was last deactivated; picks the reason of a later reactivation. */
   deactivationReason: DeactivationReason | null
-}
-
-/** Event types that carry facts from the HR system and so advance the source version. */
-const factFields: Partial<Record<EmployeeEvent['type'], readonly string[]>> = {
-  EmployeeNameChanged: ['first_name', 'last_name', 'display_full_name'],
-  EmployeeJobTitleChanged: ['job_title'],
-  EmployeeWorkEmailChanged: ['work_email'],
-  EmployeeManagerChanged: ['manager_id'],
-  EmployeeTeamsChanged: ['groups'],
-  EmployeeWorkLocationChanged: ['work_location_id'],
-  EmployeeLegalEntityChanged: ['legal_entity_id'],
-  EmployeeStartDateChanged: ['start_date'],
-  EmployeeLeaveDateChanged: ['termination_date'],
-  EmployeeEmploymentStatusChanged: ['employment_status'],
-  EmployeeAvatarChanged: ['avatar'],
 }
 
 function applyFact(state: EmployeeState, changedAt: string, fields: Record<string, unknown>): EmployeeState {
@@ -66,7 +52,8 @@ export function evolveEmployee(state: EmployeeState | null, event: EmployeeEvent
   // Every other event needs the import first; a stream that starts elsewhere is ignored, not fatal.
   if (state === null) return null
 
-  const fields = factFields[event.type]
+  // Facts from the HR system with an event of their own (employee-facts.ts): copy their fields.
+  const fields = fieldsOfEvent(event.type)
   if (fields) {
     const d = data as Record<string, unknown>
     const next = applyFact(state, data.changedAt, Object.fromEntries(fields.map((f) => [f, d[f] ?? null])))

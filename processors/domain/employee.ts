@@ -2,7 +2,6 @@
 // command add to an employee's stream. Pure functions of (state, input, now); the processor and the
 // clock stage do the I/O around them.
 import type { EmployeeEvent } from '../../schemas/events.ts'
-import type { InvitePolicy } from '../../schemas/invite-policy.ts'
 import type { KomboEmployee } from '../../schemas/kombo.ts'
 import { employeeStreamName } from '../../schemas/streams.ts'
 import { diffEmployeeRecord } from './employee-diff.ts'
@@ -10,19 +9,14 @@ import { evolveEmployee, type DeactivationReason, type EmployeeState } from './e
 import { dateField, deactivationReasonAt, hasLeft, instantOf, inviteDueIso, isoInstant, startReached, terminationReached } from './employment.ts'
 import { accessBeginsAt, accessEndsAt } from './hr-dates.ts'
 import { eventId } from './event-ids.ts'
+import type { Decider, DecisionContext, ObserveRecord } from './decider.ts'
 
 export { evolveEmployee, foldEmployee, type EmployeeState } from './employee-state.ts'
 
 /** An event ready to append: its id is deterministic (see event-ids.ts). */
 export type DecidedEvent = EmployeeEvent & { id: string }
 
-export interface EmployeeDecisionContext {
-  tenant: string
-  now: Date
-  invitePolicy: InvitePolicy
-  /** IANA zone the tenant's HR dates are calendar days in (hr-dates.ts). */
-  timeZone: string
-}
+export type EmployeeDecisionContext = DecisionContext
 
 export type InviteRefusal = 'unknown_employee' | 'already_invited' | 'deleted_in_source' | 'deactivated' | 'missing_work_email'
 
@@ -155,4 +149,34 @@ export function decideManualInvite(
   if (refusal !== null) throw new InviteNotAllowedError(ctx.tenant, state.employeeId, refusal)
   const data = { tenant: ctx.tenant, entityId: state.employeeId, changedAt: ctx.now.toISOString(), by: 'manual' as const, actor: ctx.actor }
   return withIds(ctx.tenant, state.employeeId, [{ event: { type: 'UserInvited', data }, sourceVersion: `command:${ctx.commandId}` }])
+}
+
+/** What can be asked of an employee stream. */
+export type EmployeeCommand =
+  | ObserveRecord<KomboEmployee>
+  /** Time passed: whatever dates were reached since the last decision (the clock). */
+  | { type: 'ReachDates'; context: EmployeeDecisionContext }
+  /** A person asked for the employee to be invited now (POST …/users/:id/invite). */
+  | { type: 'InviteManually'; context: Parameters<typeof decideManualInvite>[1] }
+
+/** The employee stream's decider: its three decisions behind one `decide`. */
+export const employeeDecider: Decider<EmployeeState | null, EmployeeCommand, EmployeeEvent> = {
+  decide(command, state) {
+    switch (command.type) {
+      case 'ObserveRecord':
+        return decideEmployeeEvents(state, command.record, command.context)
+      case 'ReachDates':
+        return decideEmployeeClockEvents(state, command.context)
+      case 'InviteManually':
+        return decideManualInvite(state, command.context)
+      default:
+        return unknownCommand(command)
+    }
+  },
+  evolve: evolveEmployee,
+  initialState: () => null,
+}
+
+function unknownCommand(command: never): never {
+  throw new TypeError(`employee streams do not handle command ${(command as { type?: unknown }).type}`)
 }

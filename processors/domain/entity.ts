@@ -1,21 +1,20 @@
 // Teams, locations, legal entities, absence types and absences: records that change as a whole.
 // One decide/evolve for all of them, parameterised by the event prefix of their vocabulary.
 import type { EntityEvent, RecordSnapshot } from '../../schemas/events.ts'
-import { streamName, type StreamCategory } from '../../schemas/streams.ts'
+import { streamCategoryList, streamKinds, streamName, type StreamCategory } from '../../schemas/streams.ts'
+import type { Decider, ObserveRecord } from './decider.ts'
 import { eventId } from './event-ids.ts'
 import { changedFields, isBefore, isPurgedRecord } from './record-diff.ts'
 
-export const entityPrefixes = ['Team', 'Location', 'LegalEntity', 'AbsenceType', 'Absence'] as const
-export type EntityPrefix = (typeof entityPrefixes)[number]
+/** The categories of whole-record entities: every stream kind but the employee. */
+export type EntityCategory = Exclude<StreamCategory, 'employee'>
+export type EntityPrefix = (typeof streamKinds)[EntityCategory]['eventPrefix']
+const entityCategories = streamCategoryList.filter((c): c is EntityCategory => c !== 'employee')
+
+export const entityPrefixes: readonly EntityPrefix[] = entityCategories.map((c) => streamKinds[c].eventPrefix)
 
 /** The stream category each vocabulary is stored under (schemas/streams.ts). */
-export const entityStreamCategory: Record<EntityPrefix, StreamCategory> = {
-  Team: 'team',
-  Location: 'location',
-  LegalEntity: 'legalEntity',
-  AbsenceType: 'absenceType',
-  Absence: 'absence',
-}
+export const entityStreamCategory = Object.fromEntries(entityCategories.map((c) => [streamKinds[c].eventPrefix, c])) as Record<EntityPrefix, EntityCategory>
 
 export interface EntityState {
   tenant: string
@@ -103,4 +102,16 @@ export function decideEntityEvents(
   }
   const stream = streamName(entityStreamCategory[prefix], ctx.tenant, record.id)
   return events.map((e) => ({ ...e, id: eventId(ctx.tenant, stream, record.changed_at, e.type) }) as DecidedEntityEvent)
+}
+
+/** Entities know one command: a Kombo record of theirs arrived. */
+export type EntityCommand = ObserveRecord
+
+/** The decider of one whole-record vocabulary (`Team…`, `Location…` …). */
+export function entityDecider(prefix: EntityPrefix): Decider<EntityState | null, EntityCommand, EntityEvent> {
+  return {
+    decide: (command, state) => decideEntityEvents(prefix, state, command.record, command.context),
+    evolve: (state, event) => evolveEntity(state, event),
+    initialState: () => null,
+  }
 }

@@ -1,5 +1,7 @@
-// The pure domain core: fold (evolve) and decide for every stream kind. No I/O.
+// The pure domain core: a decider (decide, evolve, initialState) per stream kind, and their registry. No I/O.
+export * from './decider.ts'
 export * from './event-ids.ts'
+export * from './employee-facts.ts'
 export * from './employee-state.ts'
 export * from './employee-diff.ts'
 export * from './employment.ts'
@@ -7,11 +9,14 @@ export {
   decideEmployeeEvents,
   decideEmployeeClockEvents,
   decideManualInvite,
+  employeeDecider,
+  type EmployeeCommand,
   InviteNotAllowedError,
   type DecidedEvent,
   type EmployeeDecisionContext,
   type InviteRefusal,
 } from './employee.ts'
 export * from './entity.ts'
+export * from './stream-kinds.ts'
 export { deepEqual, normaliseValue, changedFields, isPurgedRecord } from './record-diff.ts'
 export * from './hr-dates.ts'

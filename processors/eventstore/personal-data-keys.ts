@@ -3,7 +3,7 @@
 // makes every event of that stream unreadable in any event store adapter and in every backup of it.
 // The keys live in the SQL database (embedded or DATABASE_URL) whichever event store is used.
 import { randomBytes } from 'node:crypto'
-import type { SqlDatabase } from '../../sql/database.ts'
+import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
 
 const migration = `
 CREATE TABLE IF NOT EXISTS personal_data_keys (
@@ -20,8 +20,16 @@ export interface PersonalDataKeys {
   keyFor(stream: string, owner: { tenant: string; employeeId: string }): Promise<KeyState>
   /** Known states of these streams (streams without a key row are absent). */
   statesOf(streams: string[]): Promise<Map<string, KeyState>>
-  /** Deletes the key for good. Returns when it was erased and whether it already was. */
-  erase(stream: string, owner: { tenant: string; employeeId: string }): Promise<{ erasedAt: Date; alreadyErased: boolean }>
+  /**
+   * Deletes the key for good. Returns when it was erased and whether it already was. `together`
+   * runs in the same transaction (the keys' SQL database): what it removes is gone exactly when
+   * the key is — neither survives the other.
+   */
+  erase(
+    stream: string,
+    owner: { tenant: string; employeeId: string },
+    options?: { together?: (tx: SqlQueryable) => Promise<void> },
+  ): Promise<{ erasedAt: Date; alreadyErased: boolean }>
   /** Which of these employees of the tenant were erased. */
   erasedAmong(tenant: string, employeeIds: string[]): Promise<Set<string>>
 }
@@ -84,20 +92,22 @@ export async function openSqlPersonalDataKeys(db: SqlDatabase, options: { cacheM
       return result
     },
 
-    async erase(stream, owner) {
+    async erase(stream, owner, options = {}) {
       cache.delete(stream)
-      const { rows: before } = await db.query<Row>('SELECT stream, key, erased_at FROM personal_data_keys WHERE stream = $1', [stream])
-      const alreadyErased = before.length > 0 && before[0].erased_at !== null
-      // Insert-or-update: an employee erased before their first event still gets no key later.
-      const { rows } = await db.query<{ erased_at: Date | string }>(
-        `INSERT INTO personal_data_keys (stream, tenant, employee_id, key, erased_at) VALUES ($1, $2, $3, NULL, now())
-         ON CONFLICT (stream) DO UPDATE SET key = NULL, erased_at = COALESCE(personal_data_keys.erased_at, now())
-         RETURNING erased_at`,
-        [stream, owner.tenant, owner.employeeId],
-      )
-      // PostgreSQL keeps a deleted value in the table file until it is vacuumed.
+      const { erasedAt, alreadyErased } = await db.transaction(async (tx) => {
+        const { rows: before } = await tx.query<Row>('SELECT stream, key, erased_at FROM personal_data_keys WHERE stream = $1', [stream])
+        // Insert-or-update: an employee erased before their first event still gets no key later.
+        const { rows } = await tx.query<{ erased_at: Date | string }>(
+          `INSERT INTO personal_data_keys (stream, tenant, employee_id, key, erased_at) VALUES ($1, $2, $3, NULL, now())
+           ON CONFLICT (stream) DO UPDATE SET key = NULL, erased_at = COALESCE(personal_data_keys.erased_at, now())
+           RETURNING erased_at`,
+          [stream, owner.tenant, owner.employeeId],
+        )
+        await options.together?.(tx)
+        return { erasedAt: new Date(rows[0].erased_at), alreadyErased: before.length > 0 && before[0].erased_at !== null }
+      })
+      // PostgreSQL keeps a deleted value in the table file until it is vacuumed (never in a transaction).
       await db.exec('VACUUM personal_data_keys').catch(() => {})
-      const erasedAt = new Date(rows[0].erased_at)
       remember(stream, { kind: 'erased', erasedAt })
       return { erasedAt, alreadyErased }
     },

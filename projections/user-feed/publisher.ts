@@ -9,7 +9,9 @@
 // to keep consistent: the event store is the only truth.
 import type { EventStore, RecordedEvent } from '../../processors/eventstore/port.ts'
 import { BatchedSubscription } from '../batched-subscription.ts'
-import { evolveEmployee, foldEmployee, type EmployeeState } from '../../processors/domain/employee-state.ts'
+import type { EmployeeState } from '../../processors/domain/employee-state.ts'
+import { employeeDecider } from '../../processors/domain/employee.ts'
+import { asDomainEvents, foldEvents } from '../../processors/domain/decider.ts'
 import type { EmployeeEvent } from '../../schemas/events.ts'
 import type { UserFeedEvent } from '../../schemas/user-feed.ts'
 import { toUserFeedEvents } from './mapping.ts'
@@ -30,8 +32,6 @@ export interface UserFeedPublisherOptions {
   onPublished?: (info: { events: number; feedEvents: number; position: bigint }) => void
   onError?: (err: Error) => void
 }
-
-const asDomainEvent = (e: RecordedEvent) => ({ type: e.type, data: e.data }) as EmployeeEvent
 
 export class UserFeedPublisher extends BatchedSubscription {
   private readonly states = new Map<string, { revision: bigint; state: EmployeeState | null }>()
@@ -58,7 +58,7 @@ export class UserFeedPublisher extends BatchedSubscription {
     const cached = this.states.get(event.streamName)
     if (cached && cached.revision === event.revision - 1n) return cached.state
     const history = await this.options.store.readStream(event.streamName, { maxCount: Number(event.revision) })
-    return foldEmployee(history.filter((e) => e.revision < event.revision).map(asDomainEvent))
+    return foldEvents(employeeDecider, history.filter((e) => e.revision < event.revision))
   }
 
   private remember(stream: string, revision: bigint, state: EmployeeState | null): void {
@@ -72,7 +72,7 @@ export class UserFeedPublisher extends BatchedSubscription {
     const out: UserFeedEvent[] = []
     for (const event of events) {
       const before = await this.stateBefore(event)
-      const after = evolveEmployee(before, asDomainEvent(event))
+      const after = employeeDecider.evolve(before, asDomainEvents<EmployeeEvent>([event])[0])
       this.remember(event.streamName, event.revision, after)
       out.push(...toUserFeedEvents(event, before, after))
     }

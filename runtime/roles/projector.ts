@@ -1,7 +1,7 @@
 // The projector role: the views' projector, the clock on its interval, and the downstream user
 // feed (Kafka only) from its own checkpoint.
 import { Projector } from '../../projections/projector.ts'
-import { runClockTick } from '../../projections/clock.ts'
+import { runClockTick, type ClockTickResult } from '../../processors/clock.ts'
 import { startUserFeed } from '../user-feed.ts'
 import { markUninvitedEmployeesDue } from '../../projections/viewstore/tenant-employees.ts'
 import type { TenantChangeSeen } from '../../tenants/directory.ts'
@@ -12,11 +12,15 @@ export interface ProjectorRole extends RoleHandle {
 }
 
 /** One clock tick now (tests and the CLI use it; the projector role also runs it on an interval). */
-export function clockTicker(ctx: Pick<RoleContext, 'stores' | 'metrics' | 'tenantSettingsOf' | 'now'>): () => Promise<number> {
+export function clockTicker(ctx: Pick<RoleContext, 'stores' | 'metrics' | 'tenantSettingsOf' | 'now' | 'logger'>): () => Promise<ClockTickResult> {
   return () =>
-    runClockTick({ store: ctx.stores.eventStore, views: ctx.stores.views, tenantSettingsOf: ctx.tenantSettingsOf, now: ctx.now }).then((n) => {
-      ctx.metrics.clockEvents.inc(n)
-      return n
+    runClockTick({ store: ctx.stores.eventStore, views: ctx.stores.views, tenantSettingsOf: ctx.tenantSettingsOf, now: ctx.now }).then((tick) => {
+      ctx.metrics.clockEvents.inc(tick.appended)
+      for (const { tenant, employeeId, reason } of tick.gaveUp) {
+        ctx.metrics.clockGaveUp.inc({ tenant })
+        ctx.logger.warn({ tenant, employeeId, reason }, 'clock gave up on an employee whose stream kept changing; it stays due for the next tick')
+      }
+      return tick
     })
 }
 
@@ -24,7 +28,7 @@ const decidesInvitesAgain = ({ before, after }: TenantChangeSeen) =>
   before !== undefined &&
   (JSON.stringify(before.settings.invitePolicy) !== JSON.stringify(after.settings.invitePolicy) || before.settings.timeZone !== after.settings.timeZone)
 
-export async function startProjectorRole(ctx: RoleContext, tickClock: () => Promise<number>): Promise<ProjectorRole> {
+export async function startProjectorRole(ctx: RoleContext, tickClock: () => Promise<ClockTickResult>): Promise<ProjectorRole> {
   const { stores, metrics, logger } = ctx
   const stoppers: Array<() => Promise<void>> = []
   const stop = async () => {

@@ -1,8 +1,7 @@
 // Writes employee histories straight into an event store (decide on the folded stream, append with
 // the expected revision), for tests of what reads the store: the user feed, projections.
 import type { EventStore } from '../../processors/eventstore/port.ts'
-import { decideEmployeeEvents, foldEmployee } from '../../processors/domain/index.ts'
-import type { EmployeeEvent } from '../../schemas/events.ts'
+import { decideEmployeeEvents, employeeDecider, foldEvents } from '../../processors/domain/index.ts'
 import type { InvitePolicy } from '../../schemas/invite-policy.ts'
 import type { KomboEmployee } from '../../schemas/kombo.ts'
 import { employeeStreamName } from '../../schemas/streams.ts'
@@ -11,7 +10,7 @@ import { anEmployee, later } from './kombo-fixtures.ts'
 export async function recordEmployee(store: EventStore, tenant: string, record: KomboEmployee, now: Date, invitePolicy: InvitePolicy = { mode: 'immediate' }, timeZone = 'UTC'): Promise<number> {
   const stream = employeeStreamName(tenant, record.id)
   const history = await store.readStream(stream)
-  const state = foldEmployee(history.map((e) => ({ type: e.type, data: e.data }) as EmployeeEvent))
+  const state = foldEvents(employeeDecider, history)
   const decided = decideEmployeeEvents(state, record, { tenant, now, invitePolicy, timeZone })
   if (decided.length === 0) return 0
   await store.appendToStream(

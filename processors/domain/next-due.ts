@@ -1,9 +1,9 @@
 // When the clock should next look at an employee: the earliest lifecycle instant (access begins,
 // access ends, invite due) after `after`, in the tenant's time zone. Instants at or before `after`
 // were already decided by whoever wrote the state at that time.
-import type { EmployeeState } from '../processors/domain/employee-state.ts'
-import { dateField, instantOf } from '../processors/domain/employment.ts'
-import { accessBeginsAt, accessEndsAt } from '../processors/domain/hr-dates.ts'
+import type { EmployeeState } from './employee-state.ts'
+import { dateField, instantOf } from './employment.ts'
+import { accessBeginsAt, accessEndsAt } from './hr-dates.ts'
 
 export function nextDueAt(state: EmployeeState, after: Date, timeZone: string): Date | null {
   const candidates: number[] = []
