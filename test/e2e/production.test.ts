@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto'
 import { useTestKafka } from '../support/kafka.ts'
 import { testPostgresUrl } from '../support/postgres.ts'
 import { startEsdbDouble } from '../support/esdb-double/index.ts'
-import { controllableClock, runEmployeeStory, startTestService, startTestSimulator } from '../support/e2e-story.ts'
+import { apiClient, controllableClock, runEmployeeStory, startTestService, startTestSimulator, syncNow } from '../support/e2e-story.ts'
+import { databaseDump, eventStoreText, kafkaTopicsText } from '../support/no-trace.ts'
+import { sensitiveEmployeeFields, tracesIn } from '../support/sensitive-fields.ts'
 
 t.test('production mode: the employee story', async (t) => {
   const kafka = await useTestKafka(t)
@@ -19,13 +21,14 @@ t.test('production mode: the employee story', async (t) => {
   }
   const clock = controllableClock()
   const simulator = await startTestSimulator(t, clock)
+  const prefix = `e2e-${randomBytes(4).toString('hex')}.`
   const { service } = await startTestService(t, {
     simulator,
     clock,
     env: {
       KAFKA_BROKERS: kafka.brokers.join(','),
       SCHEMA_REGISTRY_URL: kafka.registryUrl,
-      KAFKA_TOPIC_PREFIX: `e2e-${randomBytes(4).toString('hex')}.`,
+      KAFKA_TOPIC_PREFIX: prefix,
       KAFKA_PARTITIONS: '3',
       EVENTSTORE_CONNECTION_STRING: eventStore,
       DATABASE_URL: databaseUrl,
@@ -33,4 +36,17 @@ t.test('production mode: the employee story', async (t) => {
   })
   t.match(service.stores.describe, { changeLog: /^kafka/, eventStore: 'eventstoredb', views: 'postgresql' }, 'every port on its production adapter')
   await runEmployeeStory(t, service, simulator, clock)
+
+  // Data minimisation on the production adapters: an employee whose Kombo record carries every
+  // sensitive field leaves no trace in any Kafka topic (change log, dead letters, user feed), the
+  // PostgreSQL tables or the EventStoreDB events.
+  const someone = simulator.integration('demo').list('employees')[1]!
+  simulator.integration('demo').update('employees', someone.id, { ...structuredClone(sensitiveEmployeeFields), job_title: 'Minimised Engineer' })
+  await syncNow(service)
+  t.equal((await apiClient(service).user(someone.id))?.jobTitle, 'Minimised Engineer', 'the record came through')
+  const { topics, text } = await kafkaTopicsText(kafka.brokers, prefix)
+  t.ok(text.includes(someone.id), `the topics hold the employee (searched ${topics.join(', ')})`)
+  t.same(tracesIn(text), [], 'no sensitive value or key in any Kafka topic')
+  for (const [table, dump] of Object.entries(await databaseDump(service))) t.same(tracesIn(dump), [], `PostgreSQL table ${table}`)
+  t.same(tracesIn(await eventStoreText(service)), [], 'the EventStoreDB events, decrypted')
 })

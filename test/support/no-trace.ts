@@ -35,3 +35,30 @@ export async function apiText(service: RunningService, ids: readonly string[]): 
   for (const path of ['/teams', '/locations', '/sync']) parts.push((await api.get(path)).body)
   return JSON.stringify(parts)
 }
+
+/**
+ * Every message (key and value, as bytes read as text: the registry's JSON encoding keeps the JSON
+ * readable after its 5-byte header) of every topic whose name starts with `prefix`.
+ */
+export async function kafkaTopicsText(brokers: string[], prefix: string): Promise<{ topics: string[]; text: string }> {
+  const { Kafka, logLevel } = await import('kafkajs')
+  const kafka = new Kafka({ brokers, clientId: 'no-trace-search', logLevel: logLevel.NOTHING })
+  const admin = kafka.admin()
+  await admin.connect()
+  const topics = (await admin.listTopics()).filter((name) => name.startsWith(prefix))
+  let expected = 0
+  for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) expected += Number(p.high) - Number(p.low)
+  await admin.disconnect()
+  const consumer = kafka.consumer({ groupId: `no-trace-${Date.now()}-${Math.random().toString(36).slice(2)}` })
+  await consumer.connect()
+  await consumer.subscribe({ topics, fromBeginning: true })
+  const parts: string[] = []
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`read ${parts.length} of ${expected} messages within 120 s`)), 120_000)
+    const done = () => parts.length >= expected && (clearTimeout(timer), resolve())
+    consumer.run({ eachMessage: async ({ message }) => void (parts.push(`${message.key?.toString('utf8') ?? ''} ${message.value?.toString('utf8') ?? ''}`), done()) }).catch(reject)
+    done()
+  })
+  await consumer.disconnect()
+  return { topics, text: parts.join('\n') }
+}
