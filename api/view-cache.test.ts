@@ -107,6 +107,7 @@ t.test('PostgreSQL: cached answers are served until another process commits a ch
 
   const page = JSON.parse((await responses.listUsers('acme', { limit: 10 })).json) as { data: LearnAmpUser[] }
   t.same(page.data.map((u) => u.externalId), ['nobody'], 'pages are served from the views too')
+  responses.close() // before the database closes under its refresh timer
 })
 
 t.test('a commit through the same store object is seen at once, without waiting for a refresh', async (t) => {
@@ -120,6 +121,7 @@ t.test('a commit through the same store object is seen at once, without waiting 
   await waitFor('the first read of the generations', async () => (await jobTitleOf(responses.getUser('acme', 'ada'))) === 'Engineer')
   await upsert(store, 'acme', user('ada', 'Manager'))
   t.equal(await jobTitleOf(responses.getUser('acme', 'ada')), 'Manager', 'the very next read after the commit')
+  responses.close()
 })
 
 t.test('without readable generations the cache is bypassed; entries are bounded', async (t) => {
@@ -156,4 +158,5 @@ t.test('without readable generations the cache is bypassed; entries are bounded'
   const m = reads.n
   for (let i = 0; i < 5; i++) await responses.getUser('acme', 'c')
   t.equal(reads.n, m + 5, 'every read reaches the views while the generations cannot be read')
+  responses.close()
 })
