@@ -188,7 +188,7 @@ export async function pollResource(o: PollResourceOptions): Promise<PollResource
   const clockSkewSeconds = latestSeen > startedAt ? (latestSeen - startedAt) / 1000 : 0
   await o.syncState.recordPollSucceeded(o.tenant, o.resource, advanced === oldWatermark ? null : advanced, {
     clockSkewSeconds,
-    fullListing: full || oldWatermark === null,
+    fullListingStartedAt: full || updatedAfter === undefined ? new Date(startedAt).toISOString() : undefined,
   })
   if (advanced !== null) o.recentlyPublished?.forgetChangedBefore(Date.parse(advanced) - overlapMs)
   return { records, skipped, pages, watermark: advanced, completed: true, rejected, future, clockSkewSeconds, full }

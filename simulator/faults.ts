@@ -14,6 +14,8 @@ export type SimulatorFault = { integrationId?: string; resource?: KomboResource;
   | { kind: 'oversized'; bytes: number }
   /** A valid page padded to `bytes`, sent gzip-compressed (small on the wire, huge inflated). */
   | { kind: 'gzip-bomb'; bytes: number }
+  /** The page without its first record (a change Kombo did not list that time, e.g. written late). */
+  | { kind: 'omit-record' }
   /** An empty page whose `next` is always the same cursor (the pages loop). */
   | { kind: 'looping-cursor' }
   /** An empty page with a new `next` each time (pages that never end). */

@@ -87,6 +87,7 @@ async function respond(
 
   const results: Record<string, unknown>[] = page.results
   if (fault?.kind === 'invalid-record' && results.length > 0) results[0] = { ...results[0], ...fault.patch }
+  if (fault?.kind === 'omit-record') results.shift()
   const raw = fault?.kind === 'raw-record' && results.length > 0 ? fault.json : null
   if (raw !== null) results[0] = { __raw__: true }
   let text = JSON.stringify({ status: 'success', data: { next: page.next, results } })

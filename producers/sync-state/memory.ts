@@ -41,7 +41,7 @@ export class InMemorySyncStateStore implements SyncStateStore {
     s.lastSuccessAt = at
     s.failing = false
     s.clockSkewSeconds = details.clockSkewSeconds ?? 0
-    if (details.fullListing) s.lastFullReconcileAt = at
+    if (details.fullListingStartedAt) s.lastFullReconcileAt = new Date(details.fullListingStartedAt).toISOString()
   }
 
   async recordPollFailed(tenant: string, resource: KomboResource, error: Error | string, failing: boolean): Promise<void> {

@@ -24,15 +24,18 @@ export interface SyncState {
    * start: Kombo's clock running ahead of ours (0 when nothing was stamped ahead).
    */
   clockSkewSeconds: number
-  /** When the last full listing (first sync or periodic reconcile) completed; null before one did. */
+  /** When the last complete full listing (first sync or periodic reconcile) started; null before one did. */
   lastFullReconcileAt: string | null
 }
 
 /** What a complete poll saw beside its watermark. */
 export interface PollSucceededDetails {
   clockSkewSeconds?: number
-  /** The poll read everything (no `updated_after`): sets `lastFullReconcileAt`. */
-  fullListing?: boolean
+  /**
+   * The poll read everything (no `updated_after`): its start, by the poller's clock (the clock the
+   * poller also judges "reconcile due" by), becomes `lastFullReconcileAt`.
+   */
+  fullListingStartedAt?: string
 }
 
 export interface SyncStateStore {

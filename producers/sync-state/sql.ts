@@ -101,7 +101,7 @@ export class SqlSyncStateStore implements SyncStateStore {
     // The watermark only moves forward: a late, slower poll must not rewind a faster one's progress.
     await this.db.query(
       `INSERT INTO kombo_sync_state (tenant, resource, watermark, last_poll_finished_at, last_success_at, failing, clock_skew_seconds, last_full_reconcile_at)
-       VALUES ($1, $2, $3, $4, $4, false, $5, CASE WHEN $6::boolean THEN $4::timestamptz END)
+       VALUES ($1, $2, $3, $4, $4, false, $5, $6::timestamptz)
        ON CONFLICT (tenant, resource) DO UPDATE SET
          watermark = CASE
            WHEN EXCLUDED.watermark IS NULL THEN kombo_sync_state.watermark
@@ -113,7 +113,7 @@ export class SqlSyncStateStore implements SyncStateStore {
          failing = false,
          clock_skew_seconds = EXCLUDED.clock_skew_seconds,
          last_full_reconcile_at = COALESCE(EXCLUDED.last_full_reconcile_at, kombo_sync_state.last_full_reconcile_at)`,
-      [tenant, resource, newWatermark, at, details.clockSkewSeconds ?? 0, details.fullListing ?? false],
+      [tenant, resource, newWatermark, at, details.clockSkewSeconds ?? 0, details.fullListingStartedAt ?? null],
     )
   }
 
