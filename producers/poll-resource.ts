@@ -14,7 +14,7 @@ import type { PublishedFilter } from './recently-published.ts'
 import { komboRecordSchemas } from '../schemas/kombo.ts'
 import { sanitiseRecord, type SanitiseLimits } from './sanitise-record.ts'
 import { KomboPagingError } from './kombo/errors.ts'
-import type { DeadLetter } from './changelog/port.ts'
+import type { NewDeadLetter } from './changelog/port.ts'
 
 /**
  * How far before the watermark each poll starts reading. Kombo's `updated_after` is strictly
@@ -66,7 +66,7 @@ export interface PollResourceOptions {
    * Where a record rejected at the edge goes (NUL in its id, nested too deep, too big). Must resolve
    * once stored. Without it such records are only counted (`rejected`).
    */
-  deadLetter?: (letter: Omit<DeadLetter, 'id' | 'at' | 'redrivenAt'>) => Promise<void>
+  deadLetter?: (letter: NewDeadLetter) => Promise<void>
   /**
    * A full listing (the periodic reconcile): no `updated_after`, so records the incremental polls
    * missed (e.g. stamped before the watermark) are read again; only versions not already published
@@ -195,9 +195,10 @@ export async function pollResource(o: PollResourceOptions): Promise<PollResource
 }
 
 /** A record refused at the edge, kept as received (JSON escapes NUL and lone surrogates, so the bytes store). */
-function edgeDeadLetter(o: PollResourceOptions, record: unknown, reason: string): Omit<DeadLetter, 'id' | 'at' | 'redrivenAt'> {
+function edgeDeadLetter(o: PollResourceOptions, record: unknown, reason: string): NewDeadLetter {
   const json = safeJson(record)
-  const hash = createHash('sha256').update(json).digest('hex').slice(0, 32)
+  const contentHash = createHash('sha256').update(json).digest('hex')
+  const hash = contentHash.slice(0, 32)
   const id = (record as { id?: unknown } | null)?.id
   const printableId = typeof id === 'string' && id.length > 0 && !/[\u0000\uD800-\uDFFF]/.test(id) ? id : `invalid-${hash}`
   return {
@@ -205,6 +206,7 @@ function edgeDeadLetter(o: PollResourceOptions, record: unknown, reason: string)
     origin: { poll: o.pollId, tenant: o.tenant, resource: o.resource, stage: 'poller' },
     key: `${o.tenant}:${printableId.slice(0, 200)}`,
     raw: Buffer.from(json, 'utf8'),
+    contentHash,
   }
 }
 

@@ -11,7 +11,7 @@ import type { SyncStateStore } from './sync-state/port.ts'
 import { RecentlyPublished, type PublishedFilter } from './recently-published.ts'
 import { PublishedVersions } from './published-versions.ts'
 import type { SanitiseLimits } from './sanitise-record.ts'
-import type { DeadLetter } from './changelog/port.ts'
+import type { NewDeadLetter } from './changelog/port.ts'
 
 /** Default cadence of the full reconcile per tenant and resource: a week. */
 export const DEFAULT_FULL_RECONCILE_INTERVAL_MS = 7 * 24 * 60 * 60 * 1000
@@ -45,7 +45,7 @@ export interface TenantPollerOptions {
   maxPagesPerPoll?: number
   recordLimits?: SanitiseLimits
   /** Where records rejected at the poller's edge go (the dead-letter store). */
-  deadLetter?: (letter: Omit<DeadLetter, 'id' | 'at' | 'redrivenAt'>) => Promise<void>
+  deadLetter?: (letter: NewDeadLetter) => Promise<void>
   /**
    * How often each resource is read in full (no `updated_after`) to catch what incremental polls
    * missed; 0 turns it off. Default DEFAULT_FULL_RECONCILE_INTERVAL_MS.
