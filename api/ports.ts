@@ -113,7 +113,8 @@ export interface PersonalDataEraser {
 
 /** A tenant's dead letters (records that failed validation or processing) and their re-drive. */
 export interface DeadLetterAdmin {
-  list(tenant: string, options: { includeRedriven: boolean }): Promise<DeadLetter[]>
+  /** Newest first; `before` pages on from a letter id; `resource` and `reason` (substring) filter. */
+  list(tenant: string, options: { includeRedriven: boolean; limit?: number; before?: string; resource?: string; reason?: string }): Promise<DeadLetter[]>
   /** Re-drives the tenant's letter `id` if it is pending; another tenant's id is not found. */
   redrive(tenant: string, id: string): Promise<{ redriven: string[]; failed: Array<{ id: string; reason: string }> }>
 }

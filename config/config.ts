@@ -27,6 +27,8 @@ export const TenantConfig = z.object({
   massDeactivation: MassDeactivationThreshold.optional(),
   /** true: seeded paused (not polled until an operator resumes it). */
   paused: z.boolean().optional(),
+  /** How often this tenant's resources are read in full (the reconcile); 0 turns it off. Default KOMBO_FULL_RECONCILE_INTERVAL_MS. */
+  fullReconcileIntervalMs: z.number().int().min(0).optional(),
 })
 export type TenantConfig = z.infer<typeof TenantConfig>
 export const TenantsFile = z.object({ tenants: z.array(TenantConfig).min(1) }).superRefine((f, ctx) => {
@@ -59,6 +61,12 @@ export const Env = z
     /** How far before its watermark each poll re-reads (Kombo may stamp a change late); exact repeats are not published again. */
     KOMBO_WATERMARK_OVERLAP_MS: int(60_000, 0),
     CLOCK_INTERVAL_MS: int(60_000, 100),
+    /** Pages one poll of one resource follows at most (a cursor that never ends fails the resource instead). */
+    KOMBO_MAX_PAGES_PER_POLL: int(10_000, 1),
+    /** Largest Kombo response accepted, on the wire and decompressed; larger ones are aborted and retried. */
+    KOMBO_MAX_RESPONSE_BYTES: int(32 * 1024 * 1024, 1024),
+    /** How often each resource is read in full to catch what incremental polls missed; 0 turns it off. */
+    KOMBO_FULL_RECONCILE_INTERVAL_MS: int(7 * 24 * 60 * 60 * 1000, 0),
     KAFKA_BROKERS: z.string().optional(),
     SCHEMA_REGISTRY_URL: optionalUrl,
     KAFKA_PARTITIONS: int(6, 1),
@@ -119,6 +127,12 @@ export interface Config {
   /** Each poll reads from its watermark minus this (see producers/poll-resource.ts). */
   watermarkOverlapMs: number
   clockIntervalMs: number
+  /** See KOMBO_MAX_PAGES_PER_POLL. */
+  maxPagesPerPoll: number
+  /** See KOMBO_MAX_RESPONSE_BYTES. */
+  maxResponseBytes: number
+  /** Default full-reconcile interval (a tenant's `fullReconcileIntervalMs` wins); 0: off. */
+  fullReconcileIntervalMs: number
   kafka: { brokers: string[]; registryUrl: string; partitions: number; topicPrefix: string } | null
   eventStoreConnectionString: string | null
   databaseUrl: string | null
@@ -195,6 +209,9 @@ export function loadConfig(
     pollIntervalMs: e.POLL_INTERVAL_MS,
     watermarkOverlapMs: e.KOMBO_WATERMARK_OVERLAP_MS,
     clockIntervalMs: e.CLOCK_INTERVAL_MS,
+    maxPagesPerPoll: e.KOMBO_MAX_PAGES_PER_POLL,
+    maxResponseBytes: e.KOMBO_MAX_RESPONSE_BYTES,
+    fullReconcileIntervalMs: e.KOMBO_FULL_RECONCILE_INTERVAL_MS,
     kafka: e.KAFKA_BROKERS
       ? { brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean), registryUrl: e.SCHEMA_REGISTRY_URL!, partitions: e.KAFKA_PARTITIONS, topicPrefix: e.KAFKA_TOPIC_PREFIX }
       : null,

@@ -7,6 +7,7 @@
 // loaded and decided with bounded concurrency; the records of one stream keep their order. A record
 // that cannot be understood goes to the dead-letter store with the reason. Nothing is dropped
 // silently.
+import { contentHashOfChange } from '../producers/changelog/dead-letter-content.ts'
 import type { ConsumedChange, DeadLetterStore } from '../producers/changelog/port.ts'
 import { parseChangeEnvelope, type ChangeEnvelope } from '../schemas/envelope.ts'
 import { streamCategories, streamName } from '../schemas/streams.ts'
@@ -129,6 +130,8 @@ async function deadLetter(change: ConsumedChange, reason: string, deps: Processo
     origin: { resource: change.resource, partition: change.partition, offset: change.offset },
     key: change.key,
     raw: change.raw,
+    // The record, not the envelope: the same bad record re-read by every poll is one letter.
+    contentHash: contentHashOfChange(change.value, change.raw),
   })
   deps.onDeadLetter?.({ reason, key: change.key })
   return { kind: 'dead-lettered', reason }

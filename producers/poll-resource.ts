@@ -10,7 +10,11 @@ import type { ChangeEnvelope } from '../schemas/envelope.ts'
 import type { KomboResource } from '../schemas/kombo.ts'
 import type { KomboClient } from './kombo/client.ts'
 import type { SyncStateStore } from './sync-state/port.ts'
-import type { RecentlyPublished } from './recently-published.ts'
+import type { PublishedFilter } from './recently-published.ts'
+import { komboRecordSchemas } from '../schemas/kombo.ts'
+import { sanitiseRecord, type SanitiseLimits } from './sanitise-record.ts'
+import { KomboPagingError } from './kombo/errors.ts'
+import type { NewDeadLetter } from './changelog/port.ts'
 
 /**
  * How far before the watermark each poll starts reading. Kombo's `updated_after` is strictly
@@ -20,6 +24,15 @@ import type { RecentlyPublished } from './recently-published.ts'
  */
 export const DEFAULT_WATERMARK_OVERLAP_MS = 60_000
 export const DEFAULT_PAGE_SIZE = 100
+/**
+ * How far past the poll's own start a record's `changed_at` may lie and still move the watermark.
+ * Kombo's clock and ours differ a little; a record stamped further ahead (a broken clock upstream)
+ * is published but must not move the watermark, or every change stamped before it would never be
+ * read again. Kept below the overlap, so the overlap re-read covers it.
+ */
+export const DEFAULT_FUTURE_TOLERANCE_MS = 30_000
+/** Pages one poll follows at most: a cursor that never ends must not poll forever. */
+export const DEFAULT_MAX_PAGES_PER_POLL = 10_000
 
 export interface PollResourceOptions {
   client: Pick<KomboClient, 'listPage'>
@@ -42,7 +55,24 @@ export interface PollResourceOptions {
    * The versions this poller already published: exact repeats (the overlap re-read) are not
    * published again. Without it every record read is published.
    */
-  recentlyPublished?: RecentlyPublished
+  recentlyPublished?: PublishedFilter
+  /** See DEFAULT_FUTURE_TOLERANCE_MS. */
+  futureToleranceMs?: number
+  /** See DEFAULT_MAX_PAGES_PER_POLL; past it the poll fails (KomboPagingError) and advances nothing. */
+  maxPagesPerPoll?: number
+  /** Bounds of a record accepted at the poller's edge (producers/sanitise-record.ts). */
+  recordLimits?: SanitiseLimits
+  /**
+   * Where a record rejected at the edge goes (NUL in its id, nested too deep, too big). Must resolve
+   * once stored. Without it such records are only counted (`rejected`).
+   */
+  deadLetter?: (letter: NewDeadLetter) => Promise<void>
+  /**
+   * A full listing (the periodic reconcile): no `updated_after`, so records the incremental polls
+   * missed (e.g. stamped before the watermark) are read again; only versions not already published
+   * are published.
+   */
+  full?: boolean
 }
 
 export interface PollResourceResult {
@@ -55,24 +85,46 @@ export interface PollResourceResult {
   watermark: string | null
   /** False when the poll was stopped by `signal` before its last page. */
   completed: boolean
+  /** Records rejected at the edge (dead-lettered when a `deadLetter` sink was given). */
+  rejected: number
+  /** Records stamped more than the tolerance after the poll started: published, but not moving the watermark. */
+  future: number
+  /** How far (seconds) the latest `changed_at` read lay after the poll's start; 0 when none did. */
+  clockSkewSeconds: number
+  /** True for a full listing (`full`). */
+  full: boolean
 }
 
 export async function pollResource(o: PollResourceOptions): Promise<PollResourceResult> {
   const now = o.now ?? (() => new Date())
   const overlapMs = o.overlapMs ?? DEFAULT_WATERMARK_OVERLAP_MS
+  const maxPages = o.maxPagesPerPoll ?? DEFAULT_MAX_PAGES_PER_POLL
+  const full = o.full ?? false
+  const startedAt = now().getTime()
+  const latestAcceptable = startedAt + (o.futureToleranceMs ?? DEFAULT_FUTURE_TOLERANCE_MS)
+  const schema = komboRecordSchemas[o.resource]
   const before = await o.syncState.get(o.tenant, o.resource)
   const oldWatermark = before?.watermark ?? null
   await o.syncState.recordPollStarted(o.tenant, o.resource)
 
-  const updatedAfter = oldWatermark === null ? undefined : readFrom(oldWatermark, overlapMs)
+  const updatedAfter = oldWatermark === null || full ? undefined : readFrom(oldWatermark, overlapMs)
   let cursor: string | undefined
+  const cursorsSeen = new Set<string>()
   let records = 0
   let skipped = 0
   let pages = 0
+  let rejected = 0
+  let future = 0
+  let latestSeen = Number.NEGATIVE_INFINITY
   let greatest: { at: number; text: string } | null = null
+  const context = { integrationId: o.integrationId, resource: o.resource, tenant: o.tenant, status: null }
+  const stopped = () => ({ records, skipped, pages, watermark: oldWatermark, completed: false, rejected, future, clockSkewSeconds: 0, full })
 
   do {
-    if (pages > 0 && o.signal?.aborted) return { records, skipped, pages, watermark: oldWatermark, completed: false }
+    if (pages > 0 && o.signal?.aborted) return stopped()
+    if (pages >= maxPages) {
+      throw new KomboPagingError(`more than ${maxPages} pages in one poll (KOMBO_MAX_PAGES_PER_POLL); endless pages?`, context)
+    }
     const page = await o.client.listPage(o.integrationId, o.resource, {
       updatedAfter,
       cursor,
@@ -82,8 +134,18 @@ export async function pollResource(o: PollResourceOptions): Promise<PollResource
       signal: o.signal,
     })
     const fetchedAt = now().toISOString()
-    const fresh = o.recentlyPublished ? page.results.filter((record) => !o.recentlyPublished!.has(record)) : page.results
-    skipped += page.results.length - fresh.length
+    const accepted: unknown[] = []
+    for (const received of page.results) {
+      const clean = sanitiseRecord(received, o.recordLimits)
+      if (clean.ok) {
+        accepted.push(clean.record)
+        continue
+      }
+      rejected += 1
+      await o.deadLetter?.(edgeDeadLetter(o, received, clean.reason))
+    }
+    const fresh = o.recentlyPublished ? accepted.filter((record) => !o.recentlyPublished!.has(record)) : accepted
+    skipped += accepted.length - fresh.length
     const envelopes = fresh.map((record) => ({
       tenant: o.tenant,
       integrationId: o.integrationId,
@@ -95,18 +157,68 @@ export async function pollResource(o: PollResourceOptions): Promise<PollResource
     if (envelopes.length > 0) await o.publish(envelopes)
     o.recentlyPublished?.remember(fresh)
     await o.syncState.recordPageHandedOn(o.tenant, o.resource, envelopes.length)
-    for (const record of page.results) greatest = later(greatest, changedAt(record))
+    for (const record of accepted) {
+      const stamp = changedAt(record)
+      if (stamp === null) continue
+      latestSeen = Math.max(latestSeen, stamp.at)
+      // Only a record that was understood moves the watermark: one the processor dead-letters
+      // (schema-invalid) may carry any date, and must not hide the changes stamped before it.
+      if (!schema.safeParse(record).success) continue
+      if (stamp.at > latestAcceptable) {
+        future += 1
+        continue
+      }
+      greatest = later(greatest, stamp)
+    }
     records += envelopes.length
     pages += 1
-    cursor = page.next ?? undefined
+    const next = page.next ?? undefined
+    if (next !== undefined) {
+      if (cursorsSeen.has(next) || next === cursor) {
+        throw new KomboPagingError(`Kombo sent the cursor of an earlier page again after ${pages} page(s): the pages loop`, context)
+      }
+      cursorsSeen.add(next)
+    }
+    cursor = next
   } while (cursor)
 
   // Never backwards: an overlap re-read (or a clock oddity in Kombo) may only see older records.
   const advanced =
     greatest !== null && (oldWatermark === null || greatest.at > Date.parse(oldWatermark)) ? greatest.text : oldWatermark
-  await o.syncState.recordPollSucceeded(o.tenant, o.resource, advanced === oldWatermark ? null : advanced)
+  const clockSkewSeconds = latestSeen > startedAt ? (latestSeen - startedAt) / 1000 : 0
+  await o.syncState.recordPollSucceeded(o.tenant, o.resource, advanced === oldWatermark ? null : advanced, {
+    clockSkewSeconds,
+    fullListingStartedAt: full || updatedAfter === undefined ? new Date(startedAt).toISOString() : undefined,
+  })
   if (advanced !== null) o.recentlyPublished?.forgetChangedBefore(Date.parse(advanced) - overlapMs)
-  return { records, skipped, pages, watermark: advanced, completed: true }
+  return { records, skipped, pages, watermark: advanced, completed: true, rejected, future, clockSkewSeconds, full }
+}
+
+/** A record refused at the edge, kept as received (JSON escapes NUL and lone surrogates, so the bytes store). */
+function edgeDeadLetter(o: PollResourceOptions, record: unknown, reason: string): NewDeadLetter {
+  const json = safeJson(record)
+  const contentHash = createHash('sha256').update(json).digest('hex')
+  const hash = contentHash.slice(0, 32)
+  const id = (record as { id?: unknown } | null)?.id
+  const printableId = typeof id === 'string' && id.length > 0 && !/[\u0000\uD800-\uDFFF]/.test(id) ? id : `invalid-${hash}`
+  return {
+    reason: `rejected at the poller: ${o.resource} record ${printableId.slice(0, 200)}: ${reason}`,
+    origin: { poll: o.pollId, tenant: o.tenant, resource: o.resource, stage: 'poller' },
+    key: `${o.tenant}:${printableId.slice(0, 200)}`,
+    raw: Buffer.from(json, 'utf8'),
+    contentHash,
+  }
+}
+
+/** JSON of a record of any depth: JSON.stringify overflows the stack on very deep input, so levels past 64 are cut. */
+function safeJson(record: unknown): string {
+  const cut = (value: unknown, depth: number): unknown => {
+    if (typeof value !== 'object' || value === null) return value
+    if (depth >= 64) return '[nested deeper: cut]'
+    if (Array.isArray(value)) return value.map((v) => cut(v, depth + 1))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cut(v, depth + 1)]))
+  }
+  return JSON.stringify(cut(record, 0)) ?? 'null'
 }
 
 function readFrom(watermark: string, overlapMs: number): string | undefined {

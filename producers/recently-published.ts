@@ -24,7 +24,14 @@ const keyOf = (record: unknown): { id: string; changedAtMs: number } | null => {
   return Number.isNaN(changedAtMs) ? null : { id, changedAtMs }
 }
 
-export class RecentlyPublished {
+/** What a poll asks of "already published" memory: skip exact repeats, remember what it published. */
+export interface PublishedFilter {
+  has(record: unknown): boolean
+  remember(records: readonly unknown[]): void
+  forgetChangedBefore(ms: number): void
+}
+
+export class RecentlyPublished implements PublishedFilter {
   private readonly seen = new Map<string, Seen>()
 
   get size(): number {

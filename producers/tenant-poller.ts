@@ -8,7 +8,13 @@ import type { KomboClient } from './kombo/client.ts'
 import { KomboAuthError, KomboIntegrationNotFoundError, KomboError } from './kombo/errors.ts'
 import { pollResource, type PollResourceResult } from './poll-resource.ts'
 import type { SyncStateStore } from './sync-state/port.ts'
-import { RecentlyPublished } from './recently-published.ts'
+import { RecentlyPublished, type PublishedFilter } from './recently-published.ts'
+import { PublishedVersions } from './published-versions.ts'
+import type { SanitiseLimits } from './sanitise-record.ts'
+import type { NewDeadLetter } from './changelog/port.ts'
+
+/** Default cadence of the full reconcile per tenant and resource: a week. */
+export const DEFAULT_FULL_RECONCILE_INTERVAL_MS = 7 * 24 * 60 * 60 * 1000
 
 /** The subset of a pino logger the poller uses. */
 export interface PollerLogger {
@@ -34,6 +40,19 @@ export interface TenantPollerOptions {
   now?: () => Date
   newPollId?: () => string
   logger?: PollerLogger
+  /** See pollResource. */
+  futureToleranceMs?: number
+  maxPagesPerPoll?: number
+  recordLimits?: SanitiseLimits
+  /** Where records rejected at the poller's edge go (the dead-letter store). */
+  deadLetter?: (letter: NewDeadLetter) => Promise<void>
+  /**
+   * How often each resource is read in full (no `updated_after`) to catch what incremental polls
+   * missed; 0 turns it off. Default DEFAULT_FULL_RECONCILE_INTERVAL_MS.
+   */
+  fullReconcileIntervalMs?: number
+  /** Called after each resource's poll, for metrics. */
+  onPolled?: (outcome: ResourceOutcome) => void
 }
 
 export type ResourceOutcome =
@@ -78,6 +97,8 @@ export class TenantPoller {
   private requested: Set<KomboResource> | 'all' | null = null
   /** When the last round over every resource began (ms): a partial round never delays a full one past the interval. */
   private lastFullRoundAt = Number.NEGATIVE_INFINITY
+  /** Per resource, every version published (the full reconcile's baseline); only with reconciles on. */
+  private readonly versions = new Map<KomboResource, PublishedVersions>()
 
   constructor(private readonly o: TenantPollerOptions) {
     if (!(o.intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${o.intervalMs}`)
@@ -151,27 +172,46 @@ export class TenantPoller {
     for (const resource of (this.o.resources ?? komboResources).filter((r) => only === null || only.has(r))) {
       if (this.stopController.signal.aborted) break
       try {
+        const full = await this.fullReconcileDue(resource)
+        const versions = this.reconciles ? this.publishedVersions(resource) : null
+        const recent = this.o.skipRepeats === false ? undefined : this.recentlyPublished(resource)
         const result = await pollResource({
           client: this.o.client,
           tenant: this.o.tenant,
           integrationId: this.o.integrationId,
           resource,
           syncState: this.o.syncState,
-          publish: this.o.publish,
+          publish: async (envelopes) => {
+            await this.o.publish(envelopes)
+            versions?.remember(envelopes.map((e) => e.record))
+          },
           pageSize: this.o.pageSize,
           overlapMs: this.o.overlapMs,
           pollId,
           now: this.o.now,
           signal: this.stopController.signal,
-          recentlyPublished: this.o.skipRepeats === false ? undefined : this.recentlyPublished(resource),
+          recentlyPublished: full && versions ? reconcileFilter(versions, recent) : recent,
+          futureToleranceMs: this.o.futureToleranceMs,
+          maxPagesPerPoll: this.o.maxPagesPerPoll,
+          recordLimits: this.o.recordLimits,
+          deadLetter: this.o.deadLetter,
+          full,
         })
-        outcomes.push({ resource, ok: true, ...result })
-        const finished = { tenant: this.o.tenant, resource, pollId, records: result.records, skipped: result.skipped, pages: result.pages }
-        if (result.records > 0) this.logger.info(finished, 'poll finished')
-        else this.logger.debug?.(finished, 'poll finished')
+        const outcome: ResourceOutcome = { resource, ok: true, ...result }
+        outcomes.push(outcome)
+        this.o.onPolled?.(outcome)
+        const finished = { tenant: this.o.tenant, resource, pollId, records: result.records, skipped: result.skipped, pages: result.pages, rejected: result.rejected, future: result.future, full: result.full }
+        const message = full ? 'full reconcile finished' : 'poll finished'
+        if (result.records > 0 || result.rejected > 0 || full) this.logger.info(finished, message)
+        else this.logger.debug?.(finished, message)
+        if (result.future > 0) {
+          this.logger.warn({ tenant: this.o.tenant, resource, pollId, future: result.future, clockSkewSeconds: result.clockSkewSeconds }, "records stamped in the future (Kombo's clock ahead): published, watermark not moved past now")
+        }
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err))
-        outcomes.push({ resource, ok: false, error })
+        const outcome: ResourceOutcome = { resource, ok: false, error }
+        outcomes.push(outcome)
+        this.o.onPolled?.(outcome)
         // Stopped while waiting to retry: not a failure of Kombo worth recording; the next start re-reads.
         if (this.stopController.signal.aborted && !this.failure) break
         if (error instanceof KomboAuthError || error instanceof KomboIntegrationNotFoundError) {
@@ -185,6 +225,26 @@ export class TenantPoller {
       }
     }
     return { tenant: this.o.tenant, pollId, outcomes }
+  }
+
+  private get reconciles(): boolean {
+    return (this.o.fullReconcileIntervalMs ?? DEFAULT_FULL_RECONCILE_INTERVAL_MS) > 0
+  }
+
+  /** A resource already synced once is read in full again when its last full listing is older than the interval. */
+  private async fullReconcileDue(resource: KomboResource): Promise<boolean> {
+    if (!this.reconciles) return false
+    const state = await this.o.syncState.get(this.o.tenant, resource)
+    if (!state || state.watermark === null) return false // the first poll is a full listing anyway
+    if (state.lastFullReconcileAt === null) return true
+    const now = (this.o.now?.() ?? new Date()).getTime()
+    return now - Date.parse(state.lastFullReconcileAt) >= (this.o.fullReconcileIntervalMs ?? DEFAULT_FULL_RECONCILE_INTERVAL_MS)
+  }
+
+  private publishedVersions(resource: KomboResource): PublishedVersions {
+    let versions = this.versions.get(resource)
+    if (!versions) this.versions.set(resource, (versions = new PublishedVersions()))
+    return versions
   }
 
   private recentlyPublished(resource: KomboResource): RecentlyPublished {
@@ -224,6 +284,15 @@ export class TenantPoller {
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w.reject(error)
+  }
+}
+
+/** The full reconcile skips what it already published in exactly this version, recently or ever. */
+function reconcileFilter(versions: PublishedVersions, recent: PublishedFilter | undefined): PublishedFilter {
+  return {
+    has: (record) => versions.has(record) || (recent?.has(record) ?? false),
+    remember: (records) => recent?.remember(records),
+    forgetChangedBefore: (ms) => recent?.forgetChangedBefore(ms),
   }
 }
 

@@ -31,6 +31,16 @@ export async function redriveDeadLetters(
   const redriven: string[] = []
   const failed: Array<{ id: string; reason: string }> = []
   for (const letter of letters) {
+    if (letter.origin.stage === 'poller') {
+      // Rejected before it became a change (NUL in its id, too deep, too big): nothing to publish
+      // again; Kombo must send it fixed, and the next poll reads it.
+      failed.push({ id: letter.id, reason: 'rejected at the poller (not a change): fix the record in Kombo; the next poll reads it' })
+      continue
+    }
+    if (letter.rawSize > letter.raw.length) {
+      failed.push({ id: letter.id, reason: `only the first ${letter.raw.length} of ${letter.rawSize} bytes were kept; fix the record in Kombo instead` })
+      continue
+    }
     let envelope: ChangeEnvelope
     try {
       envelope = envelopeOf(letter)

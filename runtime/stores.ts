@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { Config } from '../config/config.ts'
 import type { SqlDatabase } from '../sql/database.ts'
 import { openPgliteDatabase } from '../sql/pglite.ts'
+import { acquireDataDirLock } from '../sql/data-dir-lock.ts'
 import { openPostgresDatabase } from '../sql/postgres.ts'
 import type { EventStore } from '../processors/eventstore/port.ts'
 import { openSqlEventStore } from '../processors/eventstore/sql.ts'
@@ -97,5 +98,22 @@ async function openDatabase(config: Config): Promise<SqlDatabase> {
   if (config.databaseUrl) return openPostgresDatabase(config.databaseUrl)
   const dir = join(config.dataDir, 'db')
   if (!existsSync(config.dataDir)) mkdirSync(config.dataDir, { recursive: true })
-  return openPgliteDatabase(dir)
+  // Before PGlite touches the directory: a second process on it would corrupt it (sql/data-dir-lock.ts).
+  const lock = acquireDataDirLock(config.dataDir)
+  try {
+    const db = await openPgliteDatabase(dir)
+    return {
+      ...db,
+      async close() {
+        try {
+          await db.close()
+        } finally {
+          lock.release()
+        }
+      },
+    }
+  } catch (err) {
+    lock.release()
+    throw err
+  }
 }

@@ -47,6 +47,8 @@ export const TenantSettings = z
     timeZone: TimeZone.default('UTC'),
     /** null: the deployment's POLL_INTERVAL_MS. */
     pollIntervalMs: z.number().int().min(1000).nullable().default(null),
+    /** null: the deployment's KOMBO_FULL_RECONCILE_INTERVAL_MS; 0 turns the full reconcile off for this tenant. */
+    fullReconcileIntervalMs: z.number().int().min(0).nullable().default(null),
     optionalFields: z.array(OptionalField).default(allOptionalFields),
     massDeactivation: MassDeactivationThreshold.default(defaultMassDeactivation),
   })

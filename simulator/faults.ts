@@ -8,6 +8,18 @@ export type SimulatorFault = { integrationId?: string; resource?: KomboResource;
   | { kind: 'truncated' }
   | { kind: 'not-json' }
   | { kind: 'invalid-record'; patch: Record<string, unknown> }
+  /** The page's first record replaced by this JSON text, as given (poison: NUL escapes, lone surrogates, nesting 8,000 deep). */
+  | { kind: 'raw-record'; json: string }
+  /** A valid page padded with whitespace to `bytes` (a huge response). */
+  | { kind: 'oversized'; bytes: number }
+  /** A valid page padded to `bytes`, sent gzip-compressed (small on the wire, huge inflated). */
+  | { kind: 'gzip-bomb'; bytes: number }
+  /** The page without its first record (a change Kombo did not list that time, e.g. written late). */
+  | { kind: 'omit-record' }
+  /** An empty page whose `next` is always the same cursor (the pages loop). */
+  | { kind: 'looping-cursor' }
+  /** An empty page with a new `next` each time (pages that never end). */
+  | { kind: 'endless-pages' }
 )
 
 /** Faults wait in injection order; each applies to the next `times` matching list requests. */

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { komboResourcePath, komboResources, type KomboResource } from '../schemas/kombo.ts'
 import type { SimulatedCompany } from './company.ts'
+import { gzipSync } from 'node:zlib'
 import { errorForStatus, type FaultQueue } from './faults.ts'
 import { queryObject, sendKomboError } from './http-io.ts'
 import { ListQueryError, parseListQuery, selectPage } from './list-query.ts'
@@ -24,6 +25,7 @@ export interface KomboRouteContext {
 }
 
 const resourceByPath = new Map<string, KomboResource>(komboResources.map((r) => [BASE_PATH + komboResourcePath[r], r]))
+let endlessPages = 0
 
 export async function handleKomboRequest(req: IncomingMessage, res: ServerResponse, url: URL, ctx: KomboRouteContext): Promise<void> {
   const header = req.headers['x-integration-id']
@@ -66,6 +68,13 @@ async function respond(
     return fault.status
   }
   if (fault?.kind === 'slow') await ctx.delay(fault.delayMs)
+  if (fault?.kind === 'looping-cursor' || fault?.kind === 'endless-pages') {
+    const next = fault.kind === 'looping-cursor' ? 'bG9vcGluZw' : `endless-${++endlessPages}`
+    const text = JSON.stringify({ status: 'success', data: { next, results: [] } })
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+    res.end(text)
+    return 200
+  }
 
   let page: ReturnType<typeof selectPage>
   try {
@@ -78,7 +87,19 @@ async function respond(
 
   const results: Record<string, unknown>[] = page.results
   if (fault?.kind === 'invalid-record' && results.length > 0) results[0] = { ...results[0], ...fault.patch }
-  const text = JSON.stringify({ status: 'success', data: { next: page.next, results } })
+  if (fault?.kind === 'omit-record') results.shift()
+  const raw = fault?.kind === 'raw-record' && results.length > 0 ? fault.json : null
+  if (raw !== null) results[0] = { __raw__: true }
+  let text = JSON.stringify({ status: 'success', data: { next: page.next, results } })
+  // Spliced in as text: JSON.stringify itself cannot write a record nested 8,000 deep.
+  if (raw !== null) text = text.replace('{"__raw__":true}', () => raw)
+  if (fault?.kind === 'oversized' || fault?.kind === 'gzip-bomb') text = text.padEnd(fault.bytes, ' ')
+  if (fault?.kind === 'gzip-bomb') {
+    const body = gzipSync(text)
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-encoding': 'gzip', 'content-length': body.length })
+    res.end(body)
+    return 200
+  }
 
   if (fault?.kind === 'not-json') {
     const html = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>'

@@ -17,9 +17,29 @@ export async function openPostgresDatabase(
   // 'error' on the pool; unhandled, that would crash the process. The pool discards the client and
   // the next query opens a new connection (or fails, which the caller retries).
   pool.on('error', (err) => options.onIdleClientError?.(err))
+  // A checked-out client has no pool listener: a backend terminated while we hold it (between the
+  // statements of a transaction, or during one) emits 'error' on the client, and unhandled that
+  // crashed the process. Each checkout gets a listener; the failure then surfaces as the rejected
+  // query (the batch fails and is retried), and the broken client is destroyed, not reused.
+  const checkout = async (): Promise<{ client: pg.PoolClient; done: (err?: unknown) => void }> => {
+    const client = await pool.connect()
+    let broken: Error | null = null
+    const onError = (err: Error) => {
+      broken = err
+      options.onIdleClientError?.(err)
+    }
+    client.on('error', onError)
+    return {
+      client,
+      done: (err) => {
+        client.off('error', onError)
+        client.release(broken ?? (err instanceof Error && isConnectionError(err) ? err : undefined))
+      },
+    }
+  }
   // Fail at start, with a clear message, rather than on first use.
-  const probe = await pool.connect()
-  probe.release()
+  const probe = await checkout()
+  probe.done()
   const asQueryable = (c: pg.Pool | pg.PoolClient): SqlQueryable => ({
     async query<R>(text: string, params?: unknown[]) {
       const res = await c.query(text, params as unknown[] | undefined)
@@ -29,24 +49,27 @@ export async function openPostgresDatabase(
   return {
     ...asQueryable(pool),
     async transaction(fn) {
-      const client = await pool.connect()
+      const { client, done } = await checkout()
+      let failure: unknown
       try {
         await client.query('BEGIN')
         const result = await fn(asQueryable(client))
         await client.query('COMMIT')
         return result
       } catch (err) {
+        failure = err
         await client.query('ROLLBACK').catch(() => {})
         throw err
       } finally {
-        client.release()
+        done(failure)
       }
     },
     async exec(sql) {
       // Migrations: several processes (roles) may start at once on a fresh database, and
       // concurrent `CREATE TABLE IF NOT EXISTS` can still collide in PostgreSQL's catalog. A
       // session advisory lock (not a transaction: VACUUM must be able to run here) serialises them.
-      const client = await pool.connect()
+      const { client, done } = await checkout()
+      let failure: unknown
       try {
         await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
         try {
@@ -54,12 +77,28 @@ export async function openPostgresDatabase(
         } finally {
           await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK])
         }
+      } catch (err) {
+        failure = err
+        throw err
       } finally {
-        client.release()
+        done(failure)
       }
     },
     async close() {
       await pool.end()
     },
   }
+}
+
+/** The connection itself failed (terminated backend, reset socket): the client must not be reused. */
+function isConnectionError(err: Error): boolean {
+  const code = (err as { code?: string }).code
+  return (
+    code === '57P01' || // admin_shutdown (pg_terminate_backend)
+    code === '57P02' ||
+    code === '57P03' ||
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    /Connection terminated|connection ended|not queryable/i.test(err.message)
+  )
 }

@@ -14,6 +14,7 @@ export function settingsFromConfig(t: TenantConfig): TenantSettings {
     invitePolicy: t.invitePolicy,
     timeZone: t.timeZone,
     pollIntervalMs: t.pollIntervalMs ?? null,
+    fullReconcileIntervalMs: t.fullReconcileIntervalMs ?? null,
     optionalFields: t.optionalFields,
     massDeactivation: t.massDeactivation,
   })

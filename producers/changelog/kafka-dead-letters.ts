@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import { Kafka, logLevel, type IHeaders } from 'kafkajs'
 import type { DeadLetter, DeadLetterStore } from './port.ts'
+import { filterLetters, prepareLetter, resourceOf, tenantOf } from './dead-letter-content.ts'
 import { DeadLetterNotFoundError } from './sql-dead-letters.ts'
 
 export { DeadLetterNotFoundError }
@@ -23,7 +24,8 @@ export interface KafkaDeadLetterOptions {
 
 export const deadLetterTopic = (prefix = ''): string => `${prefix}kombo-sync.dead-letter.v1`
 
-const H = { kind: 'dl-kind', id: 'dl-id', at: 'dl-at', reason: 'dl-reason', origin: 'dl-origin' } as const
+const H = { kind: 'dl-kind', id: 'dl-id', at: 'dl-at', reason: 'dl-reason', origin: 'dl-origin', hash: 'dl-hash', size: 'dl-size' } as const
+const scopeOf = (l: Pick<DeadLetter, 'key' | 'origin' | 'contentHash'>): string => `${tenantOf(l.key) ?? ''}\u0000${resourceOf(l.origin) ?? ''}\u0000${l.contentHash}`
 
 export async function openKafkaDeadLetterStore(options: KafkaDeadLetterOptions): Promise<DeadLetterStore & { close(): Promise<void> }> {
   const prefix = options.topicPrefix ?? ''
@@ -102,48 +104,89 @@ export async function openKafkaDeadLetterStore(options: KafkaDeadLetterOptions):
         if (letter) letter.redrivenAt = header(r.headers, H.at) ?? new Date().toISOString()
         continue
       }
+      if (header(r.headers, H.kind) === 'seen') {
+        const letter = byId.get(id)
+        if (letter) letter.count += 1
+        continue
+      }
+      const raw = r.value ?? Buffer.alloc(0)
       byId.set(id, {
         id,
         at: header(r.headers, H.at) ?? '',
         reason: header(r.headers, H.reason) ?? '',
         origin: JSON.parse(header(r.headers, H.origin) ?? '{}') as Record<string, unknown>,
         key: r.key === null ? null : r.key.toString('utf8'),
-        raw: r.value ?? Buffer.alloc(0),
+        raw,
         redrivenAt: null,
+        contentHash: header(r.headers, H.hash) ?? '',
+        rawSize: Number(header(r.headers, H.size) ?? raw.length),
+        count: 1,
       })
     }
     return [...byId.values()]
   }
 
+  // Pending letters by (tenant, resource, content), for dedupe: read from the topic once, then kept
+  // up to date by this process's own puts. Another process's letter put since is not known here,
+  // so two processes may each store a copy once; within a process a repeat is one letter.
+  let pendingByContent: Map<string, DeadLetter> | null = null
+  const pending = async (): Promise<Map<string, DeadLetter>> => {
+    if (!pendingByContent) {
+      pendingByContent = new Map((await letters()).filter((l) => l.redrivenAt === null && l.contentHash).map((l) => [scopeOf(l), l]))
+    }
+    return pendingByContent
+  }
+
   return {
     async put(letter) {
-      const stored: DeadLetter = { ...letter, id: randomUUID(), at: new Date().toISOString(), redrivenAt: null }
+      const p = prepareLetter(letter)
+      const index = await pending()
+      const existing = index.get(scopeOf({ key: letter.key, origin: letter.origin, contentHash: p.contentHash }))
+      if (existing) {
+        await producer.send({ topic, acks: -1, messages: [{ key: null, value: null, headers: { [H.kind]: 'seen', [H.id]: existing.id, [H.at]: new Date().toISOString() } }] })
+        existing.count += 1
+        return { ...existing }
+      }
+      const stored: DeadLetter = {
+        reason: letter.reason,
+        origin: letter.origin,
+        key: letter.key,
+        raw: p.raw,
+        id: randomUUID(),
+        at: new Date().toISOString(),
+        redrivenAt: null,
+        contentHash: p.contentHash,
+        rawSize: p.rawSize,
+        count: 1,
+      }
       await producer.send({
         topic,
         acks: -1,
         messages: [{
           key: letter.key,
-          value: letter.raw,
+          value: p.raw,
           headers: {
             [H.kind]: 'letter',
             [H.id]: stored.id,
             [H.at]: stored.at,
             [H.reason]: letter.reason,
             [H.origin]: JSON.stringify(letter.origin),
+            [H.hash]: p.contentHash,
+            [H.size]: String(p.rawSize),
           },
         }],
       })
+      index.set(scopeOf(stored), { ...stored })
       return stored
     },
 
     async list(listOptions = {}) {
-      const all = (await letters()).reverse() // newest first, like the SQL store
-      const shown = listOptions.includeRedriven ? all : all.filter((l) => l.redrivenAt === null)
-      return listOptions.limit === undefined ? shown : shown.slice(0, listOptions.limit)
+      return filterLetters((await letters()).reverse(), listOptions) // newest first, like the SQL store
     },
 
     async markRedriven(id) {
       if (!(await letters()).some((l) => l.id === id)) throw new DeadLetterNotFoundError(id)
+      if (pendingByContent) for (const [k, l] of pendingByContent) if (l.id === id) pendingByContent.delete(k)
       await producer.send({
         topic,
         acks: -1,

@@ -52,12 +52,52 @@ export interface DeadLetter {
   /** Where it came from, e.g. `{topic, partition, offset}` or `{poll, resource}`. */
   origin: Record<string, unknown>
   key: string | null
+  /** The original bytes, or their first MAX_STORED_RAW_BYTES when `rawSize` is larger. */
   raw: Buffer
   redrivenAt: string | null
+  /** sha256 (hex) of the content the letter is deduplicated by (the record, or the full raw bytes). */
+  contentHash: string
+  /** Size of the original bytes (raw may hold a prefix only). */
+  rawSize: number
+  /** How many times this content was dead-lettered while the letter was pending (1 = once). */
+  count: number
 }
 
+/** What a caller hands to `put`: the store adds id, time, hash, size and count. */
+export interface NewDeadLetter {
+  reason: string
+  origin: Record<string, unknown>
+  key: string | null
+  raw: Buffer
+  /**
+   * What makes two letters the same (default: sha256 of `raw`). The processor passes a hash of the
+   * record alone, so the same bad record re-read by every poll (a new envelope each time) is one letter.
+   */
+  contentHash?: string
+}
+
+export interface DeadLetterListOptions {
+  includeRedriven?: boolean
+  limit?: number
+  /** Only letters whose key is `tenant:…`. */
+  tenant?: string
+  /** Only letters whose origin names this resource. */
+  resource?: string
+  /** Only letters whose reason contains this text (case-insensitive). */
+  reason?: string
+  /** Paging: only letters older than the letter with this id (newest first). */
+  before?: string
+}
+
+/** Raw bytes kept per letter at most; a larger original keeps its prefix, hash and size. */
+export const MAX_STORED_RAW_BYTES = 256 * 1024
+
+/**
+ * Same-content letters are one letter: a `put` whose (tenant, resource, contentHash) matches a
+ * pending letter returns that letter with `count` increased instead of adding another.
+ */
 export interface DeadLetterStore {
-  put(letter: Omit<DeadLetter, 'id' | 'at' | 'redrivenAt'>): Promise<DeadLetter>
-  list(options?: { includeRedriven?: boolean; limit?: number }): Promise<DeadLetter[]>
+  put(letter: NewDeadLetter): Promise<DeadLetter>
+  list(options?: DeadLetterListOptions): Promise<DeadLetter[]>
   markRedriven(id: string): Promise<void>
 }

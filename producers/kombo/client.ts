@@ -46,7 +46,15 @@ export interface KomboClientOptions {
   random?: () => number
   /** Called before each retry wait (metrics, logs). Never receives the API key. */
   onRetry?: (info: KomboRetryInfo) => void
+  /**
+   * Largest response accepted, in bytes, both as sent (Content-Length) and decompressed (counted
+   * while streaming). Past it the request is aborted and counts as a failed attempt (retried, then
+   * KomboUnavailableError), so a hostile or broken upstream cannot exhaust memory. Default 32 MiB.
+   */
+  maxResponseBytes?: number
 }
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 export interface ListPageOptions {
   /** ISO date-time: only records whose `changed_at` is after it. */
@@ -90,6 +98,7 @@ export class KomboClient {
   private readonly sleep: (ms: number) => Promise<void>
   private readonly random: () => number
   private readonly onRetry: ((info: KomboRetryInfo) => void) | undefined
+  private readonly maxResponseBytes: number
 
   constructor(options: KomboClientOptions) {
     if (!options.apiKey) throw new Error('KomboClient needs an API key')
@@ -103,6 +112,7 @@ export class KomboClient {
     this.sleep = options.sleep ?? defaultSleep
     this.random = options.random ?? Math.random
     this.onRetry = options.onRetry
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
   }
 
   /** Fetches one page of `resource` for one integration, retrying transient failures. */
@@ -160,6 +170,7 @@ export class KomboClient {
   ): Promise<KomboListPage | RetriableFailure> {
     let response: Response
     let text: string
+    const abort = new AbortController()
     try {
       response = await fetch(url, {
         headers: {
@@ -167,10 +178,15 @@ export class KomboClient {
           'X-Integration-Id': context.integrationId,
           Accept: 'application/json',
         },
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), abort.signal]),
       })
       // The body is read under the same timeout: a server that stalls mid-body is as bad as one that never answers.
-      text = await response.text()
+      const read = await readBounded(response, this.maxResponseBytes)
+      if ('tooLarge' in read) {
+        abort.abort()
+        return new RetriableFailure(`response larger than ${this.maxResponseBytes} bytes (${read.tooLarge}); aborted`, response.status)
+      }
+      text = read.text
     } catch (err) {
       return new RetriableFailure(this.describeTransportError(err), null)
     }
@@ -233,6 +249,35 @@ export class KomboClient {
   private redact(text: string): string {
     return text.split(this.#apiKey).join('[redacted]')
   }
+}
+
+/**
+ * The body as text, unless it is larger than `limit`: checked against Content-Length (the bytes on
+ * the wire, compressed or not) before reading, and counted while streaming (fetch decompresses, so
+ * this bounds the inflated size: a small gzip body inflating to gigabytes stops at `limit`).
+ */
+async function readBounded(response: Response, limit: number): Promise<{ text: string } | { tooLarge: string }> {
+  const declared = Number(response.headers.get('content-length') ?? NaN)
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => {})
+    return { tooLarge: `Content-Length ${declared}` }
+  }
+  if (!response.body) return { text: '' }
+  const chunks: Uint8Array[] = []
+  let received = 0
+  const reader = response.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    received += value.byteLength
+    if (received > limit) {
+      await reader.cancel().catch(() => {})
+      const encoding = response.headers.get('content-encoding')
+      return { tooLarge: encoding ? `more than that after ${encoding} decoding` : 'more than that streamed' }
+    }
+    chunks.push(value)
+  }
+  return { text: Buffer.concat(chunks).toString('utf8') }
 }
 
 /** `Retry-After` is either delta-seconds or an HTTP date; null when absent or unreadable. */

@@ -86,3 +86,15 @@ export class KomboRequestError extends KomboError {
     super(`Kombo refused the request for ${where(context)} (HTTP ${context.status}): ${detail}`, context)
   }
 }
+
+/**
+ * Kombo's paging misbehaves: a cursor of an earlier page came again (the pages loop), or a poll ran
+ * past its page bound (endless pages). Retrying the same poll at once would loop again; the poller
+ * marks the resource failing with this reason and tries again next round, other resources go on.
+ */
+export class KomboPagingError extends KomboError {
+  readonly retriable = false
+  constructor(detail: string, context: KomboErrorContext) {
+    super(`Kombo's paging for ${where(context)} misbehaves: ${detail}`, context)
+  }
+}

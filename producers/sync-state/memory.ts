@@ -1,6 +1,6 @@
 // SyncStateStore in process memory: for tests and one-shot runs that need no durable progress.
 import type { KomboResource } from '../../schemas/kombo.ts'
-import type { SyncState, SyncStateStore } from './port.ts'
+import type { PollSucceededDetails, SyncState, SyncStateStore } from './port.ts'
 
 export class InMemorySyncStateStore implements SyncStateStore {
   private readonly states = new Map<string, SyncState>()
@@ -28,7 +28,7 @@ export class InMemorySyncStateStore implements SyncStateStore {
     this.state(tenant, resource).recordsSeen += count
   }
 
-  async recordPollSucceeded(tenant: string, resource: KomboResource, newWatermark: string | null): Promise<void> {
+  async recordPollSucceeded(tenant: string, resource: KomboResource, newWatermark: string | null, details: PollSucceededDetails = {}): Promise<void> {
     if (newWatermark !== null && Number.isNaN(Date.parse(newWatermark))) {
       throw new RangeError(`watermark must be an ISO date-time, got ${JSON.stringify(newWatermark)}`)
     }
@@ -40,6 +40,8 @@ export class InMemorySyncStateStore implements SyncStateStore {
     s.lastPollFinishedAt = at
     s.lastSuccessAt = at
     s.failing = false
+    s.clockSkewSeconds = details.clockSkewSeconds ?? 0
+    if (details.fullListingStartedAt) s.lastFullReconcileAt = new Date(details.fullListingStartedAt).toISOString()
   }
 
   async recordPollFailed(tenant: string, resource: KomboResource, error: Error | string, failing: boolean): Promise<void> {
@@ -64,6 +66,8 @@ export class InMemorySyncStateStore implements SyncStateStore {
         recordsSeen: 0,
         lastError: null,
         failing: false,
+        clockSkewSeconds: 0,
+        lastFullReconcileAt: null,
       }
       this.states.set(key, s)
     }

@@ -19,6 +19,23 @@ export interface SyncState {
   lastError: { message: string; at: string } | null
   /** True while the last poll failed in a way that needs attention (e.g. rejected credentials). */
   failing: boolean
+  /**
+   * How far (seconds) the latest `changed_at` of the last complete poll lay after that poll's
+   * start: Kombo's clock running ahead of ours (0 when nothing was stamped ahead).
+   */
+  clockSkewSeconds: number
+  /** When the last complete full listing (first sync or periodic reconcile) started; null before one did. */
+  lastFullReconcileAt: string | null
+}
+
+/** What a complete poll saw beside its watermark. */
+export interface PollSucceededDetails {
+  clockSkewSeconds?: number
+  /**
+   * The poll read everything (no `updated_after`): its start, by the poller's clock (the clock the
+   * poller also judges "reconcile due" by), becomes `lastFullReconcileAt`.
+   */
+  fullListingStartedAt?: string
 }
 
 export interface SyncStateStore {
@@ -30,9 +47,9 @@ export interface SyncStateStore {
   recordPageHandedOn(tenant: string, resource: KomboResource, count: number): Promise<void>
   /**
    * The poll ran to its last page. Advances the watermark to `newWatermark` only if it is later
-   * (null keeps the old one), clears `failing`.
+   * (null keeps the old one), clears `failing`, and records `details`.
    */
-  recordPollSucceeded(tenant: string, resource: KomboResource, newWatermark: string | null): Promise<void>
+  recordPollSucceeded(tenant: string, resource: KomboResource, newWatermark: string | null, details?: PollSucceededDetails): Promise<void>
   /** The poll stopped with `error`; the watermark stays where it was. */
   recordPollFailed(tenant: string, resource: KomboResource, error: Error | string, failing: boolean): Promise<void>
 }

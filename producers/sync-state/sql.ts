@@ -1,7 +1,7 @@
 // SyncStateStore on the SQL database (PGlite embedded, or PostgreSQL): one row per (tenant, resource).
 import type { SqlDatabase } from '../../sql/database.ts'
 import type { KomboResource } from '../../schemas/kombo.ts'
-import type { SyncState, SyncStateStore } from './port.ts'
+import type { PollSucceededDetails, SyncState, SyncStateStore } from './port.ts'
 
 const schema = `
 CREATE TABLE IF NOT EXISTS kombo_sync_state (
@@ -17,7 +17,9 @@ CREATE TABLE IF NOT EXISTS kombo_sync_state (
   last_error_at timestamptz,
   failing boolean NOT NULL DEFAULT false,
   PRIMARY KEY (tenant, resource)
-)`
+);
+ALTER TABLE kombo_sync_state ADD COLUMN IF NOT EXISTS clock_skew_seconds double precision NOT NULL DEFAULT 0;
+ALTER TABLE kombo_sync_state ADD COLUMN IF NOT EXISTS last_full_reconcile_at timestamptz`
 
 interface Row {
   tenant: string
@@ -30,6 +32,8 @@ interface Row {
   last_error_message: string | null
   last_error_at: Date | string | null
   failing: boolean
+  clock_skew_seconds: number | string
+  last_full_reconcile_at: Date | string | null
 }
 
 const iso = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString())
@@ -44,6 +48,8 @@ const toState = (r: Row): SyncState => ({
   recordsSeen: Number(r.records_seen),
   lastError: r.last_error_message !== null ? { message: r.last_error_message, at: iso(r.last_error_at)! } : null,
   failing: r.failing,
+  clockSkewSeconds: Number(r.clock_skew_seconds ?? 0),
+  lastFullReconcileAt: iso(r.last_full_reconcile_at ?? null),
 })
 
 export class SqlSyncStateStore implements SyncStateStore {
@@ -87,15 +93,15 @@ export class SqlSyncStateStore implements SyncStateStore {
     )
   }
 
-  async recordPollSucceeded(tenant: string, resource: KomboResource, newWatermark: string | null): Promise<void> {
+  async recordPollSucceeded(tenant: string, resource: KomboResource, newWatermark: string | null, details: PollSucceededDetails = {}): Promise<void> {
     if (newWatermark !== null && Number.isNaN(Date.parse(newWatermark))) {
       throw new RangeError(`watermark must be an ISO date-time, got ${JSON.stringify(newWatermark)}`)
     }
     const at = this.now().toISOString()
     // The watermark only moves forward: a late, slower poll must not rewind a faster one's progress.
     await this.db.query(
-      `INSERT INTO kombo_sync_state (tenant, resource, watermark, last_poll_finished_at, last_success_at, failing)
-       VALUES ($1, $2, $3, $4, $4, false)
+      `INSERT INTO kombo_sync_state (tenant, resource, watermark, last_poll_finished_at, last_success_at, failing, clock_skew_seconds, last_full_reconcile_at)
+       VALUES ($1, $2, $3, $4, $4, false, $5, $6::timestamptz)
        ON CONFLICT (tenant, resource) DO UPDATE SET
          watermark = CASE
            WHEN EXCLUDED.watermark IS NULL THEN kombo_sync_state.watermark
@@ -104,8 +110,10 @@ export class SqlSyncStateStore implements SyncStateStore {
            ELSE kombo_sync_state.watermark END,
          last_poll_finished_at = EXCLUDED.last_poll_finished_at,
          last_success_at = EXCLUDED.last_success_at,
-         failing = false`,
-      [tenant, resource, newWatermark, at],
+         failing = false,
+         clock_skew_seconds = EXCLUDED.clock_skew_seconds,
+         last_full_reconcile_at = COALESCE(EXCLUDED.last_full_reconcile_at, kombo_sync_state.last_full_reconcile_at)`,
+      [tenant, resource, newWatermark, at, details.clockSkewSeconds ?? 0, details.fullListingStartedAt ?? null],
     )
   }
 

@@ -81,7 +81,7 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
     },
     erasure: eraserOver(eraserOf(stores)),
     deadLetters: {
-      list: async (tenant, { includeRedriven }) => (await stores.deadLetters.list({ includeRedriven })).filter((l) => belongsToTenant(l, tenant)),
+      list: async (tenant, options) => (await stores.deadLetters.list({ ...options, tenant })).filter((l) => belongsToTenant(l, tenant)),
       redrive: (tenant, id) => redriveDeadLetters(stores, [id], { tenant }),
     },
     tenants: directoryAuthenticator(ctx.tenants),

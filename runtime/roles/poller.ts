@@ -9,6 +9,7 @@ import { TenantPoller } from '../../producers/tenant-poller.ts'
 import { minimisingClient } from '../../producers/minimise-record.ts'
 import { startKomboSimulator, type KomboSimulator } from '../../simulator/index.ts'
 import type { RoleContext, RoleHandle } from './context.ts'
+import { recordPollOutcome } from '../poll-metrics.ts'
 
 export interface PollerRole extends RoleHandle {
   simulator: KomboSimulator | null
@@ -33,6 +34,7 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
     baseUrl: kombo.baseUrl,
     apiKey: kombo.apiKey,
     timeoutMs: config.komboTimeoutMs,
+    maxResponseBytes: config.maxResponseBytes,
     onRetry: (info) => ctx.metrics.upstreamRetries.inc({ reason: String(info.reason ?? 'unknown').slice(0, 40) }),
   })
 
@@ -73,6 +75,16 @@ function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant):
     overlapMs: config.watermarkOverlapMs,
     skipRepeats: ctx.tuning.poller?.skipRepeats,
     now: ctx.now,
+    maxPagesPerPoll: config.maxPagesPerPoll,
+    fullReconcileIntervalMs: tenant.settings.fullReconcileIntervalMs ?? config.fullReconcileIntervalMs,
+    // Records refused at the poller's edge (producers/sanitise-record.ts) are kept as dead letters.
+    deadLetter: async (letter) => {
+      await stores.deadLetters.put(letter)
+      metrics.deadLetters.inc()
+      metrics.recordsRejected.inc({ tenant: tenant.id, resource: String(letter.origin.resource) })
+      logger.warn({ tenant: tenant.id, key: letter.key, reason: letter.reason }, 'record rejected at the poller and dead-lettered')
+    },
+    onPolled: (outcome) => recordPollOutcome(metrics, tenant.id, outcome),
     logger: {
       debug: (o, m) => logger.debug({ tenant: tenant.id, ...o }, m),
       info: (o, m) => logger.info({ tenant: tenant.id, ...o }, m),

@@ -1,8 +1,8 @@
 // The dead-letter store contract, run by every adapter's test file. Stores may be shared with other
 // runs, so each subtest marks its letters with a fresh reason and only asserts on those.
 import type { Test } from 'tap'
-import { randomBytes } from 'node:crypto'
-import type { DeadLetter, DeadLetterStore } from '../../producers/changelog/port.ts'
+import { createHash, randomBytes } from 'node:crypto'
+import { MAX_STORED_RAW_BYTES, type DeadLetter, type DeadLetterStore } from '../../producers/changelog/port.ts'
 
 export type OpenDeadLetterStore = () => Promise<{ store: DeadLetterStore; cleanup: () => Promise<void> }>
 
@@ -66,8 +66,77 @@ export function runDeadLetterContract(t: Test, open: OpenDeadLetterStore): void 
   t.test('list honours limit', async (t) => {
     const store = await storeFor(t)
     const run = fresh()
-    for (let i = 0; i < 3; i++) await store.put({ reason: `${run}: #${i}`, origin: {}, key: null, raw: Buffer.from('x') })
+    // Distinct bytes: identical ones would be one letter (dedupe).
+    for (let i = 0; i < 3; i++) await store.put({ reason: `${run}: #${i}`, origin: {}, key: null, raw: Buffer.from(`x${i}`) })
     t.equal((await store.list({ limit: 2 })).length, 2)
     t.equal((await store.list({ limit: 1, includeRedriven: true })).length, 1)
+  })
+
+  t.test('the same content for the same tenant and resource is one letter, counted; another tenant or resource is another', async (t) => {
+    const store = await storeFor(t)
+    const run = fresh()
+    const letter = (tenant: string, resource: string, contentHash?: string) => ({
+      reason: `${run}: bad record`,
+      origin: { resource, poll: randomBytes(4).toString('hex') },
+      key: `${tenant}-${run}:e1`,
+      raw: Buffer.from(`envelope ${randomBytes(4).toString('hex')}`),
+      contentHash: contentHash ?? `hash-${run}`,
+    })
+    const first = await store.put(letter('acme', 'employees'))
+    const again = await store.put(letter('acme', 'employees'))
+    const third = await store.put(letter('acme', 'employees'))
+    t.equal(again.id, first.id, 'a repeat is the same letter')
+    t.equal(third.count, 3, 'counted')
+    await store.put(letter('globex', 'employees'))
+    await store.put(letter('acme', 'groups'))
+    const mine = (await store.list()).filter((l) => l.reason.startsWith(run))
+    t.equal(mine.length, 3, 'one per tenant and resource')
+    t.equal(mine.find((l) => l.id === first.id)?.count, 3)
+    t.equal(mine.find((l) => l.id === first.id)?.contentHash, `hash-${run}`)
+    // Once re-driven, the same content failing again is a new letter (the fix did not work).
+    await store.markRedriven(first.id)
+    const afterRedrive = await store.put(letter('acme', 'employees'))
+    t.not(afterRedrive.id, first.id)
+    t.equal(afterRedrive.count, 1)
+  })
+
+  t.test('without a contentHash the raw bytes are the content', async (t) => {
+    const store = await storeFor(t)
+    const run = fresh()
+    const a = await store.put({ reason: `${run}: x`, origin: { resource: 'employees' }, key: `t-${run}:1`, raw: Buffer.from('same bytes') })
+    const b = await store.put({ reason: `${run}: x`, origin: { resource: 'employees' }, key: `t-${run}:1`, raw: Buffer.from('same bytes') })
+    const c = await store.put({ reason: `${run}: x`, origin: { resource: 'employees' }, key: `t-${run}:1`, raw: Buffer.from('other bytes') })
+    t.equal(a.id, b.id)
+    t.not(a.id, c.id)
+    t.match(a.contentHash, /^[0-9a-f]{64}$/)
+  })
+
+  t.test('a big raw payload keeps a prefix, its size and hash', async (t) => {
+    const store = await storeFor(t)
+    const run = fresh()
+    const raw = Buffer.alloc(MAX_STORED_RAW_BYTES + 1000, 0x61)
+    await store.put({ reason: `${run}: huge`, origin: {}, key: null, raw })
+    const [got] = (await store.list()).filter((l) => l.reason.startsWith(run))
+    t.equal(got.raw.length, MAX_STORED_RAW_BYTES, 'only the prefix is kept')
+    t.equal(got.rawSize, raw.length, 'with the original size')
+    t.equal(got.contentHash, createHash('sha256').update(raw).digest('hex'), 'and the hash of the whole')
+  })
+
+  t.test('list filters by tenant, resource and reason, and pages with before', async (t) => {
+    const store = await storeFor(t)
+    const run = fresh()
+    const put = (tenant: string, resource: string, reason: string, i: number) =>
+      store.put({ reason: `${run}: ${reason}`, origin: { resource }, key: `${tenant}-${run}:e${i}`, raw: Buffer.from(`${run} ${i}`) })
+    for (let i = 0; i < 5; i++) await put('acme', 'employees', `invalid employees record #${i}`, i)
+    await put('acme', 'groups', 'invalid groups record', 5)
+    await put('globex', 'employees', 'unknown tenant', 6)
+    const acme = await store.list({ tenant: `acme-${run}` })
+    t.equal(acme.length, 6, 'tenant filter')
+    t.equal((await store.list({ tenant: `acme-${run}`, resource: 'groups' })).length, 1, 'resource filter')
+    t.equal((await store.list({ tenant: `globex-${run}`, reason: 'UNKNOWN TENANT' })).length, 1, 'reason filter, case-insensitive')
+    const page1 = await store.list({ tenant: `acme-${run}`, resource: 'employees', limit: 2 })
+    const page2 = await store.list({ tenant: `acme-${run}`, resource: 'employees', limit: 2, before: page1[1].id })
+    const page3 = await store.list({ tenant: `acme-${run}`, resource: 'employees', limit: 2, before: page2[1].id })
+    t.same([...page1, ...page2, ...page3].map((l) => l.reason), [4, 3, 2, 1, 0].map((i) => `${run}: invalid employees record #${i}`), 'newest first, no gap, no repeat')
   })
 }
