@@ -9,6 +9,7 @@ import type { EmployeeEvent, EntityEvent } from '../schemas/events.ts'
 import { parseStreamName, type StreamCategory } from '../schemas/streams.ts'
 import type { LearnAmpUser } from '../schemas/learnamp.ts'
 import { toLearnAmpUser, toLearnAmpTeam, toLearnAmpLocation, entityRef, findDuplicateEmails } from './mapping/index.ts'
+import { toAbsenceTypeView, toAbsenceView, toLegalEntityView } from './mapping/hr-records.ts'
 import { nextDueAt } from './next-due.ts'
 import type { ViewTransaction } from './viewstore/sql.ts'
 
@@ -119,6 +120,13 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[], 
     } else if (category === 'location') {
       await tx.upsertLocation(tenant, toLearnAmpLocation(state as EntityState))
       refOf(tenant).locationIds.push(id)
+    } else if (category === 'legalEntity') {
+      await tx.upsertHrRecord(tenant, 'legalEntity', toLegalEntityView(state as EntityState), noIndex)
+    } else if (category === 'absenceType') {
+      await tx.upsertHrRecord(tenant, 'absenceType', toAbsenceTypeView(state as EntityState), noIndex)
+    } else if (category === 'absence') {
+      const absence = toAbsenceView(state as EntityState)
+      await tx.upsertHrRecord(tenant, 'absence', absence, { employeeId: absence.employeeId, startOn: calendarDay(absence.startDate), endOn: calendarDay(absence.endDate) })
     }
   }
   // Keys in `batch.changed` are unique, so no row repeats within a tenant's multi-row upsert.
@@ -175,6 +183,10 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[], 
   }
   return { applied }
 }
+
+const noIndex = { employeeId: null, startOn: null, endOn: null }
+/** An absence's day as `YYYY-MM-DD` (the date part as Kombo wrote it), for range filters. */
+const calendarDay = (date: string | null): string | null => (date && /^\d{4}-\d{2}-\d{2}/.test(date) ? date.slice(0, 10) : null)
 
 function groupIdsOf(state: EmployeeState): string[] {
   const groups = state.record.groups
