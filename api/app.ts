@@ -12,6 +12,7 @@ import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHan
 import { adminAuthHook } from './auth/admin-auth.ts'
 import { adminTenantRoutes } from './routes/admin-tenants.ts'
 import type { ApiDeps } from './ports.ts'
+import { changeLogRoutes } from './routes/changes.ts'
 import { deadLetterRoutes } from './routes/dead-letters.ts'
 import { directoryRoutes } from './routes/directory.ts'
 import { erasureRoutes } from './routes/erasure.ts'
@@ -147,6 +148,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
       tenantScope.addHook('onRequest', tenantAuthHook(deps.tenants))
       await userRoutes(tenantScope, deps)
       await directoryRoutes(tenantScope, deps)
+      await changeLogRoutes(tenantScope, deps)
       await erasureRoutes(tenantScope, deps)
       await deadLetterRoutes(tenantScope, deps)
     },

@@ -4,6 +4,7 @@
 import type { EventStore, RecordedEvent } from '../processors/eventstore/port.ts'
 import type { SqlViewStore } from './viewstore/sql.ts'
 import { applyEvents } from './apply-events.ts'
+import { recordChangeLog } from './audit/record-change-log.ts'
 import { BatchedSubscription } from './batched-subscription.ts'
 
 export const VIEWS_CHECKPOINT = 'learnamp-views'
@@ -32,6 +33,7 @@ export class Projector extends BatchedSubscription {
   /** The batch and its checkpoint in one transaction: the views never run ahead or behind. */
   protected async handleBatch(events: RecordedEvent[], position: bigint): Promise<void> {
     await this.options.views.transaction(async (tx) => {
+      await recordChangeLog(tx, events) // reads the states before applyEvents moves them
       await applyEvents(tx, events)
       await tx.setCheckpoint(VIEWS_CHECKPOINT, position)
     })

@@ -1,11 +1,13 @@
-// Removes an erased employee from the views: their user row and folded state go, and the users
+// Removes an erased employee from the views: their user row, folded state and change-log entries go, and the users
 // they manage keep the manager's id but no longer their name. Runs after the key was erased, so
 // the projector (which reads through the decrypting store) no longer sees that employee's events.
 import type { SqlDatabase } from '../../sql/database.ts'
+import { purgeUserChanges } from '../audit/change-log-store.ts'
 
 export async function purgeUserFromViews(db: SqlDatabase, tenant: string, externalId: string): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query('DELETE FROM view_users WHERE tenant = $1 AND external_id = $2', [tenant, externalId])
+    await purgeUserChanges(tx, tenant, externalId)
     await tx.query("DELETE FROM view_entity_states WHERE tenant = $1 AND category = 'employee' AND id = $2", [tenant, externalId])
     await tx.query(
       `UPDATE view_users SET doc = jsonb_set(doc, '{manager,displayName}', 'null'::jsonb)

@@ -68,7 +68,9 @@ async function hostileApp(t: { teardown(fn: () => unknown): void }) {
     views,
     history: {
       userHistory: async (tenant, id) => (await throughSql(tenant, id), null),
-      userAsOf: async (tenant, id) => (await throughSql(tenant, id), null),
+      userAt: async (tenant, id) => (await throughSql(tenant, id), { found: false, message: 'not known' }),
+      teamAt: async (tenant, id) => (await throughSql(tenant, id), { found: false, message: 'not known' }),
+      locationAt: async (tenant, id) => (await throughSql(tenant, id), { found: false, message: 'not known' }),
     },
     commands: {
       inviteUser: async (tenant, id, actor) => {
