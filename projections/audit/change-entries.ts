@@ -67,8 +67,11 @@ export function changeEntryOf(recorded: RecordedEvent, before: EmployeeState | n
   const status = (from: unknown, to: unknown): FieldChange[] => (same(from, to) ? [] : [{ field: 'status', before: from ?? null, after: to ?? null }])
 
   if (recorded.type === 'EmployeeStarted') {
-    // A first start (pending → active); a rehire's start is followed by its own UserReactivated.
+    // A first start we saw coming (pending → active): the record we held predates the start date.
+    // A rehire's start is followed by its own UserReactivated; a start long past at the import is
+    // no change we observed (the user was created active).
     if (before === null || before.userActive === false || before.started !== null) return null
+    if (hrTime === null || Date.parse(before.changedAt) >= hrTime) return null
     return entry('UserActivated', status('pending', 'active'))
   }
   const [feed] = toUserFeedEvents(recorded, before, after)

@@ -144,7 +144,7 @@ export function openChangeLogReader(db: SqlQueryable): ChangeLogReader {
         eventId: r.event_id,
       }))
       const last = data[data.length - 1]
-      const next = rows.length > query.limit ? encodeCursor({ axis: query.axis, t: iso(query.axis === 'recorded' ? last.recorded_at : last.at), p: last.position }) : null
+      const next = rows.length > query.limit ? encodeCursor({ axis: query.axis, t: iso(query.axis === 'recorded' ? last.recorded_at : last.at), p: String(last.position) }) : null
       return { data: entries, next }
     },
   }
