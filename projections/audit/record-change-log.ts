@@ -32,7 +32,10 @@ export async function recordChangeLog(tx: ViewTransaction, events: RecordedEvent
     const after = evolveEmployee(before, { type: event.type, data: event.data } as EmployeeEvent)
     states.set(key, after)
     const entry = changeEntryOf(event, before, after)
-    if (entry) rows.set(stream.tenant, [...(rows.get(stream.tenant) ?? []), { entry, position: event.position }])
+    if (!entry) continue
+    const list = rows.get(stream.tenant) ?? []
+    list.push({ entry, position: event.position })
+    rows.set(stream.tenant, list)
   }
   for (const [tenant, list] of rows) await insertChanges(tx.sql, tenant, list)
 }
