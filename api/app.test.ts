@@ -535,6 +535,7 @@ t.test('the OpenAPI document lists every route and the docs UI is served', async
     '/v1/tenants/{tenant}/locations',
     '/v1/tenants/{tenant}/locations/{id}',
     '/v1/tenants/{tenant}/sync',
+    '/v1/tenants/{tenant}/changes',
     '/health/live',
     '/health/ready',
     '/metrics',
@@ -542,7 +543,13 @@ t.test('the OpenAPI document lists every route and the docs UI is served', async
     t.ok(paths.includes(p), `documents ${p}`)
   }
   const listParams = doc.paths['/v1/tenants/{tenant}/users'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)
-  t.same(listParams.sort(), ['path:tenant', 'query:cursor', 'query:limit', 'query:location', 'query:q', 'query:status', 'query:team'])
+  t.same(listParams.sort(), ['path:tenant', 'query:cursor', 'query:issue', 'query:limit', 'query:location', 'query:q', 'query:status', 'query:team'])
+  const changeParams = doc.paths['/v1/tenants/{tenant}/changes'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)
+  t.same(changeParams.sort(), ['path:tenant', 'query:axis', 'query:cursor', 'query:field', 'query:from', 'query:limit', 'query:to', 'query:type', 'query:userId'], 'the change log documents its filters')
+  for (const path of ['/v1/tenants/{tenant}/users/{id}', '/v1/tenants/{tenant}/teams/{id}', '/v1/tenants/{tenant}/locations/{id}']) {
+    const names = doc.paths[path].get.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name)
+    t.same(names.sort(), ['asOf', 'knownAt'], `${path} documents both time axes`)
+  }
   t.same(doc.paths['/v1/tenants/{tenant}/users'].get.security, [{ tenantToken: [] }])
   t.ok(doc.components.securitySchemes.tenantToken)
 
