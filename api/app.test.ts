@@ -6,6 +6,9 @@ import { buildApiApp, type ApiDeps } from './app.ts'
 import { createTenantAuthenticator, sha256Hex } from './auth/tenant-tokens.ts'
 import { InviteNotAllowedError, UserNotFoundError, type UserHistoryEntry } from './ports.ts'
 import { InvalidCursorError, type Page, type UserQuery } from '../projections/viewstore/port.ts'
+import type { TimeAxes } from '../projections/audit/bitemporal.ts'
+import type { ChangeQuery } from '../projections/audit/change-log-store.ts'
+import type { ChangeEntry } from '../schemas/audit.ts'
 import type { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../schemas/learnamp.ts'
 
 // ---- fakes of the ports (the API is the unit under test) ------------------------------------------
@@ -68,13 +71,23 @@ function paginate<T>(items: T[], limit: number, cursor?: string): Page<T> {
 interface Calls {
   listUsers: Array<[string, UserQuery]>
   listTeams: Array<[string, { limit: number; cursor?: string }]>
-  asOf: Array<[string, string, Date]>
+  asOf: Array<[string, string, TimeAxes]>
+  changes: Array<[string, ChangeQuery]>
   invites: Array<[string, string, string]>
 }
 
 function fakeDeps(over: Partial<ApiDeps> = {}) {
-  const calls: Calls = { listUsers: [], listTeams: [], asOf: [], invites: [] }
+  const calls: Calls = { listUsers: [], listTeams: [], asOf: [], changes: [], invites: [] }
   const usersOf = (tenant: string) => (tenant === 'acme' ? acmeUsers : [])
+  const changeEntry: ChangeEntry = {
+    userId: 'ada',
+    type: 'UserUpdated',
+    at: '2024-05-31T10:00:00.000Z',
+    recordedAt: '2024-06-01T00:00:00.000Z',
+    changes: [{ field: 'jobTitle', before: 'Intern, "junior"', after: 'Engineer' }],
+    cause: { kind: 'poll', pollId: 'p1' },
+    eventId: 'e-42',
+  }
   const history: UserHistoryEntry[] = [
     { revision: '0', position: '10', type: 'EmployeeImported', recordedAt: '2024-01-01T00:00:00.000Z', data: { entityId: 'ada' }, metadata: {} },
     { revision: '1', position: '42', type: 'EmployeeJobTitleChanged', recordedAt: '2024-06-01T00:00:00.000Z', data: { job_title: 'Engineer' }, metadata: { pollId: 'p1' } },
@@ -113,14 +126,30 @@ function fakeDeps(over: Partial<ApiDeps> = {}) {
     },
     history: {
       async userHistory(tenant, id) {
-        return tenant === 'acme' && id === 'ada' ? history : null
+        return tenant === 'acme' && id === 'ada' ? { events: history, changes: [changeEntry] } : null
       },
-      async userAsOf(tenant, id, asOf) {
-        calls.asOf.push([tenant, id, asOf])
-        if (tenant !== 'acme' || id !== 'ada' || asOf < new Date('2024-01-01T00:00:00Z')) return null
-        return user('ada', { jobTitle: 'Intern' })
+      async userAt(tenant, id, axes) {
+        calls.asOf.push([tenant, id, axes])
+        if (tenant !== 'acme' || id !== 'ada' || (axes.asOf ?? axes.knownAt) < new Date('2024-01-01T00:00:00Z')) {
+          return { found: false, message: `user '${id}' was not known then` }
+        }
+        return { found: true, value: { data: user('ada', { jobTitle: 'Intern' }), asOf: axes.asOf?.toISOString() ?? null, knownAt: axes.knownAt.toISOString(), knownSince: '2024-01-01T00:00:00.000Z', firstRecordedAt: '2024-01-02T00:00:00.000Z' } }
+      },
+      async teamAt(tenant, id, axes) {
+        if (tenant !== 'acme' || id !== 'eng') return { found: false, message: `team '${id}' was not known then` }
+        return { found: true, value: { data: { ...team, name: 'Old Engineering' }, asOf: axes.asOf?.toISOString() ?? null, knownAt: axes.knownAt.toISOString(), knownSince: '2024-01-01T00:00:00.000Z', firstRecordedAt: '2024-01-02T00:00:00.000Z' } }
+      },
+      async locationAt(_tenant, id) {
+        return { found: false, message: `location '${id}' was not known then` }
       },
     },
+    changes: {
+      async listChanges(tenant, query) {
+        calls.changes.push([tenant, query])
+        return { data: tenant === 'acme' ? [changeEntry] : [], next: tenant === 'acme' && !query.cursor ? 'c1' : null }
+      },
+    },
+    now: () => new Date('2024-07-01T00:00:00.000Z'),
     commands: {
       async inviteUser(tenant, id, actor) {
         calls.invites.push([tenant, id, actor])
@@ -203,14 +232,29 @@ t.test('GET users/:id, now and as of an instant', async (t) => {
   t.equal(now.statusCode, 200)
   t.equal(now.json().jobTitle, 'Engineer')
 
+  t.same(now.json(), user('ada'), 'without parameters: the bare view document, as before')
+  t.equal(calls.asOf.length, 0, 'without parameters the history port is not asked')
+
   const then = await get(app, '/v1/tenants/acme/users/ada?asOf=2024-03-01T12:00:00%2B01:00')
   t.equal(then.statusCode, 200)
-  t.equal(then.json().jobTitle, 'Intern', 'as-of read comes from the history port')
-  t.equal(calls.asOf[0][2].toISOString(), '2024-03-01T11:00:00.000Z', 'the offset is honoured')
+  t.equal(then.json().data.jobTitle, 'Intern', 'as-of read comes from the history port')
+  t.same(
+    { asOf: then.json().asOf, knownAt: then.json().knownAt, knownSince: then.json().knownSince },
+    { asOf: '2024-03-01T11:00:00.000Z', knownAt: '2024-07-01T00:00:00.000Z', knownSince: '2024-01-01T00:00:00.000Z' },
+    'the response says which instants were used: the offset is honoured, knownAt defaults to the service clock',
+  )
+
+  const known = await get(app, '/v1/tenants/acme/users/ada?knownAt=2024-02-01T00:00:00Z')
+  t.equal(known.statusCode, 200)
+  t.same(calls.asOf[1][2], { asOf: null, knownAt: new Date('2024-02-01T00:00:00Z') }, 'knownAt alone: recorded time only')
+  t.equal(known.json().asOf, null)
+
+  await get(app, '/v1/tenants/acme/users/ada?asOf=2024-03-01T00:00:00Z&knownAt=2024-03-05T00:00:00Z')
+  t.same(calls.asOf[2][2], { asOf: new Date('2024-03-01T00:00:00Z'), knownAt: new Date('2024-03-05T00:00:00Z') }, 'both axes')
 
   const before = await get(app, '/v1/tenants/acme/users/ada?asOf=2023-01-01T00:00:00Z')
   t.equal(before.statusCode, 404)
-  t.match(errorOf(before).message, /as of 2023-01-01T00:00:00Z/)
+  t.match(errorOf(before).message, /not known then/)
 
   const unknown = await get(app, '/v1/tenants/acme/users/nobody')
   t.equal(unknown.statusCode, 404)
@@ -225,7 +269,58 @@ t.test('GET users/:id/history', async (t) => {
     res.json().data.map((e: UserHistoryEntry) => e.type),
     ['EmployeeImported', 'EmployeeJobTitleChanged'],
   )
+  t.same(res.json().changes, [{ userId: 'ada', type: 'UserUpdated', at: '2024-05-31T10:00:00.000Z', recordedAt: '2024-06-01T00:00:00.000Z', changes: [{ field: 'jobTitle', before: 'Intern, "junior"', after: 'Engineer' }], cause: { kind: 'poll', pollId: 'p1' }, eventId: 'e-42' }], 'the readable changes beside the raw events')
   t.equal((await get(app, '/v1/tenants/acme/users/nobody/history')).statusCode, 404)
+})
+
+t.test('GET teams/:id and locations/:id on the time axes', async (t) => {
+  const { app } = await appWith(t)
+  const now = await get(app, '/v1/tenants/acme/teams/eng')
+  t.ok(Array.isArray(now.json().members), 'without parameters: the view with its members')
+  const then = await get(app, '/v1/tenants/acme/teams/eng?asOf=2024-02-01T00:00:00Z')
+  t.equal(then.statusCode, 200)
+  t.equal(then.json().data.name, 'Old Engineering')
+  t.equal(then.json().asOf, '2024-02-01T00:00:00.000Z')
+  const location = await get(app, '/v1/tenants/acme/locations/berlin?knownAt=2024-02-01T00:00:00Z')
+  t.equal(location.statusCode, 404)
+  t.match(errorOf(location).message, /not known then/)
+  const bad = await get(app, '/v1/tenants/acme/teams/eng?knownAt=last-week')
+  t.equal(bad.statusCode, 400)
+  t.match(errorOf(bad).message, /query parameter 'knownAt' must be an ISO 8601 date-time/)
+})
+
+t.test('GET changes: filters, cursor, CSV, bad values', async (t) => {
+  const { app, calls } = await appWith(t)
+  const res = await get(app, '/v1/tenants/acme/changes?from=2024-05-01T00:00:00Z&to=2024-06-01T00:00:00Z&type=UserUpdated&userId=ada&field=jobTitle&limit=10')
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().next, 'c1')
+  t.equal(res.json().data[0].eventId, 'e-42')
+  t.same(calls.changes[0], ['acme', { from: '2024-05-01T00:00:00Z', to: '2024-06-01T00:00:00Z', axis: 'hr', type: 'UserUpdated', userId: 'ada', field: 'jobTitle', limit: 10 }], 'HR time by default')
+  await get(app, '/v1/tenants/acme/changes?axis=recorded&cursor=c1')
+  t.same(calls.changes[1][1], { axis: 'recorded', cursor: 'c1', limit: 50 })
+
+  const csv = await get(app, '/v1/tenants/acme/changes', { ...acme, accept: 'text/csv' })
+  t.equal(csv.statusCode, 200)
+  t.match(csv.headers['content-type'], /^text\/csv/)
+  t.equal(csv.headers['x-next-cursor'], 'c1', 'the next cursor travels in a header')
+  t.equal(
+    csv.body,
+    'eventId,userId,type,at,recordedAt,field,before,after,causeKind,causeActor,causePollId\r\n' +
+      'e-42,ada,UserUpdated,2024-05-31T10:00:00.000Z,2024-06-01T00:00:00.000Z,jobTitle,"Intern, ""junior""",Engineer,poll,,p1\r\n',
+  )
+  t.match((await get(app, '/v1/tenants/acme/changes', { ...acme, accept: 'application/json, text/csv' })).headers['content-type'], /json/, 'JSON when preferred')
+
+  for (const [url, message] of [
+    ['/v1/tenants/acme/changes?from=March', /query parameter 'from' must be an ISO 8601 date-time/],
+    ['/v1/tenants/acme/changes?axis=valid', /query parameter 'axis' must be one of hr, recorded/],
+    ['/v1/tenants/acme/changes?type=UserMoved', /query parameter 'type' must be one of UserCreated/],
+    ['/v1/tenants/acme/changes?field=salary', /query parameter 'field' must be one of/],
+    ['/v1/tenants/acme/changes?from=2024-06-01T00:00:00Z&to=2024-05-01T00:00:00Z', /query parameter 'to' must be after from/],
+  ] as const) {
+    const r = await get(app, url)
+    t.equal(r.statusCode, 400, url)
+    t.match(errorOf(r).message, message, url)
+  }
 })
 
 t.test('POST users/:id/invite: 202, 404, 409 with the reason', async (t) => {
@@ -440,6 +535,7 @@ t.test('the OpenAPI document lists every route and the docs UI is served', async
     '/v1/tenants/{tenant}/locations',
     '/v1/tenants/{tenant}/locations/{id}',
     '/v1/tenants/{tenant}/sync',
+    '/v1/tenants/{tenant}/changes',
     '/health/live',
     '/health/ready',
     '/metrics',
@@ -448,6 +544,12 @@ t.test('the OpenAPI document lists every route and the docs UI is served', async
   }
   const listParams = doc.paths['/v1/tenants/{tenant}/users'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)
   t.same(listParams.sort(), ['path:tenant', 'query:cursor', 'query:issue', 'query:limit', 'query:location', 'query:q', 'query:status', 'query:team'])
+  const changeParams = doc.paths['/v1/tenants/{tenant}/changes'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)
+  t.same(changeParams.sort(), ['path:tenant', 'query:axis', 'query:cursor', 'query:field', 'query:from', 'query:limit', 'query:to', 'query:type', 'query:userId'], 'the change log documents its filters')
+  for (const path of ['/v1/tenants/{tenant}/users/{id}', '/v1/tenants/{tenant}/teams/{id}', '/v1/tenants/{tenant}/locations/{id}']) {
+    const names = doc.paths[path].get.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name)
+    t.same(names.sort(), ['asOf', 'knownAt'], `${path} documents both time axes`)
+  }
   t.same(doc.paths['/v1/tenants/{tenant}/users'].get.security, [{ tenantToken: [] }])
   t.ok(doc.components.securitySchemes.tenantToken)
 

@@ -12,6 +12,7 @@ import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHan
 import { adminAuthHook } from './auth/admin-auth.ts'
 import { adminTenantRoutes } from './routes/admin-tenants.ts'
 import type { ApiDeps } from './ports.ts'
+import { changeLogRoutes } from './routes/changes.ts'
 import { deadLetterRoutes } from './routes/dead-letters.ts'
 import { directoryRoutes } from './routes/directory.ts'
 import { hrRecordRoutes } from './routes/hr-records.ts'
@@ -165,6 +166,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
       await userRoutes(tenantScope, deps, responses)
       await directoryRoutes(tenantScope, deps, responses)
       await hrRecordRoutes(tenantScope, deps)
+      await changeLogRoutes(tenantScope, deps)
       await erasureRoutes(tenantScope, { erasure })
       await deadLetterRoutes(tenantScope, deps)
     },

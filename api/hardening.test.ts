@@ -13,10 +13,11 @@ const SECRET = 'kombo-webhook-secret-42'
 
 function deps(over: Partial<ApiDeps> = {}): ApiDeps {
   const none = async () => null
+  const notFound = async () => ({ found: false as const, message: 'not known' })
   const empty = async () => ({ data: [], next: null })
   return {
     views: { listUsers: empty, getUser: none, listTeams: empty, getTeam: none, listLocations: empty, getLocation: none },
-    history: { userHistory: none, userAsOf: none },
+    history: { userHistory: none, userAt: notFound, teamAt: notFound, locationAt: notFound },
     commands: { inviteUser: async () => ({ status: 'invited' as const }) },
     syncStatus: { list: async () => [] },
     tenants: createTenantAuthenticator([

@@ -1,7 +1,10 @@
 // What the read API needs from the rest of the service. Each dependency is a small port so the API
 // can be tested without the pipeline (in-memory fakes) and wired to the real adapters in runtime/.
 import type { ViewReader } from '../projections/viewstore/port.ts'
-import type { LearnAmpUser } from '../schemas/learnamp.ts'
+import type { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../schemas/learnamp.ts'
+import type { ChangeEntry } from '../schemas/audit.ts'
+import type { TimeAxes } from '../projections/audit/bitemporal.ts'
+import type { ChangeLogReader } from '../projections/audit/change-log-store.ts'
 import type { DeadLetter } from '../producers/changelog/port.ts'
 import type { AdminApi } from './admin-ports.ts'
 import type { KomboResource } from '../schemas/kombo.ts'
@@ -17,11 +20,28 @@ export interface UserHistoryEntry {
   metadata: Record<string, unknown>
 }
 
+/** A document read on the two time axes, with the instants used and where the knowledge starts. */
+export interface TemporalRead<T> {
+  data: T
+  /** HR time asked for; null when only `knownAt` was (the document as served at that instant). */
+  asOf: string | null
+  /** Recorded time: what kombo-sync knew at this instant (the request's instant when not asked for). */
+  knownAt: string
+  /** The first snapshot's source `changed_at`: values before it are not known, the earliest ones stand. */
+  knownSince: string
+  /** When kombo-sync first recorded the entity. */
+  firstRecordedAt: string
+}
+
+export type PastRead<T> = { found: true; value: TemporalRead<T> } | { found: false; message: string }
+
 export interface UserHistory {
-  /** Every event of the user's stream, oldest first; null when the tenant has no such user. */
-  userHistory(tenant: string, externalId: string): Promise<UserHistoryEntry[] | null>
-  /** The user as it was at `asOf`, rebuilt from the event store; null when unknown then. */
-  userAsOf(tenant: string, externalId: string, asOf: Date): Promise<LearnAmpUser | null>
+  /** Every event of the user's stream, oldest first, and the readable changes; null when the tenant has no such user. */
+  userHistory(tenant: string, externalId: string): Promise<{ events: UserHistoryEntry[]; changes: ChangeEntry[] } | null>
+  /** The user on both time axes, rebuilt from the event store; not found when unknown then. */
+  userAt(tenant: string, externalId: string, axes: TimeAxes): Promise<PastRead<LearnAmpUser>>
+  teamAt(tenant: string, id: string, axes: TimeAxes): Promise<PastRead<LearnAmpTeam>>
+  locationAt(tenant: string, id: string, axes: TimeAxes): Promise<PastRead<LearnAmpLocation>>
 }
 
 export interface UserCommands {
@@ -123,6 +143,10 @@ export interface DeadLetterAdmin {
 export interface ApiDeps {
   views: ViewReader
   history: UserHistory
+  /** The service's clock (tests move it); `knownAt` defaults to it. Default: the system clock. */
+  now?: () => Date
+  /** The tenant-wide audit change log; without it `GET /changes` is not served. */
+  changes?: ChangeLogReader
   commands: UserCommands
   syncStatus: SyncStatusReader
   tenants: TenantAuthenticator

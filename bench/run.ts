@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --full] [--only initial-sync,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state] [--sizes 1000,10000] [--write | --no-write]`
+// `npm run bench [-- --quick | --full] [--only initial-sync,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log] [--sizes 1000,10000] [--write | --no-write]`
 // Runs the benchmarks one after another in this process, prints a table and (by default, not with
 // --quick) writes it into docs/benchmarks.md. See docs/benchmarks.md for what each one measures.
 import { fileURLToPath } from 'node:url'
@@ -8,11 +8,12 @@ import { repeatingPoller, untunedProcessor } from './harness.ts'
 import { benchProductionSync, benchScaling, startProductionStack, type ProductionStack } from './production.ts'
 import { benchReadApi } from './read-api.ts'
 import { benchRebuild } from './rebuild.ts'
+import { benchChangeLog } from './change-log.ts'
 import { benchSteadyState } from './steady-state.ts'
 import { benchProductionSteadyState, benchRoleMemory } from './roles.ts'
 import { machineFacts, markdownSection, printTable, writeMarkdownSection, type ResultRow } from './report.ts'
 
-const names = ['initial-sync', 'production', 'scaling', 'read-api', 'rebuild', 'steady-state', 'role-memory', 'production-steady-state'] as const
+const names = ['initial-sync', 'production', 'scaling', 'read-api', 'rebuild', 'steady-state', 'role-memory', 'production-steady-state', 'change-log'] as const
 type Name = (typeof names)[number]
 
 const { values } = parseArgs({
@@ -31,9 +32,9 @@ const mode = values.quick ? 'quick' : values.full ? 'full' : 'default'
 const plan = {
   // --quick only keeps the benchmarks working (CI, < 60 s): small sizes, one connection count, and
   // no production mode (starting Kafka and the registry alone takes ~15 s).
-  quick: { sync: [300], syncBefore: [] as number[], production: [] as number[], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], rates: [10], steadyBefore: [] as number[], steadySeconds: 2, roleMemory: [] as number[], productionRates: [] as number[] },
-  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [16, 64], seconds: 5, rebuild: [100_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 15, roleMemory: [10_000], productionRates: [10, 100, 1_000] },
-  full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 30, roleMemory: [100_000], productionRates: [10, 100, 1_000] },
+  quick: { sync: [300], syncBefore: [] as number[], production: [] as number[], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], changeLog: [10_000], rates: [10], steadyBefore: [] as number[], steadySeconds: 2, roleMemory: [] as number[], productionRates: [] as number[] },
+  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [16, 64], seconds: 5, rebuild: [100_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 15, roleMemory: [10_000], productionRates: [10, 100, 1_000] },
+  full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 30, roleMemory: [100_000], productionRates: [10, 100, 1_000] },
 }[mode]
 const sizes = values.sizes ? values.sizes.split(',').map((s) => Number(s.trim())) : plan.sync
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--sizes takes positive integers, e.g. --sizes 1000,10000`)
@@ -93,6 +94,7 @@ await run('read-api', () =>
   }),
 )
 await run('rebuild', () => benchRebuild(plan.rebuild))
+await run('change-log', () => benchChangeLog(plan.changeLog, process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'))
 await run('steady-state', async () => [
   ...(plan.steadyBefore.length > 0
     ? await benchSteadyState({ employees: Math.min(1_000, plan.apiEmployees), rates: plan.steadyBefore, seconds: plan.steadySeconds, pollIntervalMs: 500, poller: { tuning: repeatingPoller, label: 'before: overlap re-read published again' } })

@@ -5,6 +5,7 @@ import type { EventStore, RecordedEvent } from '../processors/eventstore/port.ts
 import type { SqlViewStore } from './viewstore/sql.ts'
 import { ourStreamPrefixes } from '../schemas/streams.ts'
 import { applyEvents, utcEverywhere, type ProjectionSettings } from './apply-events.ts'
+import { recordChangeLog } from './audit/record-change-log.ts'
 import { BatchedSubscription } from './batched-subscription.ts'
 
 export const VIEWS_CHECKPOINT = 'learnamp-views'
@@ -35,7 +36,9 @@ export class Projector extends BatchedSubscription {
   /** The batch and its checkpoint in one transaction: the views never run ahead or behind. */
   protected async handleBatch(events: RecordedEvent[], position: bigint): Promise<void> {
     await this.options.views.transaction(async (tx) => {
-      await applyEvents(tx, events, this.options.settings ?? utcEverywhere)
+      const settings = this.options.settings ?? utcEverywhere
+      await recordChangeLog(tx, events, settings) // reads the states before applyEvents moves them
+      await applyEvents(tx, events, settings)
       await tx.setCheckpoint(VIEWS_CHECKPOINT, position)
     })
     this.options.onApplied?.({ events: events.length, position })

@@ -1,4 +1,4 @@
-// Teams and locations (read-only views) and the tenant's sync status.
+// Teams and locations (read-only views, now or on the two time axes) and the tenant's sync status.
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../../schemas/learnamp.ts'
@@ -6,7 +6,8 @@ import { ApiError, ErrorBody } from '../errors.ts'
 import type { ApiDeps } from '../ports.ts'
 import { zodRoute } from '../route.ts'
 import type { ViewResponses } from '../view-cache.ts'
-import { EntityParams, PageQuery, TenantParams, tenantSecurity } from './parameters.ts'
+import { EntityParams, PageQuery, TemporalQuery, TenantParams, tenantSecurity } from './parameters.ts'
+import { axesOf, temporalResponse } from './temporal.ts'
 
 const page = (item: z.ZodType) => z.object({ data: z.array(item), next: z.string().nullable() })
 const TeamWithMembers = LearnAmpTeam.extend({
@@ -16,8 +17,20 @@ const TeamWithMembers = LearnAmpTeam.extend({
 export async function directoryRoutes(app: FastifyInstance, deps: ApiDeps, views: ViewResponses): Promise<void> {
   const list = (tags: string[], summary: string, item: z.ZodType) =>
     ({ method: 'GET', tags, summary, security: tenantSecurity, params: TenantParams, querystring: PageQuery, response: { 200: page(item), 400: ErrorBody } }) as const
-  const one = (tags: string[], summary: string, item: z.ZodType) =>
-    ({ method: 'GET', tags, summary, security: tenantSecurity, params: EntityParams, response: { 200: item, 404: ErrorBody } }) as const
+  const one = (tags: string[], summary: string, item: z.ZodType, past: z.ZodType) =>
+    ({
+      method: 'GET',
+      tags,
+      summary,
+      description:
+        'Without parameters: the view now (the bare document). With `asOf` (HR time) and/or `knownAt` (recorded time): ' +
+        '`{ data, asOf, knownAt, knownSince, firstRecordedAt }`, rebuilt from the event store (a past team has no `members`).',
+      security: tenantSecurity,
+      params: EntityParams,
+      querystring: TemporalQuery,
+      response: { 200: z.union([item, temporalResponse(past)]), 400: ErrorBody, 404: ErrorBody },
+    }) as const
+  const isPast = (q: z.infer<typeof TemporalQuery>) => q.asOf !== undefined || q.knownAt !== undefined
 
   zodRoute(app, {
     ...list(['teams'], 'List teams', LearnAmpTeam),
@@ -25,10 +38,15 @@ export async function directoryRoutes(app: FastifyInstance, deps: ApiDeps, views
     handler: async (request) => views.listTeams(request.params.tenant, request.query),
   })
   zodRoute(app, {
-    ...one(['teams'], 'One team with its members', TeamWithMembers),
+    ...one(['teams'], 'One team with its members, now or on the two time axes', TeamWithMembers, LearnAmpTeam),
     url: '/teams/:id',
     handler: async (request) => {
       const { tenant, id } = request.params
+      if (isPast(request.query)) {
+        const read = await deps.history.teamAt(tenant, id, axesOf(request.query, deps.now))
+        if (!read.found) throw new ApiError(404, 'not_found', read.message)
+        return read.value
+      }
       const team = await views.getTeam(tenant, id)
       if (!team) throw new ApiError(404, 'not_found', `no team '${id}'`)
       return team
@@ -41,10 +59,15 @@ export async function directoryRoutes(app: FastifyInstance, deps: ApiDeps, views
     handler: async (request) => views.listLocations(request.params.tenant, request.query),
   })
   zodRoute(app, {
-    ...one(['locations'], 'One location', LearnAmpLocation),
+    ...one(['locations'], 'One location, now or on the two time axes', LearnAmpLocation, LearnAmpLocation),
     url: '/locations/:id',
     handler: async (request) => {
       const { tenant, id } = request.params
+      if (isPast(request.query)) {
+        const read = await deps.history.locationAt(tenant, id, axesOf(request.query, deps.now))
+        if (!read.found) throw new ApiError(404, 'not_found', read.message)
+        return read.value
+      }
       const location = await views.getLocation(tenant, id)
       if (!location) throw new ApiError(404, 'not_found', `no location '${id}'`)
       return location

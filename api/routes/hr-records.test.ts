@@ -39,7 +39,7 @@ t.test('legal entities, absence types and absences are served read-only per tena
   const deps: ApiDeps = {
     views,
     hrRecords: views,
-    history: { userHistory: async () => null, userAsOf: async () => null },
+    history: { userHistory: async () => null, userAt: async () => ({ found: false, message: 'unused' }), teamAt: async () => ({ found: false, message: 'unused' }), locationAt: async () => ({ found: false, message: 'unused' }) },
     commands: { inviteUser: async () => ({ status: 'invited' as const }) },
     syncStatus: { list: async () => [] },
     tenants: createTenantAuthenticator([{ id: 'acme', tokenSha256: [sha256Hex(ACME)] }, { id: 'globex', tokenSha256: [sha256Hex(GLOBEX)] }]),

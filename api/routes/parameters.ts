@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { ENTITY_ID_MAX_LENGTH } from '../../schemas/kombo.ts'
 import { isStorableText, STORABLE_TEXT_PROBLEM } from '../../schemas/storable-text.ts'
 import { LearnAmpUserIssue } from '../../schemas/learnamp.ts'
+import { changeEntryTypes, changeFields } from '../../schemas/audit.ts'
 
 export { isStorableText, STORABLE_TEXT_PROBLEM }
 
@@ -36,14 +37,30 @@ export const UserListQuery = z
   })
   .strict()
 
-export const UserQueryString = z
+const instant = (what: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe(`ISO 8601 date-time with offset: ${what}`)
+
+/** The two time axes of a read of the past (docs/api.md, "Two time axes"). */
+export const temporalFields = {
+  asOf: instant('HR time — the state the HR records describe as in effect at this instant'),
+  knownAt: instant('recorded time — what kombo-sync knew at this instant (default: now)'),
+}
+export const TemporalQuery = z.object(temporalFields).strict()
+export const ChangeLogQuery = z
   .object({
-    asOf: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .describe('ISO 8601 date-time: return the user as the event store knew it then'),
+    from: instant('from this instant on (inclusive), on the chosen axis'),
+    to: instant('before this instant (exclusive), on the chosen axis'),
+    axis: z.enum(['hr', 'recorded']).default('hr').describe('which time from, to and the order refer to: HR time (default) or recorded time'),
+    type: z.enum(changeEntryTypes).optional().describe('only entries of this type'),
+    userId: EntityId.optional().describe('only this user (Kombo employee id)'),
+    field: z.enum(changeFields).optional().describe('only entries that change this Learn Amp user field'),
+    ...pageFields,
   })
   .strict()
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'must be after from', path: ['to'] })
 
 export const InviteBody = z
   .object({ actor: text(200).optional().describe('who asked for the invite, for the audit trail') })

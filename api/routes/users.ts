@@ -1,5 +1,5 @@
-// Users: the list with filters, one user (optionally as of a past instant), its event history,
-// and the manual invite command.
+// Users: the list with filters, one user (now, or on the two time axes), its event history with
+// readable changes, and the manual invite command.
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { LearnAmpUser } from '../../schemas/learnamp.ts'
@@ -7,7 +7,9 @@ import { ApiError, ErrorBody } from '../errors.ts'
 import { InviteNotAllowedError, UserNotFoundError, type ApiDeps } from '../ports.ts'
 import { zodRoute } from '../route.ts'
 import type { ViewResponses } from '../view-cache.ts'
-import { EntityParams, InviteBody, TenantParams, UserListQuery, UserQueryString, tenantSecurity } from './parameters.ts'
+import { ChangeEntry } from '../../schemas/audit.ts'
+import { axesOf, temporalResponse } from './temporal.ts'
+import { EntityParams, InviteBody, TemporalQuery, TenantParams, UserListQuery, tenantSecurity } from './parameters.ts'
 
 const HistoryEntry = z.object({
   revision: z.string(),
@@ -38,22 +40,26 @@ export async function userRoutes(app: FastifyInstance, deps: ApiDeps, views: Vie
     method: 'GET',
     url: '/users/:id',
     tags: ['users'],
-    summary: 'One user, now or as of a past instant',
+    summary: 'One user: now, or on the two time axes (asOf: HR time, knownAt: recorded time)',
+    description:
+      'Without parameters: the user as the views hold it now (the bare document). With `asOf` and/or `knownAt`: ' +
+      '`{ data, asOf, knownAt, knownSince, firstRecordedAt }`, rebuilt from the event store; 404 when unknown on those axes.',
     security: tenantSecurity,
     params: EntityParams,
-    querystring: UserQueryString,
-    response: { 200: LearnAmpUser, 400: ErrorBody, 404: ErrorBody },
+    querystring: TemporalQuery,
+    response: { 200: z.union([LearnAmpUser, temporalResponse(LearnAmpUser)]), 400: ErrorBody, 404: ErrorBody },
     handler: async (request) => {
       const { tenant, id } = request.params
-      const { asOf } = request.query
-      if (asOf === undefined) {
+      const query = request.query
+      // The fast path: no time axis asked, so the (cached, serialised) view answers as it is.
+      if (query.asOf === undefined && query.knownAt === undefined) {
         const user = await views.getUser(tenant, id)
         if (!user) throw notFound(`no user '${id}'`)
         return user
       }
-      const user = await deps.history.userAsOf(tenant, id, new Date(asOf))
-      if (!user) throw notFound(`no user '${id}' as of ${asOf}`)
-      return user
+      const read = await deps.history.userAt(tenant, id, axesOf(query, deps.now))
+      if (!read.found) throw notFound(read.message)
+      return read.value
     },
   })
 
@@ -61,15 +67,16 @@ export async function userRoutes(app: FastifyInstance, deps: ApiDeps, views: Vie
     method: 'GET',
     url: '/users/:id/history',
     tags: ['users'],
-    summary: "Every event of the user's stream, oldest first",
+    summary: "Every event of the user's stream, oldest first, and the readable changes they made",
+    description: '`data`: the raw events; `changes`: the same history as audit entries (field-level before → after, HR and recorded time, cause), as `GET /changes` lists them.',
     security: tenantSecurity,
     params: EntityParams,
-    response: { 200: z.object({ data: z.array(HistoryEntry) }), 404: ErrorBody },
+    response: { 200: z.object({ data: z.array(HistoryEntry), changes: z.array(ChangeEntry) }), 404: ErrorBody },
     handler: async (request) => {
       const { tenant, id } = request.params
-      const events = await deps.history.userHistory(tenant, id)
-      if (!events) throw notFound(`no user '${id}'`)
-      return { data: events }
+      const history = await deps.history.userHistory(tenant, id)
+      if (!history) throw notFound(`no user '${id}'`)
+      return { data: history.events, changes: history.changes }
     },
   })
 

@@ -28,6 +28,7 @@ END $fn$;
 ${generationTriggers.join('\n')}
 `
 import type { HrRecordKind } from '../../schemas/hr-records.ts'
+import { migrateChangeLog } from '../audit/change-log-store.ts'
 
 const migration = `
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
@@ -75,6 +76,8 @@ function chunks<T>(rows: T[]): T[][] {
 
 /** Row-level access the projector uses inside its transaction. */
 export interface ViewTransaction {
+  /** The transaction itself, for projection steps with tables of their own (the audit change log). */
+  readonly sql: SqlQueryable
   /** Each state with the instant its last event was decided for (null in rows written before that was kept). */
   loadStates(tenant: string, category: EntityCategory, ids: string[]): Promise<Map<string, { state: unknown; decidedAt: Date | null }>>
   /** Saves many states in few statements (one round trip per chunk, not per row). Ids must not repeat. */
@@ -132,6 +135,7 @@ const searchText = (u: LearnAmpUser) =>
 
 function transactionOf(tx: SqlQueryable): ViewTransaction {
   return {
+    sql: tx,
     async loadStates(tenant, category, ids) {
       const out = new Map<string, { state: unknown; decidedAt: Date | null }>()
       if (ids.length === 0) return out
@@ -257,6 +261,7 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
 export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
   await db.exec(migration)
   const commitListeners = new Set<() => void>()
+  await migrateChangeLog(db)
   return {
     async listUsers(tenant: string, query: UserQuery) {
       const after = decodeCursor(query.cursor)
@@ -359,7 +364,7 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
     },
     async reset(checkpointName) {
       await db.transaction(async (tx) => {
-        for (const table of ['view_entity_states', 'view_users', 'view_teams', 'view_locations', 'view_hr_records']) await tx.query(`DELETE FROM ${table}`)
+        for (const table of ['view_entity_states', 'view_users', 'view_teams', 'view_locations', 'view_hr_records', 'audit_changes']) await tx.query(`DELETE FROM ${table}`)
         await tx.query('DELETE FROM projection_checkpoints WHERE name = $1', [checkpointName])
       })
       for (const listener of commitListeners) listener()

@@ -10,6 +10,7 @@ import { employeeStreamName } from '../../schemas/streams.ts'
 import { purgeUserFromViews } from '../../projections/viewstore/erase-user.ts'
 import { inviteUser } from '../../processors/commands/invite-user.ts'
 import { createUserHistory } from '../../projections/history.ts'
+import { openChangeLogReader } from '../../projections/audit/change-log-store.ts'
 import type { TenantPoller } from '../../producers/tenant-poller.ts'
 import { belongsToTenant, redriveDeadLetters } from '../dead-letters.ts'
 import { eraserOf } from '../erasure.ts'
@@ -46,6 +47,8 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
   return {
     views: stores.views,
     history: createUserHistory(stores.eventStore, ctx.timeZoneOf),
+    changes: openChangeLogReader(stores.db),
+    now,
     commands: userCommandsOver((command) => inviteUser({ store: stores.eventStore, now, timeZoneOf: ctx.timeZoneOf }, command)),
     syncStatus: {
       list: async (tenant) =>

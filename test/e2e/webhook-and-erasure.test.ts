@@ -133,6 +133,16 @@ t.test('GDPR erasure: views purged, event store unreadable, re-import blocked, a
   t.equal((await api.get(`/users/${managerId}`)).status, 404, 'the user is gone from the views')
   t.equal((await api.get(`/users/${managerId}/history`)).status, 404, 'history is unreadable')
   t.equal((await api.get(`/users/${managerId}?asOf=${encodeURIComponent(clock.now().toISOString())}`)).status, 404, 'as-of is unreadable')
+  t.equal((await api.get(`/users/${managerId}?knownAt=${encodeURIComponent(clock.now().toISOString())}`)).status, 404, 'known-at is unreadable')
+  t.same((await api.get(`/changes?userId=${managerId}`)).body.data, [], 'the change log keeps no entry of the erased employee')
+  let changeLog = ''
+  for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+    const page: { body: { data: unknown[]; next: string | null } } = await api.get(`/changes?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+    changeLog += JSON.stringify(page.body.data)
+    cursor = page.body.next
+  }
+  t.ok(changeLog.length > 2, 'the change log has the other employees')
+  for (const p of personal) t.notMatch(changeLog, p, `no change-log entry shows ${p}`)
   t.equal((await api.user(report.id)).manager.displayName, null, "the report keeps the manager's id but not the name")
   const everything = JSON.stringify(await api.allUsers())
   for (const p of personal) t.notMatch(everything, p, `no user in the API shows ${p}`)

@@ -68,8 +68,11 @@ async function hostileApp(t: { teardown(fn: () => unknown): void }) {
     views,
     history: {
       userHistory: async (tenant, id) => (await throughSql(tenant, id), null),
-      userAsOf: async (tenant, id) => (await throughSql(tenant, id), null),
+      userAt: async (tenant, id) => (await throughSql(tenant, id), { found: false, message: 'not known' }),
+      teamAt: async (tenant, id) => (await throughSql(tenant, id), { found: false, message: 'not known' }),
+      locationAt: async (tenant, id) => (await throughSql(tenant, id), { found: false, message: 'not known' }),
     },
+    changes: { listChanges: async (tenant, query) => (await throughSql(tenant, query.userId ?? '', query.cursor ?? ''), { data: [], next: null }) },
     commands: {
       inviteUser: async (tenant, id, actor) => {
         await throughSql(tenant, id, actor)
@@ -142,6 +145,9 @@ const inputs: Array<{ input: string; where: 'path' | 'query' | 'json'; send: Sen
   { input: 'user id (path)', where: 'path', send: (app, v) => app.inject({ method: 'GET', url: `/v1/tenants/acme/users/${enc(v)}`, headers: auth }) },
   { input: 'user id (history path)', where: 'path', send: (app, v) => app.inject({ method: 'GET', url: `/v1/tenants/acme/users/${enc(v)}/history`, headers: auth }) },
   { input: 'user id (as-of path)', where: 'path', send: (app, v) => app.inject({ method: 'GET', url: `/v1/tenants/acme/users/${enc(v)}?asOf=2024-01-01T00:00:00Z`, headers: auth }) },
+  { input: 'team id (as-of path)', where: 'path', send: (app, v) => app.inject({ method: 'GET', url: `/v1/tenants/acme/teams/${enc(v)}?knownAt=2024-01-01T00:00:00Z`, headers: auth }) },
+  { input: 'query userId (changes)', where: 'query', send: (app, v) => app.inject({ method: 'GET', url: `/v1/tenants/acme/changes?userId=${enc(v)}`, headers: auth }) },
+  { input: 'query cursor (changes)', where: 'query', send: (app, v) => app.inject({ method: 'GET', url: `/v1/tenants/acme/changes?cursor=${enc(v)}`, headers: auth }) },
   { input: 'team id (path)', where: 'path', send: (app, v) => app.inject({ method: 'GET', url: `/v1/tenants/acme/teams/${enc(v)}`, headers: auth }) },
   { input: 'location id (path)', where: 'path', send: (app, v) => app.inject({ method: 'GET', url: `/v1/tenants/acme/locations/${enc(v)}`, headers: auth }) },
   { input: 'dead-letter id (path)', where: 'path', send: (app, v) => app.inject({ method: 'POST', url: `/v1/tenants/acme/dead-letters/${enc(v)}/redrive`, headers: auth }) },

@@ -122,6 +122,7 @@ export async function runEmployeeStory(t: Test, service: RunningService, simulat
   const api = apiClient(service)
   const company = simulator.integration('demo')
   await syncNow(service)
+  const startedAt = clock.now()
 
   const everyone = company.list('employees', { includeDeleted: true })
   const users = await api.allUsers()
@@ -178,8 +179,13 @@ export async function runEmployeeStory(t: Test, service: RunningService, simulat
   // As of before the termination, the user was active.
   const asOf = await api.get(`/users/${hired.id}?asOf=${encodeURIComponent(beforeTermination.toISOString())}`)
   t.equal(asOf.status, 200)
-  t.equal(asOf.body.status, 'active', 'as-of before the leave date: active')
-  t.equal(asOf.body.jobTitle, 'Principal Engineer')
+  t.equal(asOf.body.data.status, 'active', 'as-of (HR time) before the leave date: active')
+  t.equal(asOf.body.data.jobTitle, 'Principal Engineer')
+  t.equal(asOf.body.asOf, beforeTermination.toISOString(), 'the response names the HR instant it used')
+  const knownThen = await api.get(`/users/${hired.id}?knownAt=${encodeURIComponent(beforeTermination.toISOString())}`)
+  t.same([knownThen.status, knownThen.body.data.status, knownThen.body.data.leaveDate], [200, 'active', null], 'known-at before the leave date was entered: active, no leave date')
+  const knownBeforeHire = await api.get(`/users/${hired.id}?knownAt=${encodeURIComponent(startedAt.toISOString())}`)
+  t.equal(knownBeforeHire.status, 404, 'known-at before the service had the record: 404')
 
   // Rehire.
   const rehireDate = new Date(clock.now().getTime() - DAY).toISOString().slice(0, 10) + 'T00:00:00.000Z'
@@ -213,6 +219,14 @@ export async function runEmployeeStory(t: Test, service: RunningService, simulat
     t.ok(types.includes(expected), `history has ${expected}`)
   }
   t.equal(new Set(history.body.data.map((e: { revision: string }) => e.revision)).size, types.length, 'no revision twice')
+  const readable = history.body.changes.map((c: { type: string }) => c.type)
+  for (const expected of ['UserCreated', 'UserUpdated', 'UserActivated', 'UserDeactivated', 'UserReactivated', 'UserDeleted']) {
+    t.ok(readable.includes(expected), `the history's readable changes have ${expected}`)
+  }
+  const log = await api.get(`/changes?userId=${hired.id}&limit=200`)
+  t.same(log.body.data.map((c: { eventId: string }) => c.eventId).sort(), history.body.changes.map((c: { eventId: string }) => c.eventId).sort(), 'the change log has the same entries as the history')
+  const titles = await api.get(`/changes?userId=${hired.id}&field=jobTitle&type=UserUpdated`)
+  t.same(titles.body.data.map((c: { changes: unknown[] }) => c.changes), [[{ field: 'jobTitle', before: 'Engineer', after: 'Principal Engineer' }]], 'the title change, before → after')
 
   // Nothing new in Kombo: polling again appends nothing.
   const before = (await service.stores.eventStore.readAll({ maxCount: 100_000 })).length
