@@ -14,12 +14,14 @@ export class RecordedHistory {
     private readonly store: EventStore,
     readonly tenant: string,
     private readonly invitePolicy: InvitePolicy = { mode: 'manual' },
+    /** The tenant's time zone, as the processor and the clock would decide in it. */
+    private readonly timeZone = 'UTC',
   ) {}
 
   /** A poll at `recordedAt` brings this record; returns the event types appended. */
   async poll(record: KomboEmployee, recordedAt: string): Promise<string[]> {
     const pollId = `poll-${++this.polls}`
-    return this.write(record.id, recordedAt, (state, now) => decideEmployeeEvents(state, record, { tenant: this.tenant, now, invitePolicy: this.invitePolicy, timeZone: 'UTC' }), {
+    return this.write(record.id, recordedAt, (state, now) => decideEmployeeEvents(state, record, { tenant: this.tenant, now, invitePolicy: this.invitePolicy, timeZone: this.timeZone }), {
       changedAt: record.changed_at,
       pollId,
     })
@@ -27,7 +29,7 @@ export class RecordedHistory {
 
   /** The clock ticks at `recordedAt` for this employee. */
   async clock(employeeId: string, recordedAt: string): Promise<string[]> {
-    return this.write(employeeId, recordedAt, (state, now) => decideEmployeeClockEvents(state, { tenant: this.tenant, now, invitePolicy: this.invitePolicy, timeZone: 'UTC' }), { by: 'clock' })
+    return this.write(employeeId, recordedAt, (state, now) => decideEmployeeClockEvents(state, { tenant: this.tenant, now, invitePolicy: this.invitePolicy, timeZone: this.timeZone }), { by: 'clock' })
   }
 
   private async write(
