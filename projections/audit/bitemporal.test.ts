@@ -179,19 +179,21 @@ forEachSqlDriver(t, async (t, viewDb: SqlDatabase) => {
   const brief = (entries: ChangeEntry[]) => entries.map((e) => `${e.type}@${e.at.slice(0, 10)}`)
 
   const ada = await list({ userId: 'ada' })
+  // A termination date is the last day of employment (processors/domain/hr-dates.ts): the
+  // deactivation takes effect at 00:00 (tenant zone, UTC here) on the next day.
   t.same(
     brief(ada),
     [
       'UserCreated@2025-09-01',
       'UserUpdated@2026-03-01',
-      'UserDeactivated@2026-06-15',
+      'UserDeactivated@2026-06-16',
       'UserUpdated@2026-06-20',
       'UserUpdated@2026-08-01',
       'UserUpdated@2026-08-01',
       'UserReactivated@2026-09-01',
       'UserUpdated@2026-10-01',
       'UserUpdated@2026-11-01',
-      'UserDeactivated@2026-11-30',
+      'UserDeactivated@2026-12-01',
     ],
     "ada's changes in HR time order",
   )
