@@ -10,7 +10,7 @@ import { parseStreamName, type StreamCategory } from '../schemas/streams.ts'
 import type { LearnAmpUser } from '../schemas/learnamp.ts'
 import { toLearnAmpUser, toLearnAmpTeam, toLearnAmpLocation, entityRef, findDuplicateEmails } from './mapping/index.ts'
 import { nextDueAt } from './next-due.ts'
-import type { ViewTransaction } from './viewstore/sql.ts'
+import type { ViewTransaction } from './viewstore/port.ts'
 
 const DUE_MARGIN_MS = 5 * 60 * 1000
 
@@ -45,6 +45,10 @@ class BatchStates {
   }
 }
 
+type Parsed = { event: RecordedEvent; stream: NonNullable<ReturnType<typeof parseStreamName>> }
+/** Per tenant: the users to recompute, and the ids whose change may change other users' documents. */
+type Dependents = Map<string, { users: Set<string>; ref: { managerIds: string[]; teamIds: string[]; locationIds: string[] } }>
+
 /** What the views need to know about tenants: the zone their HR dates are calendar days in. */
 export interface ProjectionSettings {
   timeZoneOf(tenant: string): string
@@ -54,25 +58,36 @@ export const utcEverywhere: ProjectionSettings = { timeZoneOf: () => 'UTC' }
 
 export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[], settings: ProjectionSettings = utcEverywhere): Promise<{ applied: number }> {
   const batch = new BatchStates(tx)
-  // 1. Load every state the batch touches, grouped so each kind is one query per tenant.
+  const parsed = events.flatMap((event) => {
+    const stream = parseStreamName(event.streamName)
+    return stream ? [{ event, stream }] : []
+  })
+  await loadTouchedStates(batch, parsed)
+  const applied = foldForward(batch, parsed)
+  const dependents = await persistStates(tx, batch, settings)
+  for (const [tenant, { users }] of dependents) if (users.size > 0) await recomputeUsers(tx, batch, tenant, [...users], settings)
+  return { applied }
+}
+
+/** 1. Loads every state the batch touches, grouped so each kind is one query per tenant. */
+async function loadTouchedStates(batch: BatchStates, parsed: Parsed[]): Promise<void> {
   const wanted = new Map<string, { tenant: string; category: StreamCategory; ids: string[] }>()
-  const parsed = events.map((e) => ({ event: e, stream: parseStreamName(e.streamName) }))
   for (const { stream } of parsed) {
-    if (!stream) continue
     const k = `${stream.tenant}\u0000${stream.category}`
     const entry = wanted.get(k) ?? { tenant: stream.tenant, category: stream.category, ids: [] }
     entry.ids.push(stream.komboId)
     wanted.set(k, entry)
   }
   for (const w of wanted.values()) await batch.load(w.tenant, w.category, w.ids)
+}
 
-  // 2. Fold forward. A document is always computed as of its entity's last decided event, whichever
-  // change recomputes it (its own event, or its manager's, team's or location's), so it does not
-  // depend on which events happened to share a batch.
-  const asOf = batch.decidedAt
-  let applied = 0
+/**
+ * 2. Folds forward. A document is always computed as of its entity's last decided event, whichever
+ * change recomputes it (its own event, or its manager's, team's or location's), so it does not
+ * depend on which events happened to share a batch.
+ */
+function foldForward(batch: BatchStates, parsed: Parsed[]): number {
   for (const { event, stream } of parsed) {
-    if (!stream) continue
     const { tenant, category, komboId } = stream
     const domainEvent = { type: event.type, data: event.data } as EmployeeEvent | EntityEvent
     const current = batch.get<unknown>(tenant, category, komboId)
@@ -81,99 +96,93 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[], 
         ? evolveEmployee(current as EmployeeState | null, domainEvent as EmployeeEvent)
         : evolveEntity(current as EntityState | null, domainEvent as EntityEvent)
     batch.set(tenant, category, komboId, next)
-    asOf.set(keyOf(tenant, category, komboId), decidedAt(event))
-    applied++
+    batch.decidedAt.set(keyOf(tenant, category, komboId), decidedAt(event))
   }
+  return parsed.length
+}
 
-  // 3. Persist states; collect which documents to recompute.
-  const usersToRecompute = new Map<string, Set<string>>() // tenant -> employee ids
-  const addUser = (tenant: string, id: string) => {
-    const set = usersToRecompute.get(tenant) ?? new Set<string>()
-    set.add(id)
-    usersToRecompute.set(tenant, set)
-  }
-  const refs = new Map<string, { managerIds: string[]; teamIds: string[]; locationIds: string[] }>()
-  const refOf = (tenant: string) => {
-    const r = refs.get(tenant) ?? { managerIds: [], teamIds: [], locationIds: [] }
-    refs.set(tenant, r)
-    return r
+/** 3. Persists the changed states (teams and locations as their documents too); returns which users depend on them. */
+async function persistStates(tx: ViewTransaction, batch: BatchStates, settings: ProjectionSettings): Promise<Dependents> {
+  const dependents: Dependents = new Map()
+  const of = (tenant: string) => {
+    const d = dependents.get(tenant) ?? { users: new Set<string>(), ref: { managerIds: [], teamIds: [], locationIds: [] } }
+    dependents.set(tenant, d)
+    return d
   }
   const statesToSave = new Map<string, Parameters<ViewTransaction['saveStates']>[1]>() // tenant -> rows
   for (const key of batch.changed) {
     const [tenant, category, id] = key.split('\u0000') as [string, StreamCategory, string]
     const state = batch.states.get(key)
     if (state === null || state === undefined) continue
-    const at = asOf.get(key) ?? new Date()
+    const at = batch.decidedAt.get(key) ?? new Date()
     // Look again a little before the event's time: a date reached between the decision and the
     // append is then still seen by the clock (which decides idempotently).
     const dueAfter = new Date(at.getTime() - DUE_MARGIN_MS)
     const rows = statesToSave.get(tenant) ?? []
-    rows.push({ category, id, state, nextDueAt: category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter, settings.timeZoneOf(tenant)) : null, decidedAt: asOf.get(key) ?? null })
+    rows.push({ category, id, state, nextDueAt: category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter, settings.timeZoneOf(tenant)) : null, decidedAt: batch.decidedAt.get(key) ?? null })
     statesToSave.set(tenant, rows)
     if (category === 'employee') {
-      addUser(tenant, id)
-      refOf(tenant).managerIds.push(id)
+      of(tenant).users.add(id)
+      of(tenant).ref.managerIds.push(id)
     } else if (category === 'team') {
       await tx.upsertTeam(tenant, toLearnAmpTeam(state as EntityState))
-      refOf(tenant).teamIds.push(id)
+      of(tenant).ref.teamIds.push(id)
     } else if (category === 'location') {
       await tx.upsertLocation(tenant, toLearnAmpLocation(state as EntityState))
-      refOf(tenant).locationIds.push(id)
+      of(tenant).ref.locationIds.push(id)
     }
   }
   // Keys in `batch.changed` are unique, so no row repeats within a tenant's multi-row upsert.
   for (const [tenant, rows] of statesToSave) await tx.saveStates(tenant, rows)
-  for (const [tenant, ref] of refs) {
-    for (const id of await tx.usersReferencing(tenant, ref)) addUser(tenant, id)
+  for (const [tenant, { users, ref }] of dependents) {
+    for (const id of await tx.usersReferencing(tenant, ref)) users.add(id)
   }
+  return dependents
+}
 
-  // 4. Recompute users with their lookups (teams, locations, managers), then flag shared emails.
-  for (const [tenant, ids] of usersToRecompute) {
-    const employeeIds = [...ids]
-    await batch.load(tenant, 'employee', employeeIds)
-    const employees = employeeIds.map((id) => batch.get<EmployeeState>(tenant, 'employee', id)).filter((s): s is EmployeeState => s !== null)
-    await batch.load(tenant, 'employee', employees.map((s) => s.record.manager_id).filter((m): m is string => typeof m === 'string'))
-    await batch.load(tenant, 'team', employees.flatMap((s) => groupIdsOf(s)))
-    await batch.load(tenant, 'location', employees.map((s) => s.record.work_location_id).filter((l): l is string => typeof l === 'string'))
-    const lookups = {
-      employee: (id: string) => batch.get<EmployeeState>(tenant, 'employee', id) ?? undefined,
-      team: (id: string) => entityRef(batch.get<EntityState>(tenant, 'team', id)),
-      location: (id: string) => entityRef(batch.get<EntityState>(tenant, 'location', id)),
-    }
-    const emails = new Set<string>()
-    const computed: LearnAmpUser[] = []
-    for (const state of employees) {
-      const at = asOf.get(keyOf(tenant, 'employee', state.employeeId)) ?? new Date(state.changedAt)
-      const user = toLearnAmpUser(state, lookups, at, settings.timeZoneOf(tenant))
-      computed.push(user)
-      if (user.email) emails.add(user.email.toLowerCase())
-    }
-    // Addresses these users had before this batch: their former sharers may no longer be duplicates.
-    for (const email of await tx.emailsOf(tenant, employeeIds)) emails.add(email)
-    // Duplicate-email flags depend on the other users with the same address: flag before writing,
-    // so each user is written once, and only the others whose flag changes are written again.
-    const others = await tx.usersWithEmails(tenant, [...emails], employeeIds)
-    const sharing = [...computed.filter((u) => u.email), ...others]
-    const flags = new Map(findDuplicateEmails(sharing).map((u) => [u.externalId, u]))
-    // Indexed by what the record points at, resolved or not: a team or location that arrives
-    // later must still find the users that reference it. `ids` is a set: no user repeats.
-    await tx.upsertUsers(
-      tenant,
-      computed.map((user, i) => {
-        const record = employees[i].record
-        return {
-          user: flags.get(user.externalId) ?? user,
-          index: {
-            teamIds: groupIdsOf(employees[i]),
-            locationId: typeof record.work_location_id === 'string' ? record.work_location_id : null,
-            managerId: typeof record.manager_id === 'string' ? record.manager_id : null,
-          },
-        }
-      }),
-    )
-    await tx.replaceUserDocs(tenant, others.map((u) => flags.get(u.externalId)!).filter((u, i) => u !== others[i]))
+/** 4. Recomputes a tenant's users with their lookups (teams, locations, managers), then flags shared emails. */
+async function recomputeUsers(tx: ViewTransaction, batch: BatchStates, tenant: string, employeeIds: string[], settings: ProjectionSettings): Promise<void> {
+  await batch.load(tenant, 'employee', employeeIds)
+  const employees = employeeIds.map((id) => batch.get<EmployeeState>(tenant, 'employee', id)).filter((s): s is EmployeeState => s !== null)
+  await batch.load(tenant, 'employee', employees.map((s) => s.record.manager_id).filter((m): m is string => typeof m === 'string'))
+  await batch.load(tenant, 'team', employees.flatMap((s) => groupIdsOf(s)))
+  await batch.load(tenant, 'location', employees.map((s) => s.record.work_location_id).filter((l): l is string => typeof l === 'string'))
+  const lookups = {
+    employee: (id: string) => batch.get<EmployeeState>(tenant, 'employee', id) ?? undefined,
+    team: (id: string) => entityRef(batch.get<EntityState>(tenant, 'team', id)),
+    location: (id: string) => entityRef(batch.get<EntityState>(tenant, 'location', id)),
   }
-  return { applied }
+  const emails = new Set<string>()
+  const computed: LearnAmpUser[] = []
+  for (const state of employees) {
+    const at = batch.decidedAt.get(keyOf(tenant, 'employee', state.employeeId)) ?? new Date(state.changedAt)
+    const user = toLearnAmpUser(state, lookups, at, settings.timeZoneOf(tenant))
+    computed.push(user)
+    if (user.email) emails.add(user.email.toLowerCase())
+  }
+  // Addresses these users had before this batch: their former sharers may no longer be duplicates.
+  for (const email of await tx.emailsOf(tenant, employeeIds)) emails.add(email)
+  // Duplicate-email flags depend on the other users with the same address: flag before writing,
+  // so each user is written once, and only the others whose flag changes are written again.
+  const others = await tx.usersWithEmails(tenant, [...emails], employeeIds)
+  const sharing = [...computed.filter((u) => u.email), ...others]
+  const flags = new Map(findDuplicateEmails(sharing).map((u) => [u.externalId, u]))
+  // Indexed by what the record points at, resolved or not: a team or location that arrives
+  // later must still find the users that reference it. The ids come from a set: no user repeats.
+  await tx.upsertUsers(
+    tenant,
+    computed.map((user, i) => ({ user: flags.get(user.externalId) ?? user, index: userIndexOf(employees[i]) })),
+  )
+  await tx.replaceUserDocs(tenant, others.map((u) => flags.get(u.externalId)!).filter((u, i) => u !== others[i]))
+}
+
+function userIndexOf(state: EmployeeState) {
+  const record = state.record
+  return {
+    teamIds: groupIdsOf(state),
+    locationId: typeof record.work_location_id === 'string' ? record.work_location_id : null,
+    managerId: typeof record.manager_id === 'string' ? record.manager_id : null,
+  }
 }
 
 function groupIdsOf(state: EmployeeState): string[] {

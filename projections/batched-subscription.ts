@@ -2,9 +2,12 @@
 // far it got. The projector and the user feed publisher are both one of these: they differ only in
 // what a batch does and where the checkpoint lives. A batch's handler must move the checkpoint
 // itself, after (or atomically with) its effect; while it fails, the batch is retried with backoff
-// and the subscription is held back, so nothing is skipped.
+// and the subscription is held back, so nothing is skipped. A runner may hold a lock on its
+// checkpoint while it runs (one runner per checkpoint), and a batch whose checkpoint moved under it
+// (CheckpointConflictError) stops the runner for good instead of being retried.
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { EventStore, RecordedEvent, Subscription } from '../processors/eventstore/port.ts'
+import { CheckpointConflictError, type CheckpointLock } from './viewstore/port.ts'
 
 export interface BatchedSubscriptionOptions {
   store: EventStore
@@ -18,8 +21,15 @@ export interface BatchedSubscriptionOptions {
 export abstract class BatchedSubscription {
   /** Where the last run stopped (exclusive); null to start at the beginning. */
   protected abstract loadCheckpoint(): Promise<bigint | null>
-  /** Applies the batch and moves the checkpoint to `position`; throws to have it retried. */
-  protected abstract handleBatch(events: RecordedEvent[], position: bigint): Promise<void>
+  /**
+   * Applies the batch and moves the checkpoint from `previous` (where this runner last left it) to
+   * `position`; throws to have it retried.
+   */
+  protected abstract handleBatch(events: RecordedEvent[], position: bigint, previous: bigint | null): Promise<void>
+  /** The checkpoint's lock, taken before the checkpoint is read; null: this runner takes none. */
+  protected lockCheckpoint(): Promise<CheckpointLock | null> {
+    return Promise.resolve(null)
+  }
 
   private subscription: Subscription | null = null
   private buffer: RecordedEvent[] = []
@@ -30,6 +40,9 @@ export abstract class BatchedSubscription {
   private lastReceived: bigint | null = null
   private failed: Error | null = null
   private stopping = false
+  private lock: CheckpointLock | null = null
+  /** Callers waiting for a position to be handled (caughtUp). */
+  private waiters: Array<{ position: bigint; resolve: () => void; reject: (err: Error) => void }> = []
 
   constructor(private readonly subscriptionOptions: BatchedSubscriptionOptions) {}
 
@@ -46,8 +59,16 @@ export abstract class BatchedSubscription {
     return this.failed
   }
 
+  /** Takes the checkpoint's lock (throws CheckpointLockedError when another runner holds it) and subscribes from it. */
   async start(): Promise<void> {
-    const after = await this.loadCheckpoint()
+    this.lock ??= await this.lockCheckpoint()
+    let after: bigint | null
+    try {
+      after = await this.loadCheckpoint()
+    } catch (err) {
+      await this.releaseLock()
+      throw err
+    }
     this.lastPosition = after
     this.lastReceived = after
     this.failed = null
@@ -106,7 +127,8 @@ export abstract class BatchedSubscription {
 
   private async enqueue(event: RecordedEvent): Promise<void> {
     this.buffer.push(event)
-    if (this.buffer.length >= (this.subscriptionOptions.batchSize ?? 500)) {
+    const awaited = this.waiters.some((w) => event.position >= w.position)
+    if (awaited || this.buffer.length >= (this.subscriptionOptions.batchSize ?? 500)) {
       await this.flush()
     } else if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => {
@@ -124,9 +146,10 @@ export abstract class BatchedSubscription {
         const events = this.buffer.slice()
         const position = events[events.length - 1].position
         try {
-          await this.handleBatch(events, position)
+          await this.handleBatch(events, position, this.lastPosition)
         } catch (err) {
           this.fail(err as Error)
+          if (err instanceof CheckpointConflictError) return this.halt(err)
           if (this.stopping) return
           await sleep(Math.min(5000, 100 * 2 ** attempt))
           continue
@@ -134,12 +157,51 @@ export abstract class BatchedSubscription {
         this.buffer = this.buffer.slice(events.length)
         this.failed = null
         this.lastPosition = position
+        this.settleWaiters()
       }
     })
     return this.flushing
   }
 
-  /** Stops the subscription and handles what was already received (one try). */
+  /**
+   * Resolves once every event up to `position` (inclusive) is handled and checkpointed; rejects if
+   * the runner stops for good first. A waiter does not wait for the flush timer: what is buffered
+   * is handled as soon as the position has arrived.
+   */
+  caughtUp(position: bigint): Promise<void> {
+    if (this.lastPosition !== null && this.lastPosition >= position) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ position, resolve, reject })
+      if (this.lastReceived !== null && this.lastReceived >= position) void this.flush()
+    })
+  }
+
+  private settleWaiters(): void {
+    const done = this.waiters.filter((w) => this.lastPosition !== null && this.lastPosition >= w.position)
+    this.waiters = this.waiters.filter((w) => !done.includes(w))
+    for (const w of done) w.resolve()
+  }
+
+  /** Stops for good without handling the buffer: another writer owns the checkpoint now. */
+  private async halt(err: Error): Promise<void> {
+    this.stopping = true
+    this.buffer = []
+    if (this.flushTimer) clearTimeout(this.flushTimer)
+    this.flushTimer = null
+    const subscription = this.subscription
+    this.subscription = null
+    await subscription?.close().catch(() => {})
+    await this.releaseLock()
+    for (const w of this.waiters.splice(0)) w.reject(err)
+  }
+
+  private async releaseLock(): Promise<void> {
+    const lock = this.lock
+    this.lock = null
+    await lock?.release()
+  }
+
+  /** Stops the subscription, handles what was already received (one try) and releases the lock. */
   async stop(): Promise<void> {
     this.stopping = true // first: a close that reports an error must not reopen
     await this.subscription?.close()
@@ -147,6 +209,9 @@ export abstract class BatchedSubscription {
     if (this.flushTimer) clearTimeout(this.flushTimer)
     this.flushTimer = null
     await this.flush()
+    await this.releaseLock()
+    const stopped = new Error('the subscription stopped before it reached the awaited position')
+    for (const w of this.waiters.splice(0)) w.reject(stopped)
   }
 
   /** Forgets what is buffered (before a rebuild or replay from another position). */

@@ -7,12 +7,12 @@ import { foldEmployee, evolveEmployee } from '../processors/domain/employee-stat
 import type { EmployeeEvent } from '../schemas/events.ts'
 import { employeeStreamName } from '../schemas/streams.ts'
 import type { TenantSettings } from '../schemas/tenant.ts'
-import type { SqlViewStore } from './viewstore/sql.ts'
+import type { ViewWriter } from './viewstore/port.ts'
 import { nextDueAt } from './next-due.ts'
 
 export interface ClockDeps {
   store: EventStore
-  views: SqlViewStore
+  views: Pick<ViewWriter, 'dueEmployees' | 'setNextDueAt'>
   tenantSettingsOf: (tenant: string) => TenantSettings | undefined
   now: () => Date
   batchSize?: number

@@ -4,7 +4,19 @@
 import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
 import type { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../../schemas/learnamp.ts'
 import { isStorableText } from '../../schemas/storable-text.ts'
-import { InvalidCursorError, type Page, type TeamWithMembers, type UserQuery, type ViewGenerations, type ViewReader } from './port.ts'
+import {
+  CheckpointConflictError,
+  InvalidCursorError,
+  type Page,
+  type TeamWithMembers,
+  type UserQuery,
+  type ViewGenerations,
+  type ViewStore,
+  type ViewTransaction,
+} from './port.ts'
+import { checkpointLocks } from './checkpoint-lock.ts'
+
+export type { EntityCategory, UserIndex, ViewTransaction } from './port.ts'
 
 // A per-tenant generation that every write to a served view bumps, in the writing transaction (a
 // statement trigger, so the projector, erasure, reset and rebuild need not remember it): API
@@ -46,15 +58,6 @@ CREATE TABLE IF NOT EXISTS view_teams (tenant text NOT NULL, id text NOT NULL, d
 CREATE TABLE IF NOT EXISTS view_locations (tenant text NOT NULL, id text NOT NULL, doc jsonb NOT NULL, PRIMARY KEY (tenant, id));
 ${generationsMigration}`
 
-export type EntityCategory = 'employee' | 'team' | 'location' | 'legalEntity' | 'absenceType' | 'absence'
-
-/** What a user row is indexed by: what its record points at, resolved or not. */
-export interface UserIndex {
-  teamIds: string[]
-  locationId: string | null
-  managerId: string | null
-}
-
 /**
  * Rows per multi-row write. The rows go as one JSON parameter that PostgreSQL unpacks
  * (jsonb_to_recordset): one statement of a few parameters, whatever the row count, so a large
@@ -68,39 +71,8 @@ function chunks<T>(rows: T[]): T[][] {
   return out
 }
 
-/** Row-level access the projector uses inside its transaction. */
-export interface ViewTransaction {
-  /** Each state with the instant its last event was decided for (null in rows written before that was kept). */
-  loadStates(tenant: string, category: EntityCategory, ids: string[]): Promise<Map<string, { state: unknown; decidedAt: Date | null }>>
-  /** Saves many states in few statements (one round trip per chunk, not per row). Ids must not repeat. */
-  saveStates(tenant: string, rows: Array<{ category: EntityCategory; id: string; state: unknown; nextDueAt: Date | null; decidedAt: Date | null }>): Promise<void>
-  /** Upserts many users in few statements. External ids must not repeat. */
-  upsertUsers(tenant: string, rows: Array<{ user: LearnAmpUser; index: UserIndex }>): Promise<void>
-  upsertTeam(tenant: string, team: LearnAmpTeam): Promise<void>
-  upsertLocation(tenant: string, location: LearnAmpLocation): Promise<void>
-  /** External ids of users whose manager / team / location is one of the given ids. */
-  usersReferencing(tenant: string, ref: { managerIds?: string[]; teamIds?: string[]; locationIds?: string[] }): Promise<string[]>
-  /** Users with one of the (lower-cased) emails, but for those in `exceptIds`. */
-  usersWithEmails(tenant: string, emailsLower: string[], exceptIds?: string[]): Promise<LearnAmpUser[]>
-  /** The (lower-cased) emails the given users have in the view now. */
-  emailsOf(tenant: string, externalIds: string[]): Promise<string[]>
-  /** Replaces the documents of existing users (their index columns stay). */
-  replaceUserDocs(tenant: string, users: LearnAmpUser[]): Promise<void>
-  setCheckpoint(name: string, position: bigint): Promise<void>
-}
-
-export interface SqlViewStore extends ViewReader, ViewGenerations {
-  checkpoint(name: string): Promise<bigint | null>
-  /** Runs `fn` in one transaction (views and checkpoint together). */
-  transaction<T>(fn: (tx: ViewTransaction) => Promise<T>): Promise<T>
-  /** Employees whose next lifecycle date is due at `now` (for the clock), across tenants. */
-  dueEmployees(now: Date, limit: number): Promise<Array<{ tenant: string; id: string }>>
-  /** The clock's snooze: when it found nothing due for an employee, the next date to look again. */
-  setNextDueAt(tenant: string, id: string, at: Date | null): Promise<void>
-  /** Deletes every view, state and the given checkpoint (before a rebuild). */
-  reset(checkpointName: string): Promise<void>
-  counts(): Promise<{ users: number; teams: number; locations: number; states: number }>
-}
+/** The views on SQL: the read side for the API, the write side for the projector and the clock. */
+export type SqlViewStore = ViewStore & ViewGenerations
 
 const encodeCursor = (after: string) => Buffer.from(JSON.stringify({ a: after })).toString('base64url')
 function decodeCursor(cursor: string | undefined): string | null {
@@ -229,12 +201,20 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
       )
       return rows.map((r) => r.email_lower)
     },
-    async setCheckpoint(name, position) {
-      await tx.query(
+    async setCheckpoint(name, position, expected) {
+      // Compare-and-set: the row moves only from the position this runner expects; a stale writer
+      // (another projector, a rebuild under way) changes nothing and learns it.
+      const { rows } = await tx.query<{ name: string }>(
         `INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
-        [name, position.toString()],
+         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()
+         WHERE projection_checkpoints.position IS NOT DISTINCT FROM $3::bigint
+         RETURNING name`,
+        [name, position.toString(), expected === null ? null : expected.toString()],
       )
+      if (rows.length === 0) {
+        const found = await tx.query<{ position: string }>('SELECT position FROM projection_checkpoints WHERE name = $1', [name])
+        throw new CheckpointConflictError(name, expected, found.rows[0] ? BigInt(found.rows[0].position) : null)
+      }
     },
   }
 }
@@ -303,6 +283,7 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
       const { rows } = await db.query<{ position: string }>('SELECT position FROM projection_checkpoints WHERE name = $1', [name])
       return rows[0] ? BigInt(rows[0].position) : null
     },
+    lockCheckpoint: (name) => checkpointLocks.acquire(db, name),
     async transaction(fn) {
       const result = await db.transaction((tx) => fn(transactionOf(tx)))
       for (const listener of commitListeners) listener()
