@@ -8,6 +8,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { EventStore, RecordedEvent, Subscription } from '../processors/eventstore/port.ts'
 import { CheckpointConflictError, type CheckpointLock } from './viewstore/port.ts'
+import { handleIsolatingPoison } from '../processors/poison-isolation.ts'
+
+/** Tries of a failing batch (and of each half) before it is split, when the runner can skip events. */
+const POISON_AFTER_ATTEMPTS = 5
 
 export interface BatchedSubscriptionOptions {
   store: EventStore
@@ -26,6 +30,11 @@ export abstract class BatchedSubscription {
    * `position`; throws to have it retried.
    */
   protected abstract handleBatch(events: RecordedEvent[], position: bigint, previous: bigint | null): Promise<void>
+  /**
+   * Skips an event that keeps failing alone: records it with the reason and moves the checkpoint
+   * past it (from `previous`), atomically. Absent: a failing batch is retried until it succeeds.
+   */
+  protected skipPoisoned?(event: RecordedEvent, err: Error, previous: bigint | null): Promise<void>
   /** The checkpoint's lock, taken before the checkpoint is read; null: this runner takes none. */
   protected lockCheckpoint(): Promise<CheckpointLock | null> {
     return Promise.resolve(null)
@@ -71,6 +80,7 @@ export abstract class BatchedSubscription {
     }
     this.lastPosition = after
     this.lastReceived = after
+    this.buffer = [] // everything after the checkpoint is delivered again
     this.failed = null
     this.stopping = false
     this.open()
@@ -138,29 +148,52 @@ export abstract class BatchedSubscription {
     }
   }
 
-  /** Handles what is buffered, retrying with backoff until it succeeds or the subscription stops. */
+  /**
+   * Handles what is buffered, retrying with backoff until it succeeds or the subscription stops. A
+   * runner that can skip an event (`skipPoisoned`) does not retry forever: after a few failed tries
+   * the batch is split until the one event that keeps failing alone is skipped (recorded with the
+   * reason), as long as the store answers — see processors/poison-isolation.ts.
+   */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
-      for (let attempt = 0; this.buffer.length > 0; attempt++) {
+      while (this.buffer.length > 0) {
         // A copy: events keep arriving (into this.buffer) while the batch is handled.
         const events = this.buffer.slice()
-        const position = events[events.length - 1].position
         try {
-          await this.handleBatch(events, position, this.lastPosition)
+          await handleIsolatingPoison(events, (part) => this.handlePart(part), {
+            attempts: this.skipPoisoned ? POISON_AFTER_ATTEMPTS : Infinity,
+            healthy: () => this.loadCheckpoint().then(() => true),
+            isTransient: (err) => err instanceof CheckpointConflictError,
+            poisoned: (event, err) => this.skipPart(event, err),
+            onError: (err) => this.fail(err),
+            stopped: () => this.stopping,
+          })
         } catch (err) {
-          this.fail(err as Error)
           if (err instanceof CheckpointConflictError) return this.halt(err)
-          if (this.stopping) return
-          await sleep(Math.min(5000, 100 * 2 ** attempt))
-          continue
+          return // stopping: the next start subscribes again from the checkpoint
         }
         this.buffer = this.buffer.slice(events.length)
         this.failed = null
-        this.lastPosition = position
-        this.settleWaiters()
       }
     })
     return this.flushing
+  }
+
+  private async handlePart(events: RecordedEvent[]): Promise<void> {
+    const position = events[events.length - 1].position
+    await this.handleBatch(events, position, this.lastPosition)
+    this.moved(position)
+  }
+
+  private async skipPart(event: RecordedEvent, err: Error): Promise<void> {
+    await this.skipPoisoned!(event, err, this.lastPosition)
+    this.moved(event.position)
+  }
+
+  private moved(position: bigint): void {
+    this.lastPosition = position
+    this.failed = null
+    this.settleWaiters()
   }
 
   /**
@@ -190,7 +223,9 @@ export abstract class BatchedSubscription {
     this.flushTimer = null
     const subscription = this.subscription
     this.subscription = null
-    await subscription?.close().catch(() => {})
+    // Not awaited: the halt may run inside the subscription's own handler (a flush it awaits), and
+    // close() waits for that handler to return.
+    void subscription?.close().catch(() => {})
     await this.releaseLock()
     for (const w of this.waiters.splice(0)) w.reject(err)
   }

@@ -23,6 +23,8 @@ export interface ProjectorOptions {
   /** How long a partial batch may wait for more events before it is written. */
   flushAfterMs?: number
   onApplied?: (info: { events: number; position: bigint }) => void
+  /** An event that kept failing alone was skipped (recorded in projection_dead_letters). */
+  onSkipped?: (info: { position: bigint; streamName: string; reason: string }) => void
   onError?: (err: Error) => void
 }
 
@@ -51,6 +53,16 @@ export class Projector extends BatchedSubscription {
       await tx.setCheckpoint(this.projection.name, position, previous)
     })
     this.options.onApplied?.({ events: events.length, position })
+  }
+
+  /** The poison event: recorded with the reason, and the checkpoint moved past it, in one transaction. */
+  protected override async skipPoisoned(event: RecordedEvent, err: Error, previous: bigint | null): Promise<void> {
+    const reason = `kept failing alone after repeated tries: ${err.message}`.slice(0, 2000)
+    await this.options.views.transaction(async (tx) => {
+      await tx.recordSkippedEvent(this.projection.name, { position: event.position, streamName: event.streamName, eventId: event.id, type: event.type, reason })
+      await tx.setCheckpoint(this.projection.name, event.position, previous)
+    })
+    this.options.onSkipped?.({ position: event.position, streamName: event.streamName, reason })
   }
 
   /** Drops every view and projects again from the start of the event store. */

@@ -70,6 +70,19 @@ export interface ViewTransaction {
    * writer moved it: throws CheckpointConflictError (and the transaction rolls back).
    */
   setCheckpoint(name: string, position: bigint, expected: bigint | null): Promise<void>
+  /** Records an event the projection skipped because it kept failing alone (the checkpoint moves past it apart). */
+  recordSkippedEvent(checkpoint: string, skipped: Omit<SkippedEvent, 'checkpoint' | 'at'>): Promise<void>
+}
+
+/** An event a projection could not apply however often it tried: skipped, kept here with the reason. */
+export interface SkippedEvent {
+  checkpoint: string
+  position: bigint
+  streamName: string
+  eventId: string
+  type: string
+  reason: string
+  at: Date
 }
 
 /** Held while a runner projects into a checkpoint; `release()` lets the next one in. */
@@ -95,6 +108,8 @@ export interface ViewWriter {
   /** Deletes every view, state and the given checkpoint (before a rebuild). */
   reset(checkpointName: string): Promise<void>
   counts(): Promise<{ users: number; teams: number; locations: number; states: number }>
+  /** The events a projection skipped (the projection dead letters), oldest first. */
+  skippedEvents(checkpoint: string): Promise<SkippedEvent[]>
 }
 
 export type ViewStore = ViewReader & ViewWriter

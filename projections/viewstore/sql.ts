@@ -11,6 +11,7 @@ import {
   type TeamWithMembers,
   type UserQuery,
   type ViewGenerations,
+  type SkippedEvent,
   type ViewStore,
   type ViewTransaction,
 } from './port.ts'
@@ -43,6 +44,9 @@ ${generationTriggers.join('\n')}
 const migration = `
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
   name text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS projection_dead_letters (
+  checkpoint text NOT NULL, position bigint NOT NULL, stream_name text NOT NULL, event_id text NOT NULL,
+  type text NOT NULL, reason text NOT NULL, at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (checkpoint, position));
 CREATE TABLE IF NOT EXISTS view_entity_states (
   tenant text NOT NULL, category text NOT NULL, id text NOT NULL, state jsonb NOT NULL,
   next_due_at timestamptz, PRIMARY KEY (tenant, category, id));
@@ -201,6 +205,13 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
       )
       return rows.map((r) => r.email_lower)
     },
+    async recordSkippedEvent(checkpoint, e) {
+      await tx.query(
+        `INSERT INTO projection_dead_letters (checkpoint, position, stream_name, event_id, type, reason) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (checkpoint, position) DO UPDATE SET reason = EXCLUDED.reason, at = now()`,
+        [checkpoint, e.position.toString(), e.streamName, e.eventId, e.type, e.reason],
+      )
+    },
     async setCheckpoint(name, position, expected) {
       // Compare-and-set: the row moves only from the position this runner expects; a stale writer
       // (another projector, a rebuild under way) changes nothing and learns it.
@@ -311,8 +322,16 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
       await db.transaction(async (tx) => {
         for (const table of ['view_entity_states', 'view_users', 'view_teams', 'view_locations']) await tx.query(`DELETE FROM ${table}`)
         await tx.query('DELETE FROM projection_checkpoints WHERE name = $1', [checkpointName])
+        await tx.query('DELETE FROM projection_dead_letters WHERE checkpoint = $1', [checkpointName]) // tried afresh
       })
       for (const listener of commitListeners) listener()
+    },
+    async skippedEvents(checkpoint): Promise<SkippedEvent[]> {
+      const { rows } = await db.query<{ position: string; stream_name: string; event_id: string; type: string; reason: string; at: Date | string }>(
+        'SELECT position, stream_name, event_id, type, reason, at FROM projection_dead_letters WHERE checkpoint = $1 ORDER BY position',
+        [checkpoint],
+      )
+      return rows.map((r) => ({ checkpoint, position: BigInt(r.position), streamName: r.stream_name, eventId: r.event_id, type: r.type, reason: r.reason, at: new Date(r.at) }))
     },
     async counts() {
       const { rows } = await db.query<{ users: string; teams: string; locations: string; states: string }>(
