@@ -9,6 +9,7 @@ import { KomboAuthError, KomboIntegrationNotFoundError, KomboError } from './kom
 import { pollResource, type PollResourceResult } from './poll-resource.ts'
 import type { SyncStateStore } from './sync-state/port.ts'
 import { RecentlyPublished } from './recently-published.ts'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 /** The subset of a pino logger the poller uses. */
 export interface PollerLogger {
@@ -49,7 +50,7 @@ export interface PollRound {
 export type TenantPollerStatus = 'idle' | 'running' | 'stopped' | 'failed'
 
 /** The tenant's polling stopped because Kombo will not serve it until someone acts. */
-export class TenantPollingStoppedError extends Error {
+export class TenantPollingStoppedError extends KomboSyncError {
   readonly retriable = false
   constructor(
     readonly tenant: string,

@@ -4,6 +4,7 @@
 // tenant or token was close.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { TenantAuthenticator, TenantAuthResult } from '../ports.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 export interface TenantTokenConfig {
   id: string
@@ -11,7 +12,7 @@ export interface TenantTokenConfig {
   tokenSha256: string[]
 }
 
-export class InvalidTokenHashError extends Error {
+export class InvalidTokenHashError extends KomboSyncError {
   override name = 'InvalidTokenHashError'
   readonly retriable = false
   constructor(readonly tenant: string) {

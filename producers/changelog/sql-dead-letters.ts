@@ -2,11 +2,12 @@
 // failed validation or processing, with the reason, where they came from and the original bytes.
 import type { SqlDatabase } from '../../sql/database.ts'
 import type { DeadLetter, DeadLetterStore } from './port.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 const MIGRATION_LOCK = 0x6b6f6d626f00
 
 /** The id names no dead letter; list the store to find the right one (retrying will not help). */
-export class DeadLetterNotFoundError extends Error {
+export class DeadLetterNotFoundError extends KomboSyncError {
   override name = 'DeadLetterNotFoundError'
   readonly retriable = false
   constructor(readonly id: string) {

@@ -3,6 +3,7 @@
 // the SqlDatabase interface (embedded PGlite or PostgreSQL). Every view method takes the tenant:
 // no query spans tenants.
 import type { LearnAmpUser, LearnAmpTeam, LearnAmpLocation, LearnAmpUserIssue } from '../../schemas/learnamp.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 export type UserStatus = 'pending' | 'active' | 'deactivated'
 
@@ -115,7 +116,7 @@ export interface ViewWriter {
 export type ViewStore = ViewReader & ViewWriter
 
 /** Another runner projects into this checkpoint on the same view database. Retrying helps once it stopped. */
-export class CheckpointLockedError extends Error {
+export class CheckpointLockedError extends KomboSyncError {
   override name = 'CheckpointLockedError'
   readonly retriable = true
   constructor(readonly checkpoint: string) {
@@ -127,7 +128,7 @@ export class CheckpointLockedError extends Error {
 }
 
 /** The checkpoint moved under this runner (another writer): it stops rather than overwrite views. */
-export class CheckpointConflictError extends Error {
+export class CheckpointConflictError extends KomboSyncError {
   override name = 'CheckpointConflictError'
   readonly retriable = false
   constructor(
@@ -151,7 +152,7 @@ export interface ViewGenerations {
 }
 
 /** A cursor value was not produced by us (or is from another query). */
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends KomboSyncError {
   override name = 'InvalidCursorError'
   readonly retriable = false
 }
