@@ -25,7 +25,7 @@ export const deadLetterTopic = (prefix = ''): string => `${prefix}kombo-sync.dea
 
 const H = { kind: 'dl-kind', id: 'dl-id', at: 'dl-at', reason: 'dl-reason', origin: 'dl-origin' } as const
 
-export async function openKafkaDeadLetterStore(options: KafkaDeadLetterOptions): Promise<DeadLetterStore & { close(): Promise<void> }> {
+export async function openKafkaDeadLetterStore(options: KafkaDeadLetterOptions): Promise<DeadLetterStore> {
   const prefix = options.topicPrefix ?? ''
   const topic = deadLetterTopic(prefix)
   const replicationFactor = options.replicationFactor ?? 1

@@ -60,4 +60,6 @@ export interface DeadLetterStore {
   put(letter: Omit<DeadLetter, 'id' | 'at' | 'redrivenAt'>): Promise<DeadLetter>
   list(options?: { includeRedriven?: boolean; limit?: number }): Promise<DeadLetter[]>
   markRedriven(id: string): Promise<void>
+  /** Releases what the adapter holds (a Kafka producer); the SQL adapter's database is closed by its owner. */
+  close(): Promise<void>
 }

@@ -77,5 +77,8 @@ export async function openSqlDeadLetterStore(db: SqlDatabase): Promise<DeadLette
       const { rows } = await db.query('UPDATE dead_letters SET redriven_at = now() WHERE id = $1::bigint RETURNING id', [id])
       if (rows.length === 0) throw new DeadLetterNotFoundError(id)
     },
+
+    // Nothing of its own to release: the database belongs to whoever opened it.
+    async close() {},
   }
 }
