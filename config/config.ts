@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { TenantId } from '../schemas/envelope.ts'
 import { InvitePolicy } from '../schemas/invite-policy.ts'
 import { MassDeactivationThreshold, OptionalField, TimeZone } from '../schemas/tenant.ts'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 export const roles = ['all', 'poller', 'processor', 'projector', 'api'] as const
 export type Role = (typeof roles)[number]
@@ -143,7 +144,7 @@ export interface Config {
 }
 
 /** Thrown at start with every problem listed, in words an operator can act on. */
-export class ConfigError extends Error {
+export class ConfigError extends KomboSyncError {
   override name = 'ConfigError'
   readonly retriable = false
 }

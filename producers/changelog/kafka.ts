@@ -9,6 +9,7 @@ import { changeKey, type ChangeEnvelope } from '../../schemas/envelope.ts'
 import { komboResources, type KomboResource } from '../../schemas/kombo.ts'
 import { envelopeJsonSchema, valueSubject } from '../../schemas/registry.ts'
 import type { ChangeLog, ChangeLogConsumer, ConsumedChange } from './port.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 export interface KafkaChangeLogOptions {
   brokers: string[]
@@ -34,18 +35,18 @@ export interface KafkaChangeLogOptions {
   maxWaitTimeMs?: number
 }
 
-/** Publishing failed. `retryable` says whether trying again can help (a broker hiccup can; a value the schema rejects cannot). */
-export class ChangeLogPublishError extends Error {
+/** Publishing failed. `retriable` says whether trying again can help (a broker hiccup can; a value the schema rejects cannot). */
+export class ChangeLogPublishError extends KomboSyncError {
   override name = 'ChangeLogPublishError'
-  constructor(message: string, readonly retryable: boolean, options?: { cause?: unknown }) {
+  constructor(message: string, readonly retriable: boolean, options?: { cause?: unknown }) {
     super(message, options)
   }
 }
 
 /** The registry could not be asked about a schema (down, 5xx): the batch is retried, nothing is dead-lettered. */
-export class SchemaRegistryUnavailableError extends Error {
+export class SchemaRegistryUnavailableError extends KomboSyncError {
   override name = 'SchemaRegistryUnavailableError'
-  readonly retryable = true
+  readonly retriable = true
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
   }
@@ -165,8 +166,8 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         })
       } catch (err) {
-        const retryable = (err as { retriable?: boolean }).retriable !== false
-        throw new ChangeLogPublishError(`publishing ${envelopes.length} changes failed: ${(err as Error).message}`, retryable, { cause: err })
+        const retriable = (err as { retriable?: boolean }).retriable !== false
+        throw new ChangeLogPublishError(`publishing ${envelopes.length} changes failed: ${(err as Error).message}`, retriable, { cause: err })
       }
     },
 

@@ -100,4 +100,6 @@ export interface DeadLetterStore {
   put(letter: NewDeadLetter): Promise<DeadLetter>
   list(options?: DeadLetterListOptions): Promise<DeadLetter[]>
   markRedriven(id: string): Promise<void>
+  /** Releases what the adapter holds (a Kafka producer); the SQL adapter's database is closed by its owner. */
+  close(): Promise<void>
 }
