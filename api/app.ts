@@ -14,6 +14,7 @@ import { adminTenantRoutes } from './routes/admin-tenants.ts'
 import type { ApiDeps } from './ports.ts'
 import { deadLetterRoutes } from './routes/dead-letters.ts'
 import { directoryRoutes } from './routes/directory.ts'
+import { hrRecordRoutes } from './routes/hr-records.ts'
 import { erasureRoutes } from './routes/erasure.ts'
 import { komboWebhookRoutes, type KomboWebhookRouteOptions } from './routes/webhooks.ts'
 import { rateLimitKey, rateLimitedError } from './rate-limit.ts'
@@ -163,6 +164,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
       tenantScope.addHook('onRequest', tenantAuthHook(deps.tenants))
       await userRoutes(tenantScope, deps, responses)
       await directoryRoutes(tenantScope, deps, responses)
+      await hrRecordRoutes(tenantScope, deps)
       await erasureRoutes(tenantScope, { erasure })
       await deadLetterRoutes(tenantScope, deps)
     },

@@ -5,6 +5,7 @@ import type { LearnAmpUser } from '../schemas/learnamp.ts'
 import type { DeadLetter } from '../producers/changelog/port.ts'
 import type { AdminApi } from './admin-ports.ts'
 import type { KomboResource } from '../schemas/kombo.ts'
+import type { HrRecordReader } from '../projections/viewstore/port.ts'
 
 /** One stored event of a user's stream, as the history endpoint returns it. */
 export interface UserHistoryEntry {
@@ -128,6 +129,8 @@ export interface ApiDeps {
   metrics: MetricsRenderer
   /** Optional: without it the dead-letter routes are not served. */
   deadLetters?: DeadLetterAdmin
+  /** Legal entities, absence types, absences (read-only); without it those routes are not served. */
+  hrRecords?: HrRecordReader
   /** Kombo webhooks; without it the webhook route answers 404 with how to enable it. */
   webhooks?: KomboWebhookSink
   /** GDPR erasure; without it the erasure route answers 404. */

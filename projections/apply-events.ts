@@ -11,6 +11,7 @@ import { parseStreamName, type StreamCategory } from '../schemas/streams.ts'
 import type { LearnAmpUser } from '../schemas/learnamp.ts'
 import { toLearnAmpUser, toLearnAmpTeam, toLearnAmpLocation, entityRef, findDuplicateEmails } from './mapping/index.ts'
 import { nextDueAt } from '../processors/domain/next-due.ts'
+import { toAbsenceTypeView, toAbsenceView, toLegalEntityView } from './mapping/hr-records.ts'
 import type { ViewTransaction } from './viewstore/sql.ts'
 
 const DUE_MARGIN_MS = 5 * 60 * 1000
@@ -122,9 +123,16 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[], 
         refOf(tenant).locationIds.push(id)
         break
       case 'legalEntity':
+        await tx.upsertHrRecord(tenant, 'legalEntity', toLegalEntityView(state as EntityState), noIndex)
+        break
       case 'absenceType':
-      case 'absence':
-        break // folded and kept (as-of reads, later views), not shown in a Learn Amp view yet
+        await tx.upsertHrRecord(tenant, 'absenceType', toAbsenceTypeView(state as EntityState), noIndex)
+        break
+      case 'absence': {
+        const absence = toAbsenceView(state as EntityState)
+        await tx.upsertHrRecord(tenant, 'absence', absence, { employeeId: absence.employeeId, startOn: calendarDay(absence.startDate), endOn: calendarDay(absence.endDate) })
+        break
+      }
       default:
         unhandledCategory(category)
     }
@@ -188,6 +196,10 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[], 
 function unhandledCategory(category: never): never {
   throw new TypeError(`no view handling for stream category ${String(category)}`)
 }
+
+const noIndex = { employeeId: null, startOn: null, endOn: null }
+/** An absence's day as `YYYY-MM-DD` (the date part as Kombo wrote it), for range filters. */
+const calendarDay = (date: string | null): string | null => (date && /^\d{4}-\d{2}-\d{2}/.test(date) ? date.slice(0, 10) : null)
 
 function groupIdsOf(state: EmployeeState): string[] {
   const groups = state.record.groups

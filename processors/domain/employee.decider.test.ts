@@ -10,7 +10,7 @@ import { employeeDecider } from './employee.ts'
 const tenant = 'acme'
 const ada = anEmployee({ id: 'ada' })
 const base = (changedAt: string) => ({ tenant, entityId: 'ada', changedAt })
-const context = (now: string, invitePolicy: InvitePolicy = { mode: 'manual' }) => ({ tenant, now: new Date(now), invitePolicy })
+const context = (now: string, invitePolicy: InvitePolicy = { mode: 'manual' }) => ({ tenant, now: new Date(now), invitePolicy, timeZone: 'UTC' })
 
 const imported = (record = ada): EmployeeEvent => ({ type: 'EmployeeImported', data: { ...base(record.changed_at), snapshot: { ...record } } })
 const started: EmployeeEvent = { type: 'EmployeeStarted', data: { ...base('2026-01-01T00:00:00.000Z'), on: '2026-01-01' } }
@@ -85,7 +85,7 @@ t.test('time passes', async (t) => {
 
 t.test('a manual invite', async (t) => {
   const given = DeciderSpecification.for(employeeDecider, t)
-  const invite = (now = '2026-02-01T12:00:00.000Z') => ({ type: 'InviteManually' as const, context: { tenant, employeeId: 'ada', now: new Date(now), commandId: 'cmd-1', actor: 'hr@acme.test' } })
+  const invite = (now = '2026-02-01T12:00:00.000Z') => ({ type: 'InviteManually' as const, context: { tenant, employeeId: 'ada', now: new Date(now), timeZone: 'UTC', commandId: 'cmd-1', actor: 'hr@acme.test' } })
 
   t.test('of an active employee: invited now, by that person', async () => {
     given([imported(), started]).when(invite()).then([

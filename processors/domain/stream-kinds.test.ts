@@ -33,7 +33,7 @@ t.test('stream names parse back to their parts for every category, the longer of
 })
 
 t.test('each entity decider speaks its own vocabulary', async (t) => {
-  const context = { tenant: 'acme', now: new Date('2026-02-01T00:00:00Z'), invitePolicy: { mode: 'manual' as const } }
+  const context = { tenant: 'acme', now: new Date('2026-02-01T00:00:00Z'), invitePolicy: { mode: 'manual' as const }, timeZone: 'UTC' }
   const team = aGroup({ id: 'grp-1' })
   const given = DeciderSpecification.for(streamDeciders.team, t)
   const base = (changedAt: string) => ({ tenant: 'acme', entityId: 'grp-1', changedAt })

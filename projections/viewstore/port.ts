@@ -2,6 +2,7 @@
 // projections write them and the read API reads them. Adapter: sql.ts on the SqlDatabase
 // interface (embedded PGlite or PostgreSQL). Every method takes the tenant: no query spans tenants.
 import type { LearnAmpUser, LearnAmpTeam, LearnAmpLocation, LearnAmpUserIssue } from '../../schemas/learnamp.ts'
+import type { AbsenceTypeView, AbsenceView, HrRecordKind, LegalEntityView } from '../../schemas/hr-records.ts'
 
 export type UserStatus = 'pending' | 'active' | 'deactivated'
 
@@ -45,6 +46,28 @@ export interface ViewGenerations {
   generations(): Promise<Map<string, bigint>>
   /** Called after each write transaction this store object commits; returns the unsubscribe. */
   onCommit?(listener: () => void): () => void
+}
+
+export interface HrRecordDocs {
+  legalEntity: LegalEntityView
+  absenceType: AbsenceTypeView
+  absence: AbsenceView
+}
+
+export interface HrRecordQuery {
+  limit: number
+  cursor?: string
+  /** Absences only: of this employee. */
+  employee?: string
+  /** Absences only: overlapping the calendar days from … to (inclusive, `YYYY-MM-DD`). */
+  from?: string
+  to?: string
+}
+
+/** Legal entities, absence types and absences (read-only, per tenant), ordered by id. */
+export interface HrRecordReader {
+  listHrRecords<K extends HrRecordKind>(tenant: string, kind: K, query: HrRecordQuery): Promise<Page<HrRecordDocs[K]>>
+  getHrRecord<K extends HrRecordKind>(tenant: string, kind: K, id: string): Promise<HrRecordDocs[K] | null>
 }
 
 /** A cursor value was not produced by us (or is from another query). */

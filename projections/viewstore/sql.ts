@@ -4,7 +4,7 @@
 import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
 import type { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../../schemas/learnamp.ts'
 import { isStorableText } from '../../schemas/storable-text.ts'
-import { InvalidCursorError, type Page, type TeamWithMembers, type UserQuery, type ViewGenerations, type ViewReader } from './port.ts'
+import { InvalidCursorError, type HrRecordReader, type Page, type TeamWithMembers, type UserQuery, type ViewGenerations, type ViewReader } from './port.ts'
 
 // A per-tenant generation that every write to a served view bumps, in the writing transaction (a
 // statement trigger, so the projector, erasure, reset and rebuild need not remember it): API
@@ -27,6 +27,7 @@ BEGIN
 END $fn$;
 ${generationTriggers.join('\n')}
 `
+import type { HrRecordKind } from '../../schemas/hr-records.ts'
 
 const migration = `
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
@@ -44,6 +45,10 @@ CREATE INDEX IF NOT EXISTS view_users_manager ON view_users (tenant, manager_id)
 CREATE INDEX IF NOT EXISTS view_users_email ON view_users (tenant, email_lower);
 CREATE TABLE IF NOT EXISTS view_teams (tenant text NOT NULL, id text NOT NULL, doc jsonb NOT NULL, PRIMARY KEY (tenant, id));
 CREATE TABLE IF NOT EXISTS view_locations (tenant text NOT NULL, id text NOT NULL, doc jsonb NOT NULL, PRIMARY KEY (tenant, id));
+CREATE TABLE IF NOT EXISTS view_hr_records (
+  tenant text NOT NULL, kind text NOT NULL, id text NOT NULL, doc jsonb NOT NULL,
+  employee_id text, start_on text, end_on text, PRIMARY KEY (tenant, kind, id));
+CREATE INDEX IF NOT EXISTS view_hr_records_employee ON view_hr_records (tenant, kind, employee_id);
 ${generationsMigration}`
 
 export type EntityCategory = 'employee' | 'team' | 'location' | 'legalEntity' | 'absenceType' | 'absence'
@@ -78,6 +83,8 @@ export interface ViewTransaction {
   upsertUsers(tenant: string, rows: Array<{ user: LearnAmpUser; index: UserIndex }>): Promise<void>
   upsertTeam(tenant: string, team: LearnAmpTeam): Promise<void>
   upsertLocation(tenant: string, location: LearnAmpLocation): Promise<void>
+  /** A legal entity, absence type or absence document, indexed by employee and calendar days (absences). */
+  upsertHrRecord(tenant: string, kind: HrRecordKind, doc: { externalId: string }, index: { employeeId: string | null; startOn: string | null; endOn: string | null }): Promise<void>
   /** External ids of users whose manager / team / location is one of the given ids. */
   usersReferencing(tenant: string, ref: { managerIds?: string[]; teamIds?: string[]; locationIds?: string[] }): Promise<string[]>
   /** Users with one of the (lower-cased) emails, but for those in `exceptIds`. */
@@ -89,7 +96,7 @@ export interface ViewTransaction {
   setCheckpoint(name: string, position: bigint): Promise<void>
 }
 
-export interface SqlViewStore extends ViewReader, ViewGenerations {
+export interface SqlViewStore extends ViewReader, ViewGenerations, HrRecordReader {
   checkpoint(name: string): Promise<bigint | null>
   /** Runs `fn` in one transaction (views and checkpoint together). */
   transaction<T>(fn: (tx: ViewTransaction) => Promise<T>): Promise<T>
@@ -201,6 +208,14 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
         [tenant, location.externalId, JSON.stringify(location)],
       )
     },
+    async upsertHrRecord(tenant, kind, doc, index) {
+      await tx.query(
+        `INSERT INTO view_hr_records (tenant, kind, id, doc, employee_id, start_on, end_on) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (tenant, kind, id) DO UPDATE SET doc = EXCLUDED.doc, employee_id = EXCLUDED.employee_id,
+           start_on = EXCLUDED.start_on, end_on = EXCLUDED.end_on`,
+        [tenant, kind, doc.externalId, JSON.stringify(doc), index.employeeId, index.startOn, index.endOn],
+      )
+    },
     async usersReferencing(tenant, ref) {
       // One query per kind of reference that is asked for, so each can use its index.
       const { managerIds = [], teamIds = [], locationIds = [] } = ref
@@ -299,6 +314,22 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
       const { rows } = await db.query<{ tenant: string; generation: string }>('SELECT tenant, generation FROM view_generations')
       return new Map(rows.map((r) => [r.tenant, BigInt(r.generation)]))
     },
+    async listHrRecords(tenant, kind, query) {
+      const after = decodeCursor(query.cursor)
+      const params: unknown[] = [tenant, kind, after ?? '', query.limit + 1]
+      const where = ['tenant = $1', 'kind = $2', 'id > $3']
+      if (query.employee) where.push(`employee_id = $${params.push(query.employee)}`)
+      // Overlap with [from, to]: calendar days compare as text (YYYY-MM-DD); an open end overlaps.
+      if (query.from) where.push(`(end_on IS NULL OR end_on >= $${params.push(query.from)})`)
+      if (query.to) where.push(`(start_on IS NULL OR start_on <= $${params.push(query.to)})`)
+      const { rows } = await db.query<{ doc: { externalId: string } }>(`SELECT doc FROM view_hr_records WHERE ${where.join(' AND ')} ORDER BY id LIMIT $4`, params)
+      // The documents were written by upsertHrRecord for this kind.
+      return pageOf(rows.map((r) => r.doc), query.limit, (d) => d.externalId) as never
+    },
+    async getHrRecord(tenant, kind, id) {
+      const { rows } = await db.query<{ doc: never }>('SELECT doc FROM view_hr_records WHERE tenant = $1 AND kind = $2 AND id = $3', [tenant, kind, id])
+      return rows[0]?.doc ?? null
+    },
     async checkpoint(name) {
       const { rows } = await db.query<{ position: string }>('SELECT position FROM projection_checkpoints WHERE name = $1', [name])
       return rows[0] ? BigInt(rows[0].position) : null
@@ -328,7 +359,7 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
     },
     async reset(checkpointName) {
       await db.transaction(async (tx) => {
-        for (const table of ['view_entity_states', 'view_users', 'view_teams', 'view_locations']) await tx.query(`DELETE FROM ${table}`)
+        for (const table of ['view_entity_states', 'view_users', 'view_teams', 'view_locations', 'view_hr_records']) await tx.query(`DELETE FROM ${table}`)
         await tx.query('DELETE FROM projection_checkpoints WHERE name = $1', [checkpointName])
       })
       for (const listener of commitListeners) listener()

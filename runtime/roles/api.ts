@@ -80,6 +80,7 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
       },
     },
     erasure: eraserOver(eraserOf(stores)),
+    hrRecords: stores.views,
     deadLetters: {
       list: async (tenant, { includeRedriven }) => (await stores.deadLetters.list({ includeRedriven })).filter((l) => belongsToTenant(l, tenant)),
       redrive: (tenant, id) => redriveDeadLetters(stores, [id], { tenant }),
