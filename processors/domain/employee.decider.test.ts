@@ -61,16 +61,16 @@ t.test('time passes', async (t) => {
     given([leaving, started]).when({ type: 'ReachDates', context: context('2026-03-01T00:00:00Z') }).thenNothingHappened()
   })
 
-  t.test('the leaving date reached: left, and the user deactivated as of that date', async () => {
+  t.test('the last day over: left, and the user deactivated at 00:00 the day after (the termination date is the last day)', async () => {
     given([leaving, started]).when({ type: 'ReachDates', context: context('2026-04-02T00:00:00Z') }).then([
-      { type: 'EmployeeLeft', data: { ...base('2026-03-31T00:00:00.000Z'), on: '2026-03-31' } },
-      { type: 'UserDeactivated', data: { ...base('2026-03-31T00:00:00.000Z'), reason: 'left' } },
+      { type: 'EmployeeLeft', data: { ...base('2026-04-01T00:00:00.000Z'), on: '2026-03-31' } },
+      { type: 'UserDeactivated', data: { ...base('2026-04-01T00:00:00.000Z'), reason: 'left' } },
     ])
   })
 
   t.test('decided once: with those events in the stream, nothing more', async () => {
-    const left: EmployeeEvent = { type: 'EmployeeLeft', data: { ...base('2026-03-31T00:00:00.000Z'), on: '2026-03-31' } }
-    const deactivated: EmployeeEvent = { type: 'UserDeactivated', data: { ...base('2026-03-31T00:00:00.000Z'), reason: 'left' } }
+    const left: EmployeeEvent = { type: 'EmployeeLeft', data: { ...base('2026-04-01T00:00:00.000Z'), on: '2026-03-31' } }
+    const deactivated: EmployeeEvent = { type: 'UserDeactivated', data: { ...base('2026-04-01T00:00:00.000Z'), reason: 'left' } }
     given([leaving, started, left, deactivated]).when({ type: 'ReachDates', context: context('2026-04-03T00:00:00Z') }).thenNothingHappened()
   })
 
