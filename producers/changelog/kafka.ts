@@ -6,6 +6,7 @@
 import { Kafka, Partitioners, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs'
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry'
 import { changeKey, type ChangeEnvelope } from '../../schemas/envelope.ts'
+import { TRACEPARENT, type Traced } from '../../tracing/spans.ts'
 import { komboResources, type KomboResource } from '../../schemas/kombo.ts'
 import { envelopeJsonSchema, valueSubject } from '../../schemas/registry.ts'
 import type { ChangeLog, ChangeLogConsumer, ConsumedChange } from './port.ts'
@@ -145,9 +146,9 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
   const consumers = new Set<ChangeLogConsumer>()
 
   return {
-    async publish(envelopes: ChangeEnvelope[]): Promise<void> {
+    async publish(envelopes: Traced<ChangeEnvelope>[]): Promise<void> {
       if (envelopes.length === 0) return
-      const byTopic = new Map<string, Array<{ key: string; value: Buffer }>>()
+      const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers?: Record<string, string> }>>()
       for (const envelope of envelopes) {
         const resource = envelope.resource as KomboResource
         let value: Buffer
@@ -158,7 +159,8 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
         }
         const topic = topicOf.get(resource)!
         if (!byTopic.has(topic)) byTopic.set(topic, [])
-        byTopic.get(topic)!.push({ key: changeKey(envelope.tenant, envelope.record.id), value })
+        const traceparent = envelope[TRACEPARENT]
+        byTopic.get(topic)!.push({ key: changeKey(envelope.tenant, envelope.record.id), value, ...(traceparent ? { headers: { traceparent } } : {}) })
       }
       try {
         await producer.sendBatch({
@@ -180,7 +182,8 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
 
       const decode = async (topic: string, partition: number, message: KafkaMessage): Promise<ConsumedChange> => {
         const raw = message.value ?? Buffer.alloc(0)
-        const base = { resource: resourceOf.get(topic)!, key: message.key?.toString('utf8') ?? '', partition, offset: message.offset, raw }
+        const traceparent = message.headers?.traceparent?.toString()
+        const base = { resource: resourceOf.get(topic)!, key: message.key?.toString('utf8') ?? '', partition, offset: message.offset, raw, ...(traceparent ? { traceparent } : {}) }
         if (raw.length === 0) return { ...base, value: null, decodeError: 'empty value (tombstone)' }
         try {
           return { ...base, value: await registry.decode(raw) }
