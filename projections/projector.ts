@@ -6,6 +6,7 @@
 // stops with CheckpointConflictError). `rebuild()` starts again from position 0.
 import type { EventStore, RecordedEvent } from '../processors/eventstore/port.ts'
 import type { CheckpointLock, ViewWriter } from './viewstore/port.ts'
+import { endSpans, startSpan, tracingEnabled } from '../tracing/spans.ts'
 import { BatchedSubscription } from './batched-subscription.ts'
 import { learnAmpViews, type Projection } from './projection.ts'
 import { utcEverywhere, type ProjectionSettings } from './apply-events.ts'
@@ -48,10 +49,17 @@ export class Projector extends BatchedSubscription {
   /** The batch and its checkpoint in one transaction: the views never run ahead or behind. */
   protected async handleBatch(events: RecordedEvent[], position: bigint, previous: bigint | null): Promise<void> {
     const handled = events.filter((e) => this.projection.canHandle(e))
-    await this.options.views.transaction(async (tx) => {
-      if (handled.length > 0) await this.projection.apply(tx, handled)
-      await tx.setCheckpoint(this.projection.name, position, previous)
-    })
+    const spans = traceViewWrites(this.projection.name, handled)
+    try {
+      await this.options.views.transaction(async (tx) => {
+        if (handled.length > 0) await this.projection.apply(tx, handled)
+        await tx.setCheckpoint(this.projection.name, position, previous)
+      })
+    } catch (err) {
+      endSpans(spans, err)
+      throw err
+    }
+    endSpans(spans)
     this.options.onApplied?.({ events: events.length, position })
   }
 
@@ -72,4 +80,15 @@ export class Projector extends BatchedSubscription {
     this.discardBuffer()
     await this.start()
   }
+}
+
+/** Events appended for a traced record carry its traceparent: their view write joins that trace. */
+function traceViewWrites(projection: string, events: RecordedEvent[]) {
+  if (!tracingEnabled()) return []
+  return events.map((e) => {
+    const traceparent = typeof e.metadata.traceparent === 'string' ? e.metadata.traceparent : null
+    return traceparent
+      ? startSpan(`project ${e.streamName.slice(0, e.streamName.indexOf('-'))}`, { traceparent, attributes: { 'kombo_sync.projection': projection, 'kombo_sync.event_type': e.type, 'kombo_sync.position': String(e.position) } })
+      : null
+  })
 }

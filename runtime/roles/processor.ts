@@ -3,6 +3,7 @@
 // split until a record that keeps failing alone is dead-lettered with the reason (the others go
 // on; processors/poison-isolation.ts); while the event store is down the batch is only retried.
 // The last failure is kept for readiness until a batch succeeds again.
+import { endSpans, SpanKind, startSpan, tracingEnabled } from '../../tracing/spans.ts'
 import { processChanges } from '../../processors/process-changes.ts'
 import { DEFAULT_STREAM_CACHE_SIZE, StreamStateCache } from '../../processors/stream-state-cache.ts'
 import { dropErasedEmployees } from '../../processors/erased-employees.ts'
@@ -65,7 +66,13 @@ export function changeBatchHandler(ctx: ProcessorContext, hooks: { onError: (err
   const streamCache = new StreamStateCache(ctx.tuning.processor?.cacheStreams ?? DEFAULT_STREAM_CACHE_SIZE)
   let poisoned = 0
   const processBatch = async (batch: ConsumedChange[]) => {
-    const outcomes = await processChanges(batch, {
+    // Each traced record's processing joins the record's own trace (tracing/spans.ts).
+    const spans = tracingEnabled()
+      ? batch.map((c) => (c.traceparent ? startSpan(`process ${c.resource}`, { traceparent: c.traceparent, kind: SpanKind.CONSUMER, attributes: { 'kombo_sync.key': c.key, 'kombo_sync.offset': c.offset } }) : null))
+      : []
+    let outcomes: Awaited<ReturnType<typeof processChanges>>
+    try {
+      outcomes = await processChanges(batch, {
       store: stores.eventStore,
       deadLetters: stores.deadLetters,
       tenantSettingsOf: ctx.tenantSettingsOf,
@@ -81,6 +88,12 @@ export function changeBatchHandler(ctx: ProcessorContext, hooks: { onError: (err
         logger.warn({ key, reason }, 'record dead-lettered')
       },
     })
+    } catch (err) {
+      endSpans(spans, err)
+      throw err
+    }
+    spans.forEach((span, i) => span?.setAttribute('kombo_sync.outcome', outcomes[i].kind))
+    endSpans(spans)
     for (const o of outcomes) metrics.recordsProcessed.inc({ outcome: o.kind })
   }
   const deadLetter = async (change: ConsumedChange, err: Error) => {
