@@ -23,6 +23,7 @@ import { operationalRoutes } from './routes/operations.ts'
 import { userRoutes } from './routes/users.ts'
 import { securityHeaders } from './security-headers.ts'
 import { consoleRoutes } from './console/routes.ts'
+import { traceRequests } from './tracing.ts'
 import { zodValidatorCompiler } from './validation.ts'
 import { SerializedJson, viewResponsesOf, type ViewCacheOptions } from './view-cache.ts'
 
@@ -118,6 +119,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
     reply.header('x-request-id', request.id)
   })
   app.addHook('onSend', securityHeaders)
+  traceRequests(app)
 
   const perMinute = options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE
   if (perMinute > 0) {

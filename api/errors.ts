@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { ENTITY_ID_MAX_LENGTH } from '../schemas/kombo.ts'
 import { InvalidCursorError } from '../projections/viewstore/port.ts'
 import { RequestValidationError } from './validation.ts'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
@@ -14,8 +15,12 @@ export const ErrorBody = z.object({
 export type ErrorBody = z.infer<typeof ErrorBody>
 
 /** An error a route raises on purpose, with the status and message the client should see. */
-export class ApiError extends Error {
+export class ApiError extends KomboSyncError {
   override name = 'ApiError'
+  /** A client error stays one if sent again; a 429 or 5xx may pass later. */
+  get retriable(): boolean {
+    return this.statusCode === 429 || this.statusCode >= 500
+  }
   constructor(
     readonly statusCode: number,
     readonly code: string,

@@ -9,6 +9,7 @@ import type { DeadLetter } from '../producers/changelog/port.ts'
 import type { AdminApi } from './admin-ports.ts'
 import type { KomboResource } from '../schemas/kombo.ts'
 import type { HrRecordReader } from '../projections/viewstore/port.ts'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 /** One stored event of a user's stream, as the history endpoint returns it. */
 export interface UserHistoryEntry {
@@ -165,7 +166,7 @@ export interface ApiDeps {
 }
 
 /** The tenant's invite policy or the user's state forbids a manual invite now. Not retriable as is. */
-export class InviteNotAllowedError extends Error {
+export class InviteNotAllowedError extends KomboSyncError {
   override name = 'InviteNotAllowedError'
   readonly retriable = false
   constructor(
@@ -179,7 +180,7 @@ export class InviteNotAllowedError extends Error {
 }
 
 /** The tenant has no user with this external id. Not retriable. */
-export class UserNotFoundError extends Error {
+export class UserNotFoundError extends KomboSyncError {
   override name = 'UserNotFoundError'
   readonly retriable = false
   constructor(

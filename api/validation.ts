@@ -3,6 +3,7 @@
 // the 400 message names the parameter and says what is wrong with it.
 import { z } from 'zod'
 import type { FastifySchemaCompiler } from 'fastify'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 const zodByJsonSchema = new WeakMap<object, z.ZodType>()
 
@@ -30,7 +31,7 @@ export interface ValidationProblem {
 }
 
 /** A request did not match its route's schema. Retrying the same request cannot help. */
-export class RequestValidationError extends Error {
+export class RequestValidationError extends KomboSyncError {
   override name = 'RequestValidationError'
   readonly statusCode = 400
   readonly retriable = false

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadProcessConfig, ConfigError } from '../config/config.ts'
 import { createLogger } from '../runtime/logger.ts'
+import { startTracing } from '../runtime/tracing-sdk.ts'
 import { startService } from '../runtime/service.ts'
 import { runAdminCommand, adminCommands } from '../runtime/admin.ts'
 
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
     process.exitCode = await runAdminCommand(command, args, config, logger)
     return
   }
+  const tracing = config.tracing ? startTracing(config.tracing) : null
+  if (config.tracing) logger.info({ endpoint: config.tracing.endpoint, serviceName: config.tracing.serviceName }, 'tracing on (OTLP/HTTP)')
   const service = await startService(config, { logger })
   if (service.url) {
     // A token the operator chose (DEMO_API_TOKEN) is a secret they already have: never print it.
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'stopping: finishing in-flight batches')
-    service.stop().then(
+    service.stop().then(() => tracing?.shutdown()).then(
       () => process.exit(0),
       (err: Error) => {
         logger.error({ err }, 'shutdown failed')

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { TenantId } from '../schemas/envelope.ts'
 import { InvitePolicy } from '../schemas/invite-policy.ts'
 import { MassDeactivationThreshold, OptionalField, TimeZone } from '../schemas/tenant.ts'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 export const roles = ['all', 'poller', 'processor', 'projector', 'api'] as const
 export type Role = (typeof roles)[number]
@@ -50,6 +51,9 @@ export const Env = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** auto: readable lines on a terminal, JSON otherwise (e.g. `npm start | cat`). */
     LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
+    /** Tracing is off unless set: OTLP/HTTP collector base URL, e.g. http://127.0.0.1:4318. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+    OTEL_SERVICE_NAME: z.string().min(1).optional(),
     TENANTS_FILE: z.string().optional(),
     DEMO_API_TOKEN: z.string().min(16, 'DEMO_API_TOKEN must be at least 16 characters').optional(),
     KOMBO_BASE_URL: optionalUrl,
@@ -101,6 +105,8 @@ export interface Config {
   dataDir: string
   logLevel: Env['LOG_LEVEL']
   logFormat: Env['LOG_FORMAT']
+  /** null: tracing off. */
+  tracing: { endpoint: string; serviceName: string } | null
   /** null: the embedded Kombo simulator is started and used. */
   kombo: { baseUrl: string; apiKey: string } | null
   /** Per Kombo request; a slower answer counts as a transient failure and is retried. */
@@ -143,7 +149,7 @@ export interface Config {
 }
 
 /** Thrown at start with every problem listed, in words an operator can act on. */
-export class ConfigError extends Error {
+export class ConfigError extends KomboSyncError {
   override name = 'ConfigError'
   readonly retriable = false
 }
@@ -196,6 +202,7 @@ export function loadConfig(
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
+    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME ?? `kombo-sync-${role}` } : null,
     kombo: e.KOMBO_BASE_URL ? { baseUrl: e.KOMBO_BASE_URL, apiKey: e.KOMBO_API_KEY! } : null,
     komboTimeoutMs: e.KOMBO_TIMEOUT_MS,
     simulator: { employees: e.SIMULATOR_EMPLOYEES, seed: e.SIMULATOR_SEED, churnPerSecond: e.SIMULATOR_CHURN_PER_SECOND },

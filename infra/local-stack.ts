@@ -12,6 +12,7 @@ import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Kafka, logLevel } from 'kafkajs'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 /** The versions fetched by infra/maven/pom.xml (passed to Maven, so this file is the one source). */
 export const KAFKA_VERSION = '4.1.1'
@@ -25,9 +26,9 @@ const READY_TIMEOUT_MS = 120_000
 export const defaultStackCacheDir = (): string => join(homedir(), '.cache', 'kombo-sync', 'stack')
 
 /** The stack could not be fetched or started; retrying only helps if the cause was transient. */
-export class LocalStackError extends Error {
+export class LocalStackError extends KomboSyncError {
   override name = 'LocalStackError'
-  constructor(message: string, readonly retryable = false) {
+  constructor(message: string, readonly retriable = false) {
     super(message)
   }
 }

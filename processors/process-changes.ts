@@ -182,6 +182,8 @@ async function planStream(stream: string, group: Pending[], deps: ProcessorDeps)
       source: { topic: change.resource, partition: change.partition, offset: change.offset },
       // `decidedAt` is the instant the decision was taken for: views and as-of reads use it as "now".
       decidedAt: now.toISOString(),
+      // The record's trace (tracing/spans.ts): the projector's view write joins it.
+      ...(change.traceparent ? { traceparent: change.traceparent } : {}),
     }
     events.push(...decided.map((e) => ({ id: e.id, type: e.type, data: e.data, metadata: { ...metadata } })))
     outcomes.push({ kind: 'appended', stream, events: decided.length })

@@ -15,6 +15,7 @@ import type { NewDeadLetter } from './changelog/port.ts'
 
 /** Default cadence of the full reconcile per tenant and resource: a week. */
 export const DEFAULT_FULL_RECONCILE_INTERVAL_MS = 7 * 24 * 60 * 60 * 1000
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 /** The subset of a pino logger the poller uses. */
 export interface PollerLogger {
@@ -68,7 +69,7 @@ export interface PollRound {
 export type TenantPollerStatus = 'idle' | 'running' | 'stopped' | 'failed'
 
 /** The tenant's polling stopped because Kombo will not serve it until someone acts. */
-export class TenantPollingStoppedError extends Error {
+export class TenantPollingStoppedError extends KomboSyncError {
   readonly retriable = false
   constructor(
     readonly tenant: string,

@@ -2,9 +2,16 @@
 // far it got. The projector and the user feed publisher are both one of these: they differ only in
 // what a batch does and where the checkpoint lives. A batch's handler must move the checkpoint
 // itself, after (or atomically with) its effect; while it fails, the batch is retried with backoff
-// and the subscription is held back, so nothing is skipped.
+// and the subscription is held back, so nothing is skipped. A runner may hold a lock on its
+// checkpoint while it runs (one runner per checkpoint), and a batch whose checkpoint moved under it
+// (CheckpointConflictError) stops the runner for good instead of being retried.
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { EventStore, RecordedEvent, Subscription } from '../processors/eventstore/port.ts'
+import { CheckpointConflictError, type CheckpointLock } from './viewstore/port.ts'
+import { handleIsolatingPoison } from '../processors/poison-isolation.ts'
+
+/** Tries of a failing batch (and of each half) before it is split, when the runner can skip events. */
+const POISON_AFTER_ATTEMPTS = 5
 
 export interface BatchedSubscriptionOptions {
   store: EventStore
@@ -18,8 +25,20 @@ export interface BatchedSubscriptionOptions {
 export abstract class BatchedSubscription {
   /** Where the last run stopped (exclusive); null to start at the beginning. */
   protected abstract loadCheckpoint(): Promise<bigint | null>
-  /** Applies the batch and moves the checkpoint to `position`; throws to have it retried. */
-  protected abstract handleBatch(events: RecordedEvent[], position: bigint): Promise<void>
+  /**
+   * Applies the batch and moves the checkpoint from `previous` (where this runner last left it) to
+   * `position`; throws to have it retried.
+   */
+  protected abstract handleBatch(events: RecordedEvent[], position: bigint, previous: bigint | null): Promise<void>
+  /**
+   * Skips an event that keeps failing alone: records it with the reason and moves the checkpoint
+   * past it (from `previous`), atomically. Absent: a failing batch is retried until it succeeds.
+   */
+  protected skipPoisoned?(event: RecordedEvent, err: Error, previous: bigint | null): Promise<void>
+  /** The checkpoint's lock, taken before the checkpoint is read; null: this runner takes none. */
+  protected lockCheckpoint(): Promise<CheckpointLock | null> {
+    return Promise.resolve(null)
+  }
 
   private subscription: Subscription | null = null
   private buffer: RecordedEvent[] = []
@@ -30,6 +49,9 @@ export abstract class BatchedSubscription {
   private lastReceived: bigint | null = null
   private failed: Error | null = null
   private stopping = false
+  private lock: CheckpointLock | null = null
+  /** Callers waiting for a position to be handled (caughtUp). */
+  private waiters: Array<{ position: bigint; resolve: () => void; reject: (err: Error) => void }> = []
 
   constructor(private readonly subscriptionOptions: BatchedSubscriptionOptions) {}
 
@@ -46,10 +68,19 @@ export abstract class BatchedSubscription {
     return this.failed
   }
 
+  /** Takes the checkpoint's lock (throws CheckpointLockedError when another runner holds it) and subscribes from it. */
   async start(): Promise<void> {
-    const after = await this.loadCheckpoint()
+    this.lock ??= await this.lockCheckpoint()
+    let after: bigint | null
+    try {
+      after = await this.loadCheckpoint()
+    } catch (err) {
+      await this.releaseLock()
+      throw err
+    }
     this.lastPosition = after
     this.lastReceived = after
+    this.buffer = [] // everything after the checkpoint is delivered again
     this.failed = null
     this.stopping = false
     this.open()
@@ -106,7 +137,8 @@ export abstract class BatchedSubscription {
 
   private async enqueue(event: RecordedEvent): Promise<void> {
     this.buffer.push(event)
-    if (this.buffer.length >= (this.subscriptionOptions.batchSize ?? 500)) {
+    const awaited = this.waiters.some((w) => event.position >= w.position)
+    if (awaited || this.buffer.length >= (this.subscriptionOptions.batchSize ?? 500)) {
       await this.flush()
     } else if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => {
@@ -116,30 +148,95 @@ export abstract class BatchedSubscription {
     }
   }
 
-  /** Handles what is buffered, retrying with backoff until it succeeds or the subscription stops. */
+  /**
+   * Handles what is buffered, retrying with backoff until it succeeds or the subscription stops. A
+   * runner that can skip an event (`skipPoisoned`) does not retry forever: after a few failed tries
+   * the batch is split until the one event that keeps failing alone is skipped (recorded with the
+   * reason), as long as the store answers — see processors/poison-isolation.ts.
+   */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
-      for (let attempt = 0; this.buffer.length > 0; attempt++) {
+      while (this.buffer.length > 0) {
         // A copy: events keep arriving (into this.buffer) while the batch is handled.
         const events = this.buffer.slice()
-        const position = events[events.length - 1].position
         try {
-          await this.handleBatch(events, position)
+          await handleIsolatingPoison(events, (part) => this.handlePart(part), {
+            attempts: this.skipPoisoned ? POISON_AFTER_ATTEMPTS : Infinity,
+            healthy: () => this.loadCheckpoint().then(() => true),
+            isTransient: (err) => err instanceof CheckpointConflictError,
+            poisoned: (event, err) => this.skipPart(event, err),
+            onError: (err) => this.fail(err),
+            stopped: () => this.stopping,
+          })
         } catch (err) {
-          this.fail(err as Error)
-          if (this.stopping) return
-          await sleep(Math.min(5000, 100 * 2 ** attempt))
-          continue
+          if (err instanceof CheckpointConflictError) return this.halt(err)
+          return // stopping: the next start subscribes again from the checkpoint
         }
         this.buffer = this.buffer.slice(events.length)
         this.failed = null
-        this.lastPosition = position
       }
     })
     return this.flushing
   }
 
-  /** Stops the subscription and handles what was already received (one try). */
+  private async handlePart(events: RecordedEvent[]): Promise<void> {
+    const position = events[events.length - 1].position
+    await this.handleBatch(events, position, this.lastPosition)
+    this.moved(position)
+  }
+
+  private async skipPart(event: RecordedEvent, err: Error): Promise<void> {
+    await this.skipPoisoned!(event, err, this.lastPosition)
+    this.moved(event.position)
+  }
+
+  private moved(position: bigint): void {
+    this.lastPosition = position
+    this.failed = null
+    this.settleWaiters()
+  }
+
+  /**
+   * Resolves once every event up to `position` (inclusive) is handled and checkpointed; rejects if
+   * the runner stops for good first. A waiter does not wait for the flush timer: what is buffered
+   * is handled as soon as the position has arrived.
+   */
+  caughtUp(position: bigint): Promise<void> {
+    if (this.lastPosition !== null && this.lastPosition >= position) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ position, resolve, reject })
+      if (this.lastReceived !== null && this.lastReceived >= position) void this.flush()
+    })
+  }
+
+  private settleWaiters(): void {
+    const done = this.waiters.filter((w) => this.lastPosition !== null && this.lastPosition >= w.position)
+    this.waiters = this.waiters.filter((w) => !done.includes(w))
+    for (const w of done) w.resolve()
+  }
+
+  /** Stops for good without handling the buffer: another writer owns the checkpoint now. */
+  private async halt(err: Error): Promise<void> {
+    this.stopping = true
+    this.buffer = []
+    if (this.flushTimer) clearTimeout(this.flushTimer)
+    this.flushTimer = null
+    const subscription = this.subscription
+    this.subscription = null
+    // Not awaited: the halt may run inside the subscription's own handler (a flush it awaits), and
+    // close() waits for that handler to return.
+    void subscription?.close().catch(() => {})
+    await this.releaseLock()
+    for (const w of this.waiters.splice(0)) w.reject(err)
+  }
+
+  private async releaseLock(): Promise<void> {
+    const lock = this.lock
+    this.lock = null
+    await lock?.release()
+  }
+
+  /** Stops the subscription, handles what was already received (one try) and releases the lock. */
   async stop(): Promise<void> {
     this.stopping = true // first: a close that reports an error must not reopen
     await this.subscription?.close()
@@ -147,6 +244,9 @@ export abstract class BatchedSubscription {
     if (this.flushTimer) clearTimeout(this.flushTimer)
     this.flushTimer = null
     await this.flush()
+    await this.releaseLock()
+    const stopped = new Error('the subscription stopped before it reached the awaited position')
+    for (const w of this.waiters.splice(0)) w.reject(stopped)
   }
 
   /** Forgets what is buffered (before a rebuild or replay from another position). */

@@ -1,54 +1,94 @@
-// The projector: a catch-up subscription to the event store from the views' checkpoint. Events are
-// applied in batches; each batch and its checkpoint commit in one transaction, so after a crash
-// the projector resumes exactly where the views are. `rebuild()` starts again from position 0.
+// The projector: runs a projection (the Learn Amp views by default) as a catch-up subscription to
+// the event store from its checkpoint. Events are applied in batches; each batch and its checkpoint
+// commit in one transaction, so after a crash the projector resumes exactly where the views are.
+// It holds the checkpoint's lock while it runs (a second projector on the same view database is
+// refused with CheckpointLockedError) and moves the checkpoint compare-and-set (a stale writer
+// stops with CheckpointConflictError). `rebuild()` starts again from position 0.
 import type { EventStore, RecordedEvent } from '../processors/eventstore/port.ts'
-import type { SqlViewStore } from './viewstore/sql.ts'
-import { ourStreamPrefixes } from '../schemas/streams.ts'
-import { applyEvents, utcEverywhere, type ProjectionSettings } from './apply-events.ts'
-import { recordChangeLog } from './audit/record-change-log.ts'
+import type { CheckpointLock, ViewWriter } from './viewstore/port.ts'
+import { endSpans, startSpan, tracingEnabled } from '../tracing/spans.ts'
 import { BatchedSubscription } from './batched-subscription.ts'
+import { learnAmpViews, type Projection } from './projection.ts'
+import { utcEverywhere, type ProjectionSettings } from './apply-events.ts'
 
-export const VIEWS_CHECKPOINT = 'learnamp-views'
-/** Our streams (one prefix per stream kind, schemas/streams.ts); system and foreign streams are not ours to project. */
-export const projectedStreamPrefixes = [...ourStreamPrefixes]
+export { VIEWS_CHECKPOINT, projectedStreamPrefixes } from './projection.ts'
 
 export interface ProjectorOptions {
   store: EventStore
-  views: SqlViewStore
-  /** The tenants' time zones (default: UTC for every tenant). */
+  views: ViewWriter
+  /** What to project; the Learn Amp views (with `settings`) by default. */
+  projection?: Projection
+  /** The tenants' time zones for the Learn Amp views (default: UTC for every tenant). */
   settings?: ProjectionSettings
   batchSize?: number
   /** How long a partial batch may wait for more events before it is written. */
   flushAfterMs?: number
   onApplied?: (info: { events: number; position: bigint }) => void
+  /** An event that kept failing alone was skipped (recorded in projection_dead_letters). */
+  onSkipped?: (info: { position: bigint; streamName: string; reason: string }) => void
   onError?: (err: Error) => void
 }
 
 export class Projector extends BatchedSubscription {
+  private readonly projection: Projection
+
   constructor(private readonly options: ProjectorOptions) {
-    super({ ...options, streamPrefixes: projectedStreamPrefixes })
+    const projection = options.projection ?? learnAmpViews(options.settings ?? utcEverywhere)
+    super({ ...options, streamPrefixes: projection.streamPrefixes })
+    this.projection = projection
   }
 
   protected loadCheckpoint(): Promise<bigint | null> {
-    return this.options.views.checkpoint(VIEWS_CHECKPOINT)
+    return this.options.views.checkpoint(this.projection.name)
+  }
+
+  protected override lockCheckpoint(): Promise<CheckpointLock> {
+    return this.options.views.lockCheckpoint(this.projection.name)
   }
 
   /** The batch and its checkpoint in one transaction: the views never run ahead or behind. */
-  protected async handleBatch(events: RecordedEvent[], position: bigint): Promise<void> {
-    await this.options.views.transaction(async (tx) => {
-      const settings = this.options.settings ?? utcEverywhere
-      await recordChangeLog(tx, events, settings) // reads the states before applyEvents moves them
-      await applyEvents(tx, events, settings)
-      await tx.setCheckpoint(VIEWS_CHECKPOINT, position)
-    })
+  protected async handleBatch(events: RecordedEvent[], position: bigint, previous: bigint | null): Promise<void> {
+    const handled = events.filter((e) => this.projection.canHandle(e))
+    const spans = traceViewWrites(this.projection.name, handled)
+    try {
+      await this.options.views.transaction(async (tx) => {
+        if (handled.length > 0) await this.projection.apply(tx, handled)
+        await tx.setCheckpoint(this.projection.name, position, previous)
+      })
+    } catch (err) {
+      endSpans(spans, err)
+      throw err
+    }
+    endSpans(spans)
     this.options.onApplied?.({ events: events.length, position })
+  }
+
+  /** The poison event: recorded with the reason, and the checkpoint moved past it, in one transaction. */
+  protected override async skipPoisoned(event: RecordedEvent, err: Error, previous: bigint | null): Promise<void> {
+    const reason = `kept failing alone after repeated tries: ${err.message}`.slice(0, 2000)
+    await this.options.views.transaction(async (tx) => {
+      await tx.recordSkippedEvent(this.projection.name, { position: event.position, streamName: event.streamName, eventId: event.id, type: event.type, reason })
+      await tx.setCheckpoint(this.projection.name, event.position, previous)
+    })
+    this.options.onSkipped?.({ position: event.position, streamName: event.streamName, reason })
   }
 
   /** Drops every view and projects again from the start of the event store. */
   async rebuild(): Promise<void> {
     await this.stop()
-    await this.options.views.reset(VIEWS_CHECKPOINT)
+    await this.options.views.reset(this.projection.name)
     this.discardBuffer()
     await this.start()
   }
+}
+
+/** Events appended for a traced record carry its traceparent: their view write joins that trace. */
+function traceViewWrites(projection: string, events: RecordedEvent[]) {
+  if (!tracingEnabled()) return []
+  return events.map((e) => {
+    const traceparent = typeof e.metadata.traceparent === 'string' ? e.metadata.traceparent : null
+    return traceparent
+      ? startSpan(`project ${e.streamName.slice(0, e.streamName.indexOf('-'))}`, { traceparent, attributes: { 'kombo_sync.projection': projection, 'kombo_sync.event_type': e.type, 'kombo_sync.position': String(e.position) } })
+      : null
+  })
 }

@@ -72,12 +72,15 @@ async function dump(db: SqlDatabase): Promise<Record<string, unknown[]>> {
 async function applyInBatches(store: EventStore, views: SqlViewStore, size: number): Promise<number> {
   const events = await store.readAll({ streamPrefixes: projectedStreamPrefixes })
   let batches = 0
+  let previous: bigint | null = null
   for (let i = 0; i < events.length; i += size) {
     const batch = events.slice(i, i + size)
+    const position = batch[batch.length - 1].position
     await views.transaction(async (tx) => {
       await applyEvents(tx, batch)
-      await tx.setCheckpoint(VIEWS_CHECKPOINT, batch[batch.length - 1].position)
+      await tx.setCheckpoint(VIEWS_CHECKPOINT, position, previous)
     })
+    previous = position
     batches++
   }
   return batches

@@ -119,10 +119,8 @@ export async function rebuildViews(
   })
   await projector.rebuild()
   const last = await lastPosition(stores)
-  if (last !== null) {
-    while ((projector.received ?? -1n) < last) await new Promise((r) => setTimeout(r, 50))
-    await projector.flush() // retried until it succeeds, as any batch
-  }
+  // Handled (each batch retried until it succeeds) as soon as the last event has arrived.
+  if (last !== null) await projector.caughtUp(last)
   await projector.stop()
   logger.info({ events: applied }, 'views rebuilt')
   return { events: applied }

@@ -23,6 +23,8 @@ export function createMetrics() {
     deadLetters: new Counter({ name: 'kombo_sync_dead_letters_total', help: 'Records sent to the dead-letter store', registers: [registry] }),
     projectedEvents: new Counter({ name: 'kombo_sync_projected_events_total', help: 'Events applied to the views', registers: [registry] }),
     projectionPosition: new Gauge({ name: 'kombo_sync_projection_position', help: 'Last event-store position applied to the views', registers: [registry] }),
+    projectionSkippedEvents: new Counter({ name: 'kombo_sync_projection_skipped_events_total', help: 'Events the projector skipped because they kept failing alone (kept in projection_dead_letters)', registers: [registry] }),
+    processorPoisonedRecords: new Counter({ name: 'kombo_sync_processor_poisoned_records_total', help: 'Records dead-lettered because they kept failing at the processor', registers: [registry] }),
     clockEvents: new Counter({ name: 'kombo_sync_clock_events_total', help: 'Lifecycle events emitted by the clock', registers: [registry] }),
     clockGaveUp: new Counter({ name: 'kombo_sync_clock_gave_up_total', help: 'Employees the clock gave up on in a tick (their stream kept changing); retried next tick', labelNames: ['tenant'], registers: [registry] }),
     userFeedEvents: new Counter({ name: 'kombo_sync_user_feed_events_total', help: 'User events published to the downstream feed (learnamp.user-events.v1)', registers: [registry] }),

@@ -3,11 +3,12 @@
 // /health/ready turns 503 while a store is down even if no batch happened to fail yet.
 import { Kafka, logLevel } from 'kafkajs'
 import type { EventStore } from '../processors/eventstore/port.ts'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 /** A store did not answer the readiness probe; retrying later helps once it is back. */
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends KomboSyncError {
   override name = 'StoreUnavailableError'
-  readonly retryable = true
+  readonly retriable = true
 }
 
 const PROBE_TIMEOUT_MS = 2_000

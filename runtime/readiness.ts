@@ -12,8 +12,8 @@ export interface ReadinessSources {
   config: Pick<Config, 'kafka'>
   stores: Pick<Stores, 'db' | 'rawEventStore'>
   metrics: Pick<Metrics, 'tenantFailing'>
-  /** Each role this process runs: its last failure (null when well). */
-  roles: () => Record<string, Error | null>
+  /** Each role this process runs: its last failure (null when well), and what else to say. */
+  roles: () => Record<string, { error: Error | null; detail?: string }>
   pollers: () => ReadonlyMap<string, TenantPoller>
 }
 
@@ -34,7 +34,9 @@ export function createReadiness(sources: ReadinessSources): Readiness {
     refreshTenantFailing,
     async check() {
       const checks: ReadinessReport['checks'] = await probeStores(sources)
-      for (const [role, error] of Object.entries(sources.roles())) checks[role] = error ? { ok: false, detail: error.message } : { ok: true }
+      for (const [role, { error, detail }] of Object.entries(sources.roles())) {
+        checks[role] = error ? { ok: false, detail: error.message } : detail ? { ok: true, detail } : { ok: true }
+      }
       refreshTenantFailing()
       for (const [tenant, poller] of sources.pollers()) {
         const stopped = poller.stoppedBecause

@@ -12,11 +12,12 @@ import { komboResources, type KomboResource } from '../schemas/kombo.ts'
 import { replayKafkaChangeLog, replaySqlChangeLog, type ReplayFrom } from '../producers/changelog/replay.ts'
 import { sqlFeedCheckpoints } from '../projections/user-feed/checkpoints.ts'
 import { USER_FEED_CHECKPOINT } from '../projections/user-feed/publisher.ts'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 /** A command line that cannot be run as given; the message says how to call it. */
-export class UsageError extends Error {
+export class UsageError extends KomboSyncError {
   override name = 'UsageError'
-  readonly retryable = false
+  readonly retriable = false
 }
 
 const optionValue = (args: string[], name: string): string | undefined => {

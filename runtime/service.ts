@@ -83,8 +83,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       metrics: ctx.metrics,
       pollers: () => pollers,
       roles: () => ({
-        ...(processor ? { processor: processor.error } : {}),
-        ...(projector ? { projector: projector.projector.error } : {}),
+        ...(processor ? { processor: { error: processor.error, detail: poisonedDetail(processor.poisoned) } } : {}),
+        ...(projector ? { projector: { error: projector.projector.error, detail: skippedDetail(projector.skipped) } } : {}),
       }),
     })
     const api: ApiRole | null = runs(config.role, 'api')
@@ -108,6 +108,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     throw err
   }
 }
+
+const poisonedDetail = (n: number) => (n > 0 ? `${n} record(s) dead-lettered since start because they kept failing (see dead letters)` : undefined)
+const skippedDetail = (n: number) => (n > 0 ? `${n} event(s) skipped since start because they kept failing (see projection_dead_letters)` : undefined)
 
 function roleContext(config: Config, stores: Stores, directory: TenantDirectory, options: ServiceOptions): RoleContext {
   return {

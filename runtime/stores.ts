@@ -58,7 +58,7 @@ export async function openStores(config: Config): Promise<Stores> {
       const { openKafkaDeadLetterStore } = await import('../producers/changelog/kafka-dead-letters.ts')
       changeLog = await openKafkaChangeLog({ ...kafka, partitions: config.kafka.partitions, topicPrefix: config.kafka.topicPrefix })
       deadLetters = await openKafkaDeadLetterStore({ ...kafka, topicPrefix: config.kafka.topicPrefix })
-      closers.unshift(() => (deadLetters as unknown as { close?: () => Promise<void> }).close?.() ?? Promise.resolve())
+      closers.unshift(() => deadLetters.close())
     } else {
       changeLog = await openSqlChangeLog(db)
       deadLetters = await openSqlDeadLetterStore(db)

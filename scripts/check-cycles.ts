@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 
-export const CHECKED_FOLDERS = ['producers', 'processors', 'projections', 'api', 'runtime', 'schemas', 'config', 'sql', 'bin', 'tenants']
+export const CHECKED_FOLDERS = ['producers', 'processors', 'projections', 'api', 'runtime', 'schemas', 'config', 'sql', 'bin', 'tenants', 'errors']
 
 const importPattern = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm
 

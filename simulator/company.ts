@@ -8,10 +8,11 @@ import { embedAbsenceType, embedLegalEntity, embedLocation, embedManager, embedM
 import { createRng, type Rng } from './rng.ts'
 import { ChangeIndex } from './change-index.ts'
 import type { PageSource } from './list-query.ts'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 /** A control call named a record the company does not have; retrying will not help. */
-export class SimulatedRecordNotFoundError extends Error {
-  readonly retryable = false
+export class SimulatedRecordNotFoundError extends KomboSyncError {
+  readonly retriable = false
   constructor(
     readonly resource: KomboResource,
     readonly id: string,

@@ -1,5 +1,6 @@
 // Small node:http helpers shared by the Kombo and control routes.
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body)
@@ -18,8 +19,8 @@ export function sendKomboError(
 }
 
 /** Thrown for a control request whose body is not usable; the caller must fix the request. */
-export class ControlRequestError extends Error {
-  readonly retryable = false
+export class ControlRequestError extends KomboSyncError {
+  readonly retriable = false
   constructor(message: string) {
     super(message)
     this.name = 'ControlRequestError'

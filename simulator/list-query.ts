@@ -4,10 +4,11 @@
 // unknown `ids` give 404; filters must be repeated when paging (here they also travel in the cursor).
 import type { SimRecord } from './generate-company.ts'
 import { ChangeIndex, type ChangePosition } from './change-index.ts'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 /** The request cannot be served as asked; the client must change it (retrying will not help). */
-export class ListQueryError extends Error {
-  readonly retryable = false
+export class ListQueryError extends KomboSyncError {
+  readonly retriable = false
   constructor(
     readonly status: 400 | 404,
     readonly code: string,

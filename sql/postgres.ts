@@ -64,6 +64,21 @@ export async function openPostgresDatabase(
         done(failure)
       }
     },
+    async session() {
+      const client = await pool.connect()
+      // A held connection the server drops emits 'error' on the client: unhandled, that would crash
+      // the process. The session's next query fails instead, and its holder learns it there.
+      client.on('error', (err) => options.onIdleClientError?.(err))
+      let released = false
+      return {
+        ...asQueryable(client),
+        async release() {
+          if (released) return
+          released = true
+          client.release(true) // destroyed, not pooled: its session state (locks) ends with it
+        },
+      }
+    },
     async exec(sql) {
       // Migrations: several processes (roles) may start at once on a fresh database, and
       // concurrent `CREATE TABLE IF NOT EXISTS` can still collide in PostgreSQL's catalog. A

@@ -4,6 +4,7 @@
 // transaction, so a role in another process learns of a change by polling that number.
 // Adapter: sql.ts. Contract: test/contracts/tenant-store.contract.ts.
 import type { Tenant, TenantAuditRecord, TenantSettings, TenantStatus } from '../schemas/tenant.ts'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 /** One API token of a tenant, as stored: its id and the sha256 (hex) of the token, never the token. */
 export interface StoredToken {
@@ -65,7 +66,7 @@ export interface TenantStore {
   version(): Promise<bigint>
 }
 
-export class TenantExistsError extends Error {
+export class TenantExistsError extends KomboSyncError {
   override name = 'TenantExistsError'
   readonly retriable = false
   constructor(readonly tenant: string) {
@@ -73,7 +74,7 @@ export class TenantExistsError extends Error {
   }
 }
 
-export class IntegrationAlreadyBoundError extends Error {
+export class IntegrationAlreadyBoundError extends KomboSyncError {
   override name = 'IntegrationAlreadyBoundError'
   readonly retriable = false
   constructor(
@@ -84,7 +85,7 @@ export class IntegrationAlreadyBoundError extends Error {
   }
 }
 
-export class TenantNotFoundError extends Error {
+export class TenantNotFoundError extends KomboSyncError {
   override name = 'TenantNotFoundError'
   readonly retriable = false
   constructor(readonly tenant: string) {
@@ -93,7 +94,7 @@ export class TenantNotFoundError extends Error {
 }
 
 /** The same token hash for two tokens would make it ambiguous whom a request comes from. */
-export class TokenInUseError extends Error {
+export class TokenInUseError extends KomboSyncError {
   override name = 'TokenInUseError'
   readonly retriable = false
   constructor(readonly tenant: string) {
@@ -102,7 +103,7 @@ export class TokenInUseError extends Error {
 }
 
 /** The tenant was offboarded: it cannot be changed any more (its id stays taken for the audit trail). */
-export class TenantOffboardedError extends Error {
+export class TenantOffboardedError extends KomboSyncError {
   override name = 'TenantOffboardedError'
   readonly retriable = false
   constructor(readonly tenant: string) {

@@ -5,6 +5,7 @@
 // chosen digest prefix is a preimage search: the timing says nothing usable about tokens.
 import { createHash } from 'node:crypto'
 import type { TenantAuthenticator, TenantAuthResult } from '../ports.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 export interface TenantTokenConfig {
   id: string
@@ -12,7 +13,7 @@ export interface TenantTokenConfig {
   tokenSha256: string[]
 }
 
-export class InvalidTokenHashError extends Error {
+export class InvalidTokenHashError extends KomboSyncError {
   override name = 'InvalidTokenHashError'
   readonly retriable = false
   constructor(readonly tenant: string) {

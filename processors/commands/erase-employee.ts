@@ -13,6 +13,7 @@ import { employeeStreamName } from '../../schemas/streams.ts'
 import { EmployeePersonalDataErased, erasureStreamName } from '../../schemas/erasure.ts'
 import { erasureAuditDecider } from '../domain/erasure.ts'
 import { handleCommand, retryOnConflict } from './handle-command.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 export interface EraseEmployeeDeps {
   /** The raw or the decrypting store: only the audit stream (never encrypted) is written. */
@@ -30,7 +31,7 @@ export interface EraseEmployeeCommand {
 }
 
 /** The tenant never had this employee: nothing to erase. Not retriable. */
-export class EmployeeNotFoundError extends Error {
+export class EmployeeNotFoundError extends KomboSyncError {
   override name = 'EmployeeNotFoundError'
   readonly retriable = false
   constructor(readonly tenant: string, readonly employeeId: string) {

@@ -113,7 +113,7 @@ t.test('manual invite', async (t) => {
     t.test(`refuses an employee ${name}`, async (t) => {
       const s = new EmployeeScenario()
       given(s)
-      t.throws(() => decideManualInvite(s.state, ctx), { name: 'InviteNotAllowedError', reason, retryable: false, tenant, employeeId: 'emp-1' })
+      t.throws(() => decideManualInvite(s.state, ctx), { name: 'InviteNotAllowedError', reason, retriable: false, tenant, employeeId: 'emp-1' })
     })
   }
 

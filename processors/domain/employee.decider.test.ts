@@ -71,8 +71,8 @@ t.test('time passes', async (t) => {
   })
 
   t.test('decided once: with those events in the stream, nothing more', async () => {
-    const left: EmployeeEvent = { type: 'EmployeeLeft', data: { ...base('2026-03-31T00:00:00.000Z'), on: '2026-03-31' } }
-    const deactivated: EmployeeEvent = { type: 'UserDeactivated', data: { ...base('2026-03-31T00:00:00.000Z'), reason: 'left' } }
+    const left: EmployeeEvent = { type: 'EmployeeLeft', data: { ...base('2026-04-01T00:00:00.000Z'), on: '2026-03-31' } }
+    const deactivated: EmployeeEvent = { type: 'UserDeactivated', data: { ...base('2026-04-01T00:00:00.000Z'), reason: 'left' } }
     given([leaving, started, left, deactivated]).when({ type: 'ReachDates', context: context('2026-04-03T00:00:00Z') }).thenNothingHappened()
   })
 

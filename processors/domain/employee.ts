@@ -10,6 +10,7 @@ import { dateField, deactivationReasonAt, hasLeft, instantOf, inviteDueIso, isoI
 import { accessBeginsAt, accessEndsAt } from './hr-dates.ts'
 import { eventId } from './event-ids.ts'
 import type { Decider, DecisionContext, ObserveRecord } from './decider.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 export { evolveEmployee, foldEmployee, type EmployeeState } from './employee-state.ts'
 
@@ -21,9 +22,9 @@ export type EmployeeDecisionContext = DecisionContext
 export type InviteRefusal = 'unknown_employee' | 'already_invited' | 'deleted_in_source' | 'deactivated' | 'missing_work_email'
 
 /** A manual invite that cannot be carried out; retrying will not help until the employee's data changes. */
-export class InviteNotAllowedError extends Error {
+export class InviteNotAllowedError extends KomboSyncError {
   override readonly name = 'InviteNotAllowedError'
-  readonly retryable = false
+  readonly retriable = false
   constructor(
     readonly tenant: string,
     readonly employeeId: string,

@@ -9,6 +9,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { parseStreamName } from '../../schemas/streams.ts'
 import type { EventStore, EventToAppend, RecordedEvent } from './port.ts'
 import type { KeyState, PersonalDataKeys } from './personal-data-keys.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 const FIELD = '$encrypted'
 
@@ -20,7 +21,7 @@ interface Sealed {
 }
 
 /** An append to the stream of an erased employee: never retriable. */
-export class PersonalDataErasedError extends Error {
+export class PersonalDataErasedError extends KomboSyncError {
   override name = 'PersonalDataErasedError'
   readonly retriable = false
   constructor(readonly streamName: string) {
@@ -29,7 +30,7 @@ export class PersonalDataErasedError extends Error {
 }
 
 /** A stored ciphertext that does not decrypt with its key: corruption or tampering. */
-export class PersonalDataDecryptionError extends Error {
+export class PersonalDataDecryptionError extends KomboSyncError {
   override name = 'PersonalDataDecryptionError'
   readonly retriable = false
   constructor(readonly streamName: string, readonly revision: bigint) {

@@ -38,9 +38,10 @@ import {
   type Subscription,
 } from './port.ts'
 import { appendEach } from './append-each.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 /** EventStoreDB refused or failed an operation; `retriable` says whether trying again can help. */
-export class EventStoreOperationError extends Error {
+export class EventStoreOperationError extends KomboSyncError {
   override name = 'EventStoreOperationError'
   constructor(
     readonly operation: string,
@@ -52,7 +53,7 @@ export class EventStoreOperationError extends Error {
 }
 
 /** A subscription stopped without being closed (server gone, connection lost, handler failed). Subscribe again from the last position handled. */
-export class SubscriptionDroppedError extends Error {
+export class SubscriptionDroppedError extends KomboSyncError {
   override name = 'SubscriptionDroppedError'
   readonly retriable = true
   constructor(reason: string, cause?: unknown) {

@@ -1,6 +1,7 @@
 // The event store port: streams of events with revisions, a global order, optimistic concurrency
 // and catch-up subscriptions. Adapters: sql.ts (embedded PGlite / PostgreSQL), esdb.ts (EventStoreDB).
 // Revisions start at 0 within a stream; positions are global, increasing, and opaque beyond order.
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint
 
@@ -94,7 +95,7 @@ export interface EventStore {
 }
 
 /** The expected revision did not match the stream; reload the stream and decide again. */
-export class WrongExpectedRevisionError extends Error {
+export class WrongExpectedRevisionError extends KomboSyncError {
   override name = 'WrongExpectedRevisionError'
   readonly retriable = true
   constructor(

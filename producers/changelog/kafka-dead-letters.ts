@@ -27,7 +27,7 @@ export const deadLetterTopic = (prefix = ''): string => `${prefix}kombo-sync.dea
 const H = { kind: 'dl-kind', id: 'dl-id', at: 'dl-at', reason: 'dl-reason', origin: 'dl-origin', hash: 'dl-hash', size: 'dl-size' } as const
 const scopeOf = (l: Pick<DeadLetter, 'key' | 'origin' | 'contentHash'>): string => `${tenantOf(l.key) ?? ''}\u0000${resourceOf(l.origin) ?? ''}\u0000${l.contentHash}`
 
-export async function openKafkaDeadLetterStore(options: KafkaDeadLetterOptions): Promise<DeadLetterStore & { close(): Promise<void> }> {
+export async function openKafkaDeadLetterStore(options: KafkaDeadLetterOptions): Promise<DeadLetterStore> {
   const prefix = options.topicPrefix ?? ''
   const topic = deadLetterTopic(prefix)
   const replicationFactor = options.replicationFactor ?? 1

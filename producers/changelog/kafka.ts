@@ -6,9 +6,11 @@
 import { Kafka, Partitioners, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs'
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry'
 import { changeKey, type ChangeEnvelope } from '../../schemas/envelope.ts'
+import { TRACEPARENT, type Traced } from '../../tracing/spans.ts'
 import { komboResources, type KomboResource } from '../../schemas/kombo.ts'
 import { envelopeJsonSchema, valueSubject } from '../../schemas/registry.ts'
 import type { ChangeLog, ChangeLogConsumer, ConsumedChange } from './port.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 export interface KafkaChangeLogOptions {
   brokers: string[]
@@ -34,18 +36,18 @@ export interface KafkaChangeLogOptions {
   maxWaitTimeMs?: number
 }
 
-/** Publishing failed. `retryable` says whether trying again can help (a broker hiccup can; a value the schema rejects cannot). */
-export class ChangeLogPublishError extends Error {
+/** Publishing failed. `retriable` says whether trying again can help (a broker hiccup can; a value the schema rejects cannot). */
+export class ChangeLogPublishError extends KomboSyncError {
   override name = 'ChangeLogPublishError'
-  constructor(message: string, readonly retryable: boolean, options?: { cause?: unknown }) {
+  constructor(message: string, readonly retriable: boolean, options?: { cause?: unknown }) {
     super(message, options)
   }
 }
 
 /** The registry could not be asked about a schema (down, 5xx): the batch is retried, nothing is dead-lettered. */
-export class SchemaRegistryUnavailableError extends Error {
+export class SchemaRegistryUnavailableError extends KomboSyncError {
   override name = 'SchemaRegistryUnavailableError'
-  readonly retryable = true
+  readonly retriable = true
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
   }
@@ -144,9 +146,9 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
   const consumers = new Set<ChangeLogConsumer>()
 
   return {
-    async publish(envelopes: ChangeEnvelope[]): Promise<void> {
+    async publish(envelopes: Traced<ChangeEnvelope>[]): Promise<void> {
       if (envelopes.length === 0) return
-      const byTopic = new Map<string, Array<{ key: string; value: Buffer }>>()
+      const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers?: Record<string, string> }>>()
       for (const envelope of envelopes) {
         const resource = envelope.resource as KomboResource
         let value: Buffer
@@ -157,7 +159,8 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
         }
         const topic = topicOf.get(resource)!
         if (!byTopic.has(topic)) byTopic.set(topic, [])
-        byTopic.get(topic)!.push({ key: changeKey(envelope.tenant, envelope.record.id), value })
+        const traceparent = envelope[TRACEPARENT]
+        byTopic.get(topic)!.push({ key: changeKey(envelope.tenant, envelope.record.id), value, ...(traceparent ? { headers: { traceparent } } : {}) })
       }
       try {
         await producer.sendBatch({
@@ -165,8 +168,8 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         })
       } catch (err) {
-        const retryable = (err as { retriable?: boolean }).retriable !== false
-        throw new ChangeLogPublishError(`publishing ${envelopes.length} changes failed: ${(err as Error).message}`, retryable, { cause: err })
+        const retriable = (err as { retriable?: boolean }).retriable !== false
+        throw new ChangeLogPublishError(`publishing ${envelopes.length} changes failed: ${(err as Error).message}`, retriable, { cause: err })
       }
     },
 
@@ -179,7 +182,8 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
 
       const decode = async (topic: string, partition: number, message: KafkaMessage): Promise<ConsumedChange> => {
         const raw = message.value ?? Buffer.alloc(0)
-        const base = { resource: resourceOf.get(topic)!, key: message.key?.toString('utf8') ?? '', partition, offset: message.offset, raw }
+        const traceparent = message.headers?.traceparent?.toString()
+        const base = { resource: resourceOf.get(topic)!, key: message.key?.toString('utf8') ?? '', partition, offset: message.offset, raw, ...(traceparent ? { traceparent } : {}) }
         if (raw.length === 0) return { ...base, value: null, decodeError: 'empty value (tombstone)' }
         try {
           return { ...base, value: await registry.decode(raw) }

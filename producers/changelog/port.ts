@@ -4,6 +4,7 @@
 // handler resolved, so delivery is at-least-once and processing must be idempotent.
 import type { ChangeEnvelope } from '../../schemas/envelope.ts'
 import type { KomboResource } from '../../schemas/kombo.ts'
+import type { Traced } from '../../tracing/spans.ts'
 
 export interface ConsumedChange {
   resource: KomboResource
@@ -18,6 +19,8 @@ export interface ConsumedChange {
   raw: Buffer
   /** Set when the bytes could not be decoded at all (bad JSON, unknown schema id …). */
   decodeError?: string
+  /** The record's W3C trace context (tracing/spans.ts), when it was published with one. */
+  traceparent?: string
 }
 
 export interface ChangeLogConsumer {
@@ -26,8 +29,11 @@ export interface ChangeLogConsumer {
 }
 
 export interface ChangeLog {
-  /** Durably appends the envelopes; resolves only when all are stored. */
-  publish(envelopes: ChangeEnvelope[]): Promise<void>
+  /**
+   * Durably appends the envelopes; resolves only when all are stored. An envelope's trace context
+   * (`envelope[TRACEPARENT]`, tracing/spans.ts) is stored beside it, never inside it.
+   */
+  publish(envelopes: Traced<ChangeEnvelope>[]): Promise<void>
   /**
    * Delivers batches (in log order; a batch may hold several keys, each key's records stay in order) to `handler`; positions are committed
    * per consumer group after the handler resolved. A handler that throws gets the batch again.
@@ -100,4 +106,6 @@ export interface DeadLetterStore {
   put(letter: NewDeadLetter): Promise<DeadLetter>
   list(options?: DeadLetterListOptions): Promise<DeadLetter[]>
   markRedriven(id: string): Promise<void>
+  /** Releases what the adapter holds (a Kafka producer); the SQL adapter's database is closed by its owner. */
+  close(): Promise<void>
 }

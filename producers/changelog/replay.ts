@@ -10,6 +10,7 @@ import type { SqlDatabase } from '../../sql/database.ts'
 import { komboResources, type KomboResource } from '../../schemas/kombo.ts'
 import { changeTopic } from './kafka.ts'
 import { migrateChangeLog } from './sql.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 /** Where to start again: an offset (per partition on Kafka, the log's sequence number on SQL), or the first record at or after a time. */
 export type ReplayFrom = { offset: bigint } | { time: Date }
@@ -22,9 +23,9 @@ export interface ReplayedPosition {
 }
 
 /** The group still has running consumers: stop the processors, then replay. Retrying does not help until then. */
-export class ConsumerGroupActiveError extends Error {
+export class ConsumerGroupActiveError extends KomboSyncError {
   override name = 'ConsumerGroupActiveError'
-  readonly retryable = false
+  readonly retriable = false
   constructor(readonly group: string, options?: { cause?: unknown }) {
     super(`consumer group ${group} has running members: stop every processor before a replay`, options)
   }

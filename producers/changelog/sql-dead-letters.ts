@@ -3,11 +3,12 @@
 import type { SqlDatabase } from '../../sql/database.ts'
 import type { DeadLetter, DeadLetterStore } from './port.ts'
 import { prepareLetter } from './dead-letter-content.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 const MIGRATION_LOCK = 0x6b6f6d626f00
 
 /** The id names no dead letter; list the store to find the right one (retrying will not help). */
-export class DeadLetterNotFoundError extends Error {
+export class DeadLetterNotFoundError extends KomboSyncError {
   override name = 'DeadLetterNotFoundError'
   readonly retriable = false
   constructor(readonly id: string) {
@@ -112,5 +113,8 @@ export async function openSqlDeadLetterStore(db: SqlDatabase): Promise<DeadLette
       const { rows } = await db.query('UPDATE dead_letters SET redriven_at = now() WHERE id = $1::bigint RETURNING id', [id])
       if (rows.length === 0) throw new DeadLetterNotFoundError(id)
     },
+
+    // Nothing of its own to release: the database belongs to whoever opened it.
+    async close() {},
   }
 }

@@ -4,6 +4,7 @@
 // Limits, by design: one partition, so one active consumer per group (a second consumer of the same
 // group would get the same records); records are kept, never compacted.
 import type { ChangeEnvelope } from '../../schemas/envelope.ts'
+import { TRACEPARENT, type Traced } from '../../tracing/spans.ts'
 import { changeKey } from '../../schemas/envelope.ts'
 import { komboResources, type KomboResource } from '../../schemas/kombo.ts'
 import { Wakeups } from '../../sql/wakeups.ts'
@@ -40,6 +41,8 @@ export async function migrateChangeLog(db: SqlDatabase): Promise<void> {
       published_at timestamptz NOT NULL DEFAULT now()
     )`)
     await tx.query('CREATE INDEX IF NOT EXISTS change_log_resource_seq ON change_log (resource, seq)')
+    // The record's W3C trace context (tracing/spans.ts), beside the bytes as Kafka keeps it in a header.
+    await tx.query('ALTER TABLE change_log ADD COLUMN IF NOT EXISTS traceparent text')
     await tx.query(`CREATE TABLE IF NOT EXISTS change_log_offsets (
       group_name text NOT NULL,
       resource text NOT NULL,
@@ -54,11 +57,13 @@ interface ChangeRow {
   resource: KomboResource
   key: string
   raw: Uint8Array
+  traceparent: string | null
 }
 
 function toConsumed(row: ChangeRow): ConsumedChange {
   const raw = Buffer.isBuffer(row.raw) ? row.raw : Buffer.from(row.raw)
   const consumed: ConsumedChange = { resource: row.resource, key: row.key, partition: 0, offset: String(row.seq), value: undefined, raw }
+  if (row.traceparent) consumed.traceparent = row.traceparent
   try {
     consumed.value = JSON.parse(raw.toString('utf8'))
   } catch (err) {
@@ -80,18 +85,18 @@ export async function openSqlChangeLog(db: SqlDatabase, options: SqlChangeLogOpt
   const wakeups = new Wakeups()
   const consumers = new Set<ChangeLogConsumer>()
 
-  async function publish(envelopes: ChangeEnvelope[]): Promise<void> {
+  async function publish(envelopes: Traced<ChangeEnvelope>[]): Promise<void> {
     if (envelopes.length === 0) return
     await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK])
       for (let start = 0; start < envelopes.length; start += ROWS_PER_INSERT) {
         const params: unknown[] = []
         const values = envelopes.slice(start, start + ROWS_PER_INSERT).map((env) => {
-          params.push(env.resource, changeKey(env.tenant, env.record.id), Buffer.from(JSON.stringify(env), 'utf8'))
-          const b = params.length - 3
-          return `($${b + 1}, $${b + 2}, $${b + 3}::bytea)`
+          params.push(env.resource, changeKey(env.tenant, env.record.id), Buffer.from(JSON.stringify(env), 'utf8'), env[TRACEPARENT] ?? null)
+          const b = params.length - 4
+          return `($${b + 1}, $${b + 2}, $${b + 3}::bytea, $${b + 4})`
         })
-        await tx.query(`INSERT INTO change_log (resource, key, raw) VALUES ${values.join(', ')}`, params)
+        await tx.query(`INSERT INTO change_log (resource, key, raw, traceparent) VALUES ${values.join(', ')}`, params)
       }
     })
     wakeups.wakeAll()
@@ -121,7 +126,7 @@ export async function openSqlChangeLog(db: SqlDatabase, options: SqlChangeLogOpt
         return `(resource = $${params.length - 1} AND seq > $${params.length}::bigint)`
       })
       const res = await db.query<ChangeRow>(
-        `SELECT seq, resource, key, raw FROM change_log WHERE ${where.join(' OR ')} ORDER BY seq LIMIT $1`,
+        `SELECT seq, resource, key, raw, traceparent FROM change_log WHERE ${where.join(' OR ')} ORDER BY seq LIMIT $1`,
         params,
       )
       return res.rows.map(toConsumed)

@@ -4,6 +4,7 @@
 // None of them ever holds the API key: messages are built from ids and Kombo's own error text,
 // and the client redacts the key from any text it copies out of a response.
 import type { KomboResource } from '../../schemas/kombo.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 export interface KomboErrorContext {
   integrationId: string
@@ -17,8 +18,8 @@ export interface KomboErrorContext {
 const where = (c: KomboErrorContext): string =>
   `${c.tenant ? `tenant ${c.tenant}, ` : ''}integration ${c.integrationId}, resource ${c.resource}`
 
-export abstract class KomboError extends Error {
-  abstract readonly retriable: boolean
+export abstract class KomboError extends KomboSyncError {
+  abstract override readonly retriable: boolean
   readonly integrationId: string
   readonly resource: KomboResource
   readonly tenant: string | undefined

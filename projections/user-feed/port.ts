@@ -1,6 +1,7 @@
 // Where the user feed goes. Adapter: kafka.ts (`learnamp.user-events.v1`). Another sink (a SQL
 // table, a webhook) only has to resolve `publish` once the events are durably accepted.
 import type { UserFeedEvent } from '../../schemas/user-feed.ts'
+import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 export interface UserFeedSink {
   /**
@@ -17,10 +18,10 @@ export interface FeedCheckpointStore {
   setCheckpoint(name: string, position: bigint | null): Promise<void>
 }
 
-/** Publishing the feed failed. `retryable` says whether trying again can help (a broker hiccup can; an event its schema rejects cannot). */
-export class UserFeedPublishError extends Error {
+/** Publishing the feed failed. `retriable` says whether trying again can help (a broker hiccup can; an event its schema rejects cannot). */
+export class UserFeedPublishError extends KomboSyncError {
   override name = 'UserFeedPublishError'
-  constructor(message: string, readonly retryable: boolean, options?: { cause?: unknown }) {
+  constructor(message: string, readonly retriable: boolean, options?: { cause?: unknown }) {
     super(message, options)
   }
 }

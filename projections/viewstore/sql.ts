@@ -4,7 +4,21 @@
 import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
 import type { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../../schemas/learnamp.ts'
 import { isStorableText } from '../../schemas/storable-text.ts'
-import { InvalidCursorError, type HrRecordReader, type Page, type TeamWithMembers, type UserQuery, type ViewGenerations, type ViewReader } from './port.ts'
+import {
+  CheckpointConflictError,
+  InvalidCursorError,
+  type HrRecordReader,
+  type Page,
+  type TeamWithMembers,
+  type UserQuery,
+  type ViewGenerations,
+  type SkippedEvent,
+  type ViewStore,
+  type ViewTransaction,
+} from './port.ts'
+import { checkpointLocks } from './checkpoint-lock.ts'
+
+export type { EntityCategory, UserIndex, ViewTransaction } from './port.ts'
 
 // A per-tenant generation that every write to a served view bumps, in the writing transaction (a
 // statement trigger, so the projector, erasure, reset and rebuild need not remember it): API
@@ -33,6 +47,9 @@ import { migrateChangeLog } from '../audit/change-log-store.ts'
 const migration = `
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
   name text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS projection_dead_letters (
+  checkpoint text NOT NULL, position bigint NOT NULL, stream_name text NOT NULL, event_id text NOT NULL,
+  type text NOT NULL, reason text NOT NULL, at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (checkpoint, position));
 CREATE TABLE IF NOT EXISTS view_entity_states (
   tenant text NOT NULL, category text NOT NULL, id text NOT NULL, state jsonb NOT NULL,
   next_due_at timestamptz, PRIMARY KEY (tenant, category, id));
@@ -52,15 +69,6 @@ CREATE TABLE IF NOT EXISTS view_hr_records (
 CREATE INDEX IF NOT EXISTS view_hr_records_employee ON view_hr_records (tenant, kind, employee_id);
 ${generationsMigration}`
 
-export type EntityCategory = 'employee' | 'team' | 'location' | 'legalEntity' | 'absenceType' | 'absence'
-
-/** What a user row is indexed by: what its record points at, resolved or not. */
-export interface UserIndex {
-  teamIds: string[]
-  locationId: string | null
-  managerId: string | null
-}
-
 /**
  * Rows per multi-row write. The rows go as one JSON parameter that PostgreSQL unpacks
  * (jsonb_to_recordset): one statement of a few parameters, whatever the row count, so a large
@@ -74,43 +82,8 @@ function chunks<T>(rows: T[]): T[][] {
   return out
 }
 
-/** Row-level access the projector uses inside its transaction. */
-export interface ViewTransaction {
-  /** The transaction itself, for projection steps with tables of their own (the audit change log). */
-  readonly sql: SqlQueryable
-  /** Each state with the instant its last event was decided for (null in rows written before that was kept). */
-  loadStates(tenant: string, category: EntityCategory, ids: string[]): Promise<Map<string, { state: unknown; decidedAt: Date | null }>>
-  /** Saves many states in few statements (one round trip per chunk, not per row). Ids must not repeat. */
-  saveStates(tenant: string, rows: Array<{ category: EntityCategory; id: string; state: unknown; nextDueAt: Date | null; decidedAt: Date | null }>): Promise<void>
-  /** Upserts many users in few statements. External ids must not repeat. */
-  upsertUsers(tenant: string, rows: Array<{ user: LearnAmpUser; index: UserIndex }>): Promise<void>
-  upsertTeam(tenant: string, team: LearnAmpTeam): Promise<void>
-  upsertLocation(tenant: string, location: LearnAmpLocation): Promise<void>
-  /** A legal entity, absence type or absence document, indexed by employee and calendar days (absences). */
-  upsertHrRecord(tenant: string, kind: HrRecordKind, doc: { externalId: string }, index: { employeeId: string | null; startOn: string | null; endOn: string | null }): Promise<void>
-  /** External ids of users whose manager / team / location is one of the given ids. */
-  usersReferencing(tenant: string, ref: { managerIds?: string[]; teamIds?: string[]; locationIds?: string[] }): Promise<string[]>
-  /** Users with one of the (lower-cased) emails, but for those in `exceptIds`. */
-  usersWithEmails(tenant: string, emailsLower: string[], exceptIds?: string[]): Promise<LearnAmpUser[]>
-  /** The (lower-cased) emails the given users have in the view now. */
-  emailsOf(tenant: string, externalIds: string[]): Promise<string[]>
-  /** Replaces the documents of existing users (their index columns stay). */
-  replaceUserDocs(tenant: string, users: LearnAmpUser[]): Promise<void>
-  setCheckpoint(name: string, position: bigint): Promise<void>
-}
-
-export interface SqlViewStore extends ViewReader, ViewGenerations, HrRecordReader {
-  checkpoint(name: string): Promise<bigint | null>
-  /** Runs `fn` in one transaction (views and checkpoint together). */
-  transaction<T>(fn: (tx: ViewTransaction) => Promise<T>): Promise<T>
-  /** Employees whose next lifecycle date is due at `now` (for the clock), across tenants. */
-  dueEmployees(now: Date, limit: number): Promise<Array<{ tenant: string; id: string }>>
-  /** The clock's snooze: when it found nothing due for an employee, the next date to look again. */
-  setNextDueAt(tenant: string, id: string, at: Date | null): Promise<void>
-  /** Deletes every view, state and the given checkpoint (before a rebuild). */
-  reset(checkpointName: string): Promise<void>
-  counts(): Promise<{ users: number; teams: number; locations: number; states: number }>
-}
+/** The views on SQL: the read side for the API, the write side for the projector and the clock. */
+export type SqlViewStore = ViewStore & ViewGenerations & HrRecordReader
 
 const encodeCursor = (after: string) => Buffer.from(JSON.stringify({ a: after })).toString('base64url')
 function decodeCursor(cursor: string | undefined): string | null {
@@ -248,12 +221,27 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
       )
       return rows.map((r) => r.email_lower)
     },
-    async setCheckpoint(name, position) {
+    async recordSkippedEvent(checkpoint, e) {
       await tx.query(
-        `INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
-        [name, position.toString()],
+        `INSERT INTO projection_dead_letters (checkpoint, position, stream_name, event_id, type, reason) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (checkpoint, position) DO UPDATE SET reason = EXCLUDED.reason, at = now()`,
+        [checkpoint, e.position.toString(), e.streamName, e.eventId, e.type, e.reason],
       )
+    },
+    async setCheckpoint(name, position, expected) {
+      // Compare-and-set: the row moves only from the position this runner expects; a stale writer
+      // (another projector, a rebuild under way) changes nothing and learns it.
+      const { rows } = await tx.query<{ name: string }>(
+        `INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()
+         WHERE projection_checkpoints.position IS NOT DISTINCT FROM $3::bigint
+         RETURNING name`,
+        [name, position.toString(), expected === null ? null : expected.toString()],
+      )
+      if (rows.length === 0) {
+        const found = await tx.query<{ position: string }>('SELECT position FROM projection_checkpoints WHERE name = $1', [name])
+        throw new CheckpointConflictError(name, expected, found.rows[0] ? BigInt(found.rows[0].position) : null)
+      }
     },
   }
 }
@@ -339,6 +327,7 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
       const { rows } = await db.query<{ position: string }>('SELECT position FROM projection_checkpoints WHERE name = $1', [name])
       return rows[0] ? BigInt(rows[0].position) : null
     },
+    lockCheckpoint: (name) => checkpointLocks.acquire(db, name),
     async transaction(fn) {
       const result = await db.transaction((tx) => fn(transactionOf(tx)))
       for (const listener of commitListeners) listener()
@@ -366,8 +355,16 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
       await db.transaction(async (tx) => {
         for (const table of ['view_entity_states', 'view_users', 'view_teams', 'view_locations', 'view_hr_records', 'audit_changes']) await tx.query(`DELETE FROM ${table}`)
         await tx.query('DELETE FROM projection_checkpoints WHERE name = $1', [checkpointName])
+        await tx.query('DELETE FROM projection_dead_letters WHERE checkpoint = $1', [checkpointName]) // tried afresh
       })
       for (const listener of commitListeners) listener()
+    },
+    async skippedEvents(checkpoint): Promise<SkippedEvent[]> {
+      const { rows } = await db.query<{ position: string; stream_name: string; event_id: string; type: string; reason: string; at: Date | string }>(
+        'SELECT position, stream_name, event_id, type, reason, at FROM projection_dead_letters WHERE checkpoint = $1 ORDER BY position',
+        [checkpoint],
+      )
+      return rows.map((r) => ({ checkpoint, position: BigInt(r.position), streamName: r.stream_name, eventId: r.event_id, type: r.type, reason: r.reason, at: new Date(r.at) }))
     },
     async counts() {
       const { rows } = await db.query<{ users: string; teams: string; locations: string; states: string }>(

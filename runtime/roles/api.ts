@@ -7,7 +7,7 @@ import { directoryAuthenticator } from '../../tenants/authenticator.ts'
 import { TenantAdministration } from '../../tenants/administration.ts'
 import { IntegrationLifecycle, lifecycleEventOf } from '../../tenants/lifecycle.ts'
 import { employeeStreamName } from '../../schemas/streams.ts'
-import { purgeUserFromViews } from '../../projections/viewstore/erase-user.ts'
+import { purgeUserFromViewsIn } from '../../projections/viewstore/erase-user.ts'
 import { inviteUser } from '../../processors/commands/invite-user.ts'
 import { createUserHistory } from '../../projections/history.ts'
 import { openChangeLogReader } from '../../projections/audit/change-log-store.ts'
@@ -111,8 +111,8 @@ function tenantAdministration(ctx: RoleContext): TenantAdministration {
     // Offboarding with erase crypto-shreds each employee as the per-employee erasure does (key
     // deleted, views purged); the audit is one record for the whole tenant, written by the command.
     eraseEmployee: async (tenant, employeeId) => {
-      await stores.personalDataKeys.erase(employeeStreamName(tenant, employeeId), { tenant, employeeId })
-      await purgeUserFromViews(stores.db, tenant, employeeId)
+      // Key and views in one transaction: the views never serve data whose key is gone.
+      await stores.personalDataKeys.erase(employeeStreamName(tenant, employeeId), { tenant, employeeId }, { together: (tx) => purgeUserFromViewsIn(tx, tenant, employeeId) })
     },
     now: ctx.now,
   })

@@ -10,6 +10,8 @@ import { minimisingClient } from '../../producers/minimise-record.ts'
 import { startKomboSimulator, type KomboSimulator } from '../../simulator/index.ts'
 import type { RoleContext, RoleHandle } from './context.ts'
 import { recordPollOutcome } from '../poll-metrics.ts'
+import type { ChangeEnvelope } from '../../schemas/envelope.ts'
+import { endSpans, SpanKind, startSpan, traceparentOf, tracingEnabled, TRACEPARENT, type Traced } from '../../tracing/spans.ts'
 
 export interface PollerRole extends RoleHandle {
   simulator: KomboSimulator | null
@@ -68,7 +70,14 @@ function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant):
     integrationId: tenant.integrationId!,
     syncState: stores.syncState,
     publish: async (envelopes) => {
-      await stores.changeLog.publish(envelopes)
+      const spans = traceChanges(envelopes)
+      try {
+        await stores.changeLog.publish(envelopes)
+      } catch (err) {
+        endSpans(spans, err)
+        throw err
+      }
+      endSpans(spans)
       for (const e of envelopes) metrics.recordsPolled.inc({ tenant: e.tenant, resource: e.resource })
     },
     intervalMs: tenant.settings.pollIntervalMs ?? config.pollIntervalMs,
@@ -94,5 +103,19 @@ function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant):
         logger.error({ tenant: tenant.id, ...o }, m)
       },
     },
+  })
+}
+
+/** One new trace per change record, started as it is published; its context travels with the record. */
+function traceChanges(envelopes: Traced<ChangeEnvelope>[]) {
+  if (!tracingEnabled()) return []
+  return envelopes.map((envelope) => {
+    const span = startSpan(`publish ${envelope.resource}`, {
+      root: true,
+      kind: SpanKind.PRODUCER,
+      attributes: { 'kombo_sync.tenant': envelope.tenant, 'kombo_sync.resource': envelope.resource, 'kombo_sync.entity': envelope.record.id, 'kombo_sync.poll_id': envelope.pollId },
+    })
+    if (span) envelope[TRACEPARENT] = traceparentOf(span)
+    return span
   })
 }

@@ -1,56 +1,126 @@
 // The processor role: consumes the change log in the processors' group, drops records of erased
-// employees and folds the rest into the event store. A failed batch is retried by the consumer;
-// the last failure is kept for readiness until a batch succeeds again.
+// employees and folds the rest into the event store. A failing batch is retried a few times, then
+// split until a record that keeps failing alone is dead-lettered with the reason (the others go
+// on; processors/poison-isolation.ts); while the event store is down the batch is only retried.
+// The last failure is kept for readiness until a batch succeeds again.
+import { endSpans, SpanKind, startSpan, tracingEnabled } from '../../tracing/spans.ts'
 import { processChanges } from '../../processors/process-changes.ts'
 import { DEFAULT_STREAM_CACHE_SIZE, StreamStateCache } from '../../processors/stream-state-cache.ts'
 import { dropErasedEmployees } from '../../processors/erased-employees.ts'
+import { handleIsolatingPoison } from '../../processors/poison-isolation.ts'
+import { WrongExpectedRevisionError } from '../../processors/eventstore/port.ts'
+import type { ConsumedChange } from '../../producers/changelog/port.ts'
 import { PROCESSOR_GROUP } from '../processor-group.ts'
+import { probeEventStore } from '../probes.ts'
+import type { Stores } from '../stores.ts'
 import type { RoleContext, RoleHandle } from './context.ts'
+
+/** Tries of a failing batch (and of each half) before it is split toward the poison record. */
+export const POISON_AFTER_ATTEMPTS = 3
 
 export interface ProcessorRole extends RoleHandle {
   /** The last batch failure, null once a batch succeeded. */
   readonly error: Error | null
+  /** Records dead-lettered since start because they kept failing alone. */
+  readonly poisoned: number
+}
+
+/** What the batch handler needs: the role context, narrowed to the stores it uses. */
+export type ProcessorContext = Pick<RoleContext, 'metrics' | 'logger' | 'now' | 'tenantSettingsOf' | 'tuning'> & {
+  stores: Pick<Stores, 'eventStore' | 'rawEventStore' | 'deadLetters' | 'personalDataKeys'>
 }
 
 export async function startProcessorRole(ctx: RoleContext): Promise<ProcessorRole> {
-  const { stores, metrics, logger } = ctx
-  const streamCache = new StreamStateCache(ctx.tuning.processor?.cacheStreams ?? DEFAULT_STREAM_CACHE_SIZE)
   let error: Error | null = null
-  const consumer = await stores.changeLog.consume(
+  let stopping = false
+  const reportError = (err: Error) => {
+    error = err
+    ctx.logger.error({ err }, 'processing a change batch failed; it will be retried')
+  }
+  const handler = changeBatchHandler(ctx, { onError: reportError, stopped: () => stopping })
+  const consumer = await ctx.stores.changeLog.consume(
     PROCESSOR_GROUP,
     async (consumed) => {
-      const { kept: batch, dropped } = await dropErasedEmployees(consumed, stores.personalDataKeys)
-      for (const d of dropped) logger.info(d, 'record of an erased employee dropped (GDPR erasure)')
-      const outcomes = await processChanges(batch, {
-        store: stores.eventStore,
-        deadLetters: stores.deadLetters,
-        tenantSettingsOf: ctx.tenantSettingsOf,
-        now: ctx.now,
-        cache: streamCache,
-        concurrency: ctx.tuning.processor?.concurrency,
-        onAppended: ({ events, ms }) => {
-          metrics.eventsAppended.inc(events)
-          metrics.appendSeconds.observe(ms / 1000)
-        },
-        onDeadLetter: ({ reason, key }) => {
-          metrics.deadLetters.inc()
-          logger.warn({ key, reason }, 'record dead-lettered')
-        },
-      })
-      for (const o of outcomes) metrics.recordsProcessed.inc({ outcome: o.kind })
+      await handler.handle(consumed)
       error = null
     },
-    {
-      onError: (err) => {
-        error = err
-        logger.error({ err }, 'processing a change batch failed; it will be retried')
-      },
-    },
+    { onError: reportError },
   )
   return {
     get error() {
       return error
     },
-    stop: () => consumer.stop(),
+    get poisoned() {
+      return handler.poisoned
+    },
+    stop: () => {
+      stopping = true
+      return consumer.stop()
+    },
+  }
+}
+
+/** One consumed batch: erased employees' records dropped, the rest processed, a poison record dead-lettered. */
+export function changeBatchHandler(ctx: ProcessorContext, hooks: { onError: (err: Error) => void; stopped: () => boolean }) {
+  const { stores, metrics, logger } = ctx
+  const streamCache = new StreamStateCache(ctx.tuning.processor?.cacheStreams ?? DEFAULT_STREAM_CACHE_SIZE)
+  let poisoned = 0
+  const processBatch = async (batch: ConsumedChange[]) => {
+    // Each traced record's processing joins the record's own trace (tracing/spans.ts).
+    const spans = tracingEnabled()
+      ? batch.map((c) => (c.traceparent ? startSpan(`process ${c.resource}`, { traceparent: c.traceparent, kind: SpanKind.CONSUMER, attributes: { 'kombo_sync.key': c.key, 'kombo_sync.offset': c.offset } }) : null))
+      : []
+    let outcomes: Awaited<ReturnType<typeof processChanges>>
+    try {
+      outcomes = await processChanges(batch, {
+      store: stores.eventStore,
+      deadLetters: stores.deadLetters,
+      tenantSettingsOf: ctx.tenantSettingsOf,
+      now: ctx.now,
+      cache: streamCache,
+      concurrency: ctx.tuning.processor?.concurrency,
+      onAppended: ({ events, ms }) => {
+        metrics.eventsAppended.inc(events)
+        metrics.appendSeconds.observe(ms / 1000)
+      },
+      onDeadLetter: ({ reason, key }) => {
+        metrics.deadLetters.inc()
+        logger.warn({ key, reason }, 'record dead-lettered')
+      },
+    })
+    } catch (err) {
+      endSpans(spans, err)
+      throw err
+    }
+    spans.forEach((span, i) => span?.setAttribute('kombo_sync.outcome', outcomes[i].kind))
+    endSpans(spans)
+    for (const o of outcomes) metrics.recordsProcessed.inc({ outcome: o.kind })
+  }
+  const deadLetter = async (change: ConsumedChange, err: Error) => {
+    const reason = `kept failing at the processor after repeated tries: ${err.message}`.slice(0, 2000)
+    await stores.deadLetters.put({ reason, origin: { resource: change.resource, partition: change.partition, offset: change.offset, stage: 'processor' }, key: change.key, raw: change.raw })
+    poisoned++
+    metrics.deadLetters.inc()
+    metrics.processorPoisonedRecords.inc()
+    metrics.recordsProcessed.inc({ outcome: 'dead-lettered' })
+    logger.error({ key: change.key, reason }, 'record dead-lettered: it kept failing alone')
+  }
+  return {
+    get poisoned() {
+      return poisoned
+    },
+    async handle(consumed: ConsumedChange[]): Promise<void> {
+      const { kept: batch, dropped } = await dropErasedEmployees(consumed, stores.personalDataKeys)
+      for (const d of dropped) logger.info(d, 'record of an erased employee dropped (GDPR erasure)')
+      await handleIsolatingPoison(batch, processBatch, {
+        attempts: POISON_AFTER_ATTEMPTS,
+        healthy: () => probeEventStore(stores.rawEventStore).then(() => true),
+        // Streams that kept changing under the processor: not a record's fault, the consumer retries.
+        isTransient: (err) => err instanceof WrongExpectedRevisionError,
+        poisoned: deadLetter,
+        onError: hooks.onError,
+        stopped: hooks.stopped,
+      })
+    },
   }
 }

@@ -9,6 +9,8 @@ import type { RoleContext, RoleHandle } from './context.ts'
 
 export interface ProjectorRole extends RoleHandle {
   projector: Projector
+  /** Events skipped since this process started (each kept in projection_dead_letters). */
+  readonly skipped: number
 }
 
 /** One clock tick now (tests and the CLI use it; the projector role also runs it on an interval). */
@@ -34,6 +36,7 @@ export async function startProjectorRole(ctx: RoleContext, tickClock: () => Prom
   const stop = async () => {
     for (const s of stoppers.reverse()) await s().catch((err: Error) => logger.error({ err }, 'error while stopping'))
   }
+  let skipped = 0
   const projector = new Projector({
     store: stores.eventStore,
     views: stores.views,
@@ -41,6 +44,11 @@ export async function startProjectorRole(ctx: RoleContext, tickClock: () => Prom
     onApplied: ({ events, position }) => {
       metrics.projectedEvents.inc(events)
       metrics.projectionPosition.set(Number(position))
+    },
+    onSkipped: (info) => {
+      skipped++
+      metrics.projectionSkippedEvents.inc()
+      logger.error(info, 'event skipped by the projector: it kept failing alone (see projection_dead_letters)')
     },
     onError: (err) => logger.error({ err }, 'projection failed; retrying'),
   })
@@ -70,5 +78,11 @@ export async function startProjectorRole(ctx: RoleContext, tickClock: () => Prom
     await stop()
     throw err
   }
-  return { projector, stop }
+  return {
+    projector,
+    get skipped() {
+      return skipped
+    },
+    stop,
+  }
 }

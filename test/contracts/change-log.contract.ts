@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { changeKey, type ChangeEnvelope } from '../../schemas/envelope.ts'
 import type { KomboResource } from '../../schemas/kombo.ts'
 import type { ChangeLog, ChangeLogConsumer, ConsumedChange } from '../../producers/changelog/port.ts'
+import { TRACEPARENT, type Traced } from '../../tracing/spans.ts'
 import { settle, waitFor } from '../support/wait-for.ts'
 
 export type OpenChangeLog = () => Promise<{ log: ChangeLog; cleanup: () => Promise<void> }>
@@ -95,6 +96,23 @@ export function runChangeLogContract(t: Test, open: OpenChangeLog): void {
       t.match(c.offset, /^\d+$/, 'the offset is a decimal string')
       t.equal(c.decodeError, undefined)
     }
+  })
+
+  t.test("a record's trace context travels beside it, not inside it", async (t) => {
+    const log = await logFor(t)
+    const tenant = fresh('c')
+    const traced: Traced<ChangeEnvelope> = envelope(tenant, 'employees', 'e1', 0)
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+    traced[TRACEPARENT] = traceparent
+    await log.publish([traced, envelope(tenant, 'employees', 'e2', 0)])
+    const { seen, consumer } = await collect(t, log, fresh('group-'), tenant)
+    await waitFor('2 records', () => distinct(seen).size >= 2, DELIVERY_TIMEOUT_MS)
+    await consumer.stop()
+    const [withTrace] = seen.filter((c) => valueOf(c).record?.id === 'e1')
+    const [withoutTrace] = seen.filter((c) => valueOf(c).record?.id === 'e2')
+    t.equal(withTrace.traceparent, traceparent, 'the traceparent comes back with the record')
+    t.equal(withoutTrace.traceparent, undefined, 'a record published without one has none')
+    t.notOk(JSON.stringify(withTrace.value).includes(traceparent), 'the envelope itself does not carry it')
   })
 
   t.test('a handler that throws gets the same records again', async (t) => {

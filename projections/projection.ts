@@ -1,0 +1,35 @@
+// A projection is data: its name (which is also its checkpoint's), which events it handles, and
+// how a batch of them changes the views inside the batch's transaction. The runner (projector.ts)
+// subscribes, batches, locks the checkpoint and moves it compare-and-set; a projection knows
+// nothing of that.
+import type { RecordedEvent } from '../processors/eventstore/port.ts'
+import type { ViewTransaction } from './viewstore/port.ts'
+import { applyEvents, type ProjectionSettings } from './apply-events.ts'
+import { recordChangeLog } from './audit/record-change-log.ts'
+import { ourStreamPrefixes } from '../schemas/streams.ts'
+
+export interface Projection {
+  /** The projection's checkpoint. */
+  name: string
+  /** The streams it reads (the subscription's filter, applied by the event store). */
+  streamPrefixes: string[]
+  /** Whether an event delivered from those streams is one it applies. */
+  canHandle(event: RecordedEvent): boolean
+  /** Applies a batch of handled events; the runner commits it with the checkpoint. */
+  apply(tx: ViewTransaction, events: RecordedEvent[]): Promise<void>
+}
+
+export const VIEWS_CHECKPOINT = 'learnamp-views'
+/** Our streams; system and foreign streams in the store are not ours to project. */
+export const projectedStreamPrefixes = [...ourStreamPrefixes]
+
+/** The Learn Amp views: users, teams, locations and the entity states they are computed from, and the audit change log. */
+export const learnAmpViews = (settings: ProjectionSettings): Projection => ({
+  name: VIEWS_CHECKPOINT,
+  streamPrefixes: projectedStreamPrefixes,
+  canHandle: (event) => projectedStreamPrefixes.some((p) => event.streamName.startsWith(p)),
+  apply: async (tx, events) => {
+    await recordChangeLog(tx, events, settings) // reads the states before applyEvents moves them
+    await applyEvents(tx, events, settings)
+  },
+})
