@@ -48,13 +48,15 @@ if (!existsSync(CHROMIUM)) {
     const issues = await page.textContent('#issues')
     t.ok(issues?.includes(a.display_full_name ?? a.id) && issues?.includes(b.display_full_name ?? b.id), 'both users sharing an email are listed under duplicate work email')
 
+    const shots = process.env.CONSOLE_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'kombo-sync-console-'))
+    await page.screenshot({ path: join(shots, 'console-tenant.png'), fullPage: true })
+
     await page.click(`#issues a.user-link >> text=${a.display_full_name ?? a.id}`)
     await page.waitForSelector('#timeline table')
     const timeline = await page.textContent('#timeline')
     t.match(timeline, /EmployeeImported/, 'the timeline shows the first snapshot')
     t.match(timeline, /Head of Consoles/, 'the first snapshot shows the job title the HR system holds')
-    // docs/console-timeline.png is this screenshot: CONSOLE_SCREENSHOT_DIR=docs npx tap test/e2e/console.browser.test.ts
-    const shots = process.env.CONSOLE_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'kombo-sync-console-'))
+    // docs/console-*.png are these screenshots: CONSOLE_SCREENSHOT_DIR=docs npx tap test/e2e/console.browser.test.ts
     await page.screenshot({ path: join(shots, 'console-timeline.png'), fullPage: true })
 
     // An unauthenticated call from the page is refused by the API, not by the console.
