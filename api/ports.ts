@@ -53,6 +53,18 @@ export interface UserCommands {
 export interface SyncStatusReader {
   /** Per resource: watermark, last poll, lag, errors — shape owned by the poller. */
   list(tenant: string): Promise<Array<Record<string, unknown>>>
+  /** The tenant's initial sync (runtime/progress.ts); without it `/sync` has no `initialSync`. */
+  initialSync?(tenant: string): Promise<InitialSyncStatus>
+}
+
+export interface InitialSyncStatus {
+  state: 'not_started' | 'polling' | 'processing' | 'done'
+  polled: number
+  processed: number
+  visible: number
+  ratePerSecond: number
+  startedAt: string | null
+  finishedAt: string | null
 }
 
 /**

@@ -96,6 +96,7 @@ export class TenantPoller {
   private readonly published = new Map<KomboResource, RecentlyPublished>()
   /** What `pollNow` asked the next round for: some resources, all of them, or nothing (a timer round: all). */
   private requested: Set<KomboResource> | 'all' | null = null
+  private initialPollingFinished = false
   /** When the last round over every resource began (ms): a partial round never delays a full one past the interval. */
   private lastFullRoundAt = Number.NEGATIVE_INFINITY
   /** Per resource, every version published (the full reconcile's baseline); only with reconciles on. */
@@ -225,7 +226,26 @@ export class TenantPoller {
         this.logger.warn({ tenant: this.o.tenant, resource, pollId, err: describe(error) }, 'poll failed; retrying next round')
       }
     }
+    await this.noteInitialPollingFinished()
     return { tenant: this.o.tenant, pollId, outcomes }
+  }
+
+  /**
+   * After the first complete round of every resource the initial sync's polling is finished
+   * (runtime/progress.ts reports it); checked once per round until then.
+   */
+  private async noteInitialPollingFinished(): Promise<void> {
+    if (this.initialPollingFinished || this.stopController.signal.aborted) return
+    try {
+      const states = await this.o.syncState.list(this.o.tenant)
+      const complete = new Set(states.filter((s) => s.lastSuccessAt !== null).map((s) => s.resource))
+      if (!(this.o.resources ?? komboResources).every((r) => complete.has(r))) return
+      await this.o.syncState.recordInitialPollingFinished(this.o.tenant)
+      this.initialPollingFinished = true
+    } catch (err) {
+      // Progress reporting only: the next round tries again.
+      this.logger.warn({ tenant: this.o.tenant, err: describe(err instanceof Error ? err : new Error(String(err))) }, 'recording the end of the initial polling failed')
+    }
   }
 
   private get reconciles(): boolean {

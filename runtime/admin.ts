@@ -2,6 +2,7 @@
 // `dead-letters [--all] [--tenant t]`, `redrive [id …] [--tenant t]`.
 import type { Config } from '../config/config.ts'
 import type { Logger } from './logger.ts'
+import { formatRebuild, PROGRESS_INTERVAL_MS, rebuildProgress } from './progress.ts'
 import { openStores, type Stores } from './stores.ts'
 import { Projector, projectedStreamPrefixes } from '../projections/projector.ts'
 import type { ProjectionSettings } from '../projections/apply-events.ts'
@@ -102,7 +103,13 @@ async function projectionSettingsOf(stores: Stores): Promise<ProjectionSettings>
 export async function rebuildViews(
   stores: Stores,
   logger: Logger,
-  options: { batchSize?: number; settings?: ProjectionSettings; onApplied?: (info: { events: number; position: bigint }) => void } = {},
+  options: {
+    batchSize?: number
+    settings?: ProjectionSettings
+    onApplied?: (info: { events: number; position: bigint }) => void
+    /** How often the progress line is logged (default 5 s). */
+    progressIntervalMs?: number
+  } = {},
 ): Promise<{ events: number }> {
   let applied = 0
   const projector = new Projector({
@@ -114,13 +121,31 @@ export async function rebuildViews(
     flushAfterMs: 60_000,
     onApplied: (info) => {
       applied += info.events
+      reached = info.position
       options.onApplied?.(info)
     },
   })
-  await projector.rebuild()
-  const last = await lastPosition(stores)
-  // Handled (each batch retried until it succeeds) as soon as the last event has arrived.
-  if (last !== null) await projector.caughtUp(last)
+  const startedAt = Date.now()
+  let reached = 0n
+  let total: bigint | null = null
+  // Progress every ~5 s: its total is the event store's last position (known once scanned).
+  const progress = setInterval(() => {
+    if (total === null) logger.info({ events: applied }, `rebuild: ${applied.toLocaleString('en-US')} events applied · total not yet known`)
+    else {
+      const p = rebuildProgress(Number(reached), Number(total), Date.now() - startedAt)
+      logger.info({ events: applied, ...p }, formatRebuild(p))
+    }
+  }, options.progressIntervalMs ?? PROGRESS_INTERVAL_MS)
+  progress.unref()
+  try {
+    await projector.rebuild()
+    const last = await lastPosition(stores)
+    total = last ?? 0n
+    // Handled (each batch retried until it succeeds) as soon as the last event has arrived.
+    if (last !== null) await projector.caughtUp(last)
+  } finally {
+    clearInterval(progress)
+  }
   await projector.stop()
   logger.info({ events: applied }, 'views rebuilt')
   return { events: applied }

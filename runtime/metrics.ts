@@ -27,6 +27,9 @@ export function createMetrics() {
     processorPoisonedRecords: new Counter({ name: 'kombo_sync_processor_poisoned_records_total', help: 'Records dead-lettered because they kept failing at the processor', registers: [registry] }),
     clockEvents: new Counter({ name: 'kombo_sync_clock_events_total', help: 'Lifecycle events emitted by the clock', registers: [registry] }),
     clockGaveUp: new Counter({ name: 'kombo_sync_clock_gave_up_total', help: 'Employees the clock gave up on in a tick (their stream kept changing); retried next tick', labelNames: ['tenant'], registers: [registry] }),
+    initialSyncRecords: new Gauge({ name: 'kombo_sync_initial_sync_records', help: "A tenant's initial sync: records polled, processed, and users visible in the views", labelNames: ['tenant', 'stage'], registers: [registry] }),
+    initialSyncRate: new Gauge({ name: 'kombo_sync_initial_sync_records_per_second', help: "A tenant's initial sync: records processed per second since it started", labelNames: ['tenant'], registers: [registry] }),
+    initialSyncDone: new Gauge({ name: 'kombo_sync_initial_sync_done', help: "1 once a tenant's initial sync is done (polled, processed and visible)", labelNames: ['tenant'], registers: [registry] }),
     userFeedEvents: new Counter({ name: 'kombo_sync_user_feed_events_total', help: 'User events published to the downstream feed (learnamp.user-events.v1)', registers: [registry] }),
     userFeedPosition: new Gauge({ name: 'kombo_sync_user_feed_position', help: 'Last event-store position whose user events Kafka acknowledged (the user-feed checkpoint)', registers: [registry] }),
   }

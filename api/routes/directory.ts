@@ -78,10 +78,29 @@ export async function directoryRoutes(app: FastifyInstance, deps: ApiDeps, views
     method: 'GET',
     url: '/sync',
     tags: ['sync'],
-    summary: 'Sync status per resource: watermarks, last poll, lag, errors',
+    summary: 'Sync status per resource (watermarks, last poll, lag, errors) and the initial sync progress',
     security: tenantSecurity,
     params: TenantParams,
-    response: { 200: z.object({ data: z.array(z.record(z.string(), z.unknown())) }) },
-    handler: async (request) => ({ data: await deps.syncStatus.list(request.params.tenant) }),
+    response: {
+      200: z.object({
+        data: z.array(z.record(z.string(), z.unknown())),
+        initialSync: z
+          .object({
+            state: z.enum(['not_started', 'polling', 'processing', 'done']),
+            polled: z.number().int(),
+            processed: z.number().int(),
+            visible: z.number().int(),
+            ratePerSecond: z.number(),
+            startedAt: z.string().nullable(),
+            finishedAt: z.string().nullable(),
+          })
+          .optional(),
+      }),
+    },
+    handler: async (request) => {
+      const { tenant } = request.params
+      const [data, initialSync] = await Promise.all([deps.syncStatus.list(tenant), deps.syncStatus.initialSync?.(tenant)])
+      return initialSync ? { data, initialSync } : { data }
+    },
   })
 }

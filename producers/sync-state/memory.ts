@@ -1,9 +1,10 @@
 // SyncStateStore in process memory: for tests and one-shot runs that need no durable progress.
 import type { KomboResource } from '../../schemas/kombo.ts'
-import type { PollSucceededDetails, SyncState, SyncStateStore } from './port.ts'
+import type { InitialSyncRecord, PollSucceededDetails, SyncState, SyncStateStore } from './port.ts'
 
 export class InMemorySyncStateStore implements SyncStateStore {
   private readonly states = new Map<string, SyncState>()
+  private readonly initial = new Map<string, Omit<InitialSyncRecord, 'polled'> & { polled: number | null }>()
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
@@ -20,6 +21,9 @@ export class InMemorySyncStateStore implements SyncStateStore {
   }
 
   async recordPollStarted(tenant: string, resource: KomboResource): Promise<void> {
+    if (!this.initial.has(tenant) && !(await this.list(tenant)).length) {
+      this.initial.set(tenant, { tenant, startedAt: this.now().toISOString(), pollingFinishedAt: null, polled: null, processed: 0, finishedAt: null })
+    }
     this.state(tenant, resource).lastPollStartedAt = this.now().toISOString()
   }
 
@@ -50,6 +54,30 @@ export class InMemorySyncStateStore implements SyncStateStore {
     s.lastPollFinishedAt = at
     s.lastError = { message: typeof error === 'string' ? error : error.message, at }
     s.failing = failing
+  }
+
+  async initialSync(tenant: string): Promise<InitialSyncRecord | null> {
+    const i = this.initial.get(tenant)
+    if (!i) return null
+    return { ...i, polled: i.polled ?? (await this.list(tenant)).reduce((n, s) => n + s.recordsSeen, 0) }
+  }
+
+  async recordInitialPollingFinished(tenant: string): Promise<void> {
+    const i = this.initial.get(tenant)
+    if (!i || i.pollingFinishedAt) return
+    const at = this.now().toISOString()
+    i.polled = (await this.list(tenant)).reduce((n, s) => n + s.recordsSeen, 0)
+    i.pollingFinishedAt = at
+    if (i.processed >= i.polled) i.finishedAt = at
+  }
+
+  async recordProcessed(counts: ReadonlyMap<string, number>): Promise<void> {
+    for (const [tenant, n] of counts) {
+      const i = this.initial.get(tenant)
+      if (!i || i.finishedAt || n <= 0) continue
+      i.processed += n
+      if (i.polled !== null && i.processed >= i.polled) i.finishedAt = this.now().toISOString()
+    }
   }
 
   private state(tenant: string, resource: KomboResource): SyncState {

@@ -38,6 +38,24 @@ export interface PollSucceededDetails {
   fullListingStartedAt?: string
 }
 
+/**
+ * A tenant's initial sync as the database keeps it, so that the poller, processor and API roles
+ * can run in different processes: started at the tenant's first poll, polling finished after the
+ * first complete round of every resource, `processed` added to by the processor once per batch.
+ */
+export interface InitialSyncRecord {
+  tenant: string
+  startedAt: string
+  /** When every resource had run one poll to its last page; null while polling. */
+  pollingFinishedAt: string | null
+  /** Records handed on by the initial polls (live while polling, frozen when polling finished). */
+  polled: number
+  /** Records the processor role folded (or dead-lettered) since the initial sync began. */
+  processed: number
+  /** Set once polling finished and `processed` caught up with `polled`. */
+  finishedAt: string | null
+}
+
 export interface SyncStateStore {
   /** The state of one resource; null when it was never polled. */
   get(tenant: string, resource: KomboResource): Promise<SyncState | null>
@@ -52,4 +70,13 @@ export interface SyncStateStore {
   recordPollSucceeded(tenant: string, resource: KomboResource, newWatermark: string | null, details?: PollSucceededDetails): Promise<void>
   /** The poll stopped with `error`; the watermark stays where it was. */
   recordPollFailed(tenant: string, resource: KomboResource, error: Error | string, failing: boolean): Promise<void>
+  /**
+   * The tenant's initial sync; null when it never started (or the tenant was first polled before
+   * this was recorded: then `list` has rows and the initial sync is long over).
+   */
+  initialSync(tenant: string): Promise<InitialSyncRecord | null>
+  /** Every resource finished one complete poll: freezes `polled`. Idempotent. */
+  recordInitialPollingFinished(tenant: string): Promise<void>
+  /** Records processed per tenant in one batch: one write for the batch, not one per record. */
+  recordProcessed(counts: ReadonlyMap<string, number>): Promise<void>
 }

@@ -10,7 +10,7 @@ import { InMemorySyncStateStore } from './memory.ts'
 // One database per driver (opening PGlite takes seconds); each contract case starts from an
 // empty table, and the database is closed when the driver's test ends.
 async function freshStore(db: SqlDatabase) {
-  await db.exec('DROP TABLE IF EXISTS kombo_sync_state')
+  await db.exec('DROP TABLE IF EXISTS kombo_sync_state; DROP TABLE IF EXISTS kombo_initial_sync')
   const store = new SqlSyncStateStore(db)
   await store.migrate()
   await store.migrate() // idempotent

@@ -1,7 +1,7 @@
 // SyncStateStore on the SQL database (PGlite embedded, or PostgreSQL): one row per (tenant, resource).
 import type { SqlDatabase } from '../../sql/database.ts'
 import type { KomboResource } from '../../schemas/kombo.ts'
-import type { PollSucceededDetails, SyncState, SyncStateStore } from './port.ts'
+import type { InitialSyncRecord, PollSucceededDetails, SyncState, SyncStateStore } from './port.ts'
 
 const schema = `
 CREATE TABLE IF NOT EXISTS kombo_sync_state (
@@ -19,7 +19,27 @@ CREATE TABLE IF NOT EXISTS kombo_sync_state (
   PRIMARY KEY (tenant, resource)
 );
 ALTER TABLE kombo_sync_state ADD COLUMN IF NOT EXISTS clock_skew_seconds double precision NOT NULL DEFAULT 0;
-ALTER TABLE kombo_sync_state ADD COLUMN IF NOT EXISTS last_full_reconcile_at timestamptz`
+ALTER TABLE kombo_sync_state ADD COLUMN IF NOT EXISTS last_full_reconcile_at timestamptz;
+-- One row per tenant whose first poll ran after this table existed (see InitialSyncRecord).
+CREATE TABLE IF NOT EXISTS kombo_initial_sync (
+  tenant text PRIMARY KEY,
+  started_at timestamptz NOT NULL,
+  polling_finished_at timestamptz,
+  -- null while polling (then the live sum of records_seen counts); frozen when polling finished
+  polled bigint,
+  processed bigint NOT NULL DEFAULT 0,
+  finished_at timestamptz
+)`
+
+interface InitialRow {
+  tenant: string
+  started_at: Date | string
+  polling_finished_at: Date | string | null
+  polled: string | number | null
+  live_polled: string | number
+  processed: string | number
+  finished_at: Date | string | null
+}
 
 interface Row {
   tenant: string
@@ -77,10 +97,18 @@ export class SqlSyncStateStore implements SyncStateStore {
   }
 
   async recordPollStarted(tenant: string, resource: KomboResource): Promise<void> {
+    const at = this.now().toISOString()
+    // The tenant's very first poll starts its initial sync; a tenant polled before keeps none.
+    await this.db.query(
+      `INSERT INTO kombo_initial_sync (tenant, started_at)
+       SELECT $1, $2::timestamptz WHERE NOT EXISTS (SELECT 1 FROM kombo_sync_state WHERE tenant = $1)
+       ON CONFLICT (tenant) DO NOTHING`,
+      [tenant, at],
+    )
     await this.db.query(
       `INSERT INTO kombo_sync_state (tenant, resource, last_poll_started_at) VALUES ($1, $2, $3)
        ON CONFLICT (tenant, resource) DO UPDATE SET last_poll_started_at = EXCLUDED.last_poll_started_at`,
-      [tenant, resource, this.now().toISOString()],
+      [tenant, resource, at],
     )
   }
 
@@ -128,6 +156,56 @@ export class SqlSyncStateStore implements SyncStateStore {
          last_error_at = EXCLUDED.last_error_at,
          failing = EXCLUDED.failing`,
       [tenant, resource, this.now().toISOString(), message, failing],
+    )
+  }
+
+  async initialSync(tenant: string): Promise<InitialSyncRecord | null> {
+    const { rows } = await this.db.query<InitialRow>(
+      `SELECT i.*, (SELECT COALESCE(sum(records_seen), 0) FROM kombo_sync_state s WHERE s.tenant = i.tenant) AS live_polled
+       FROM kombo_initial_sync i WHERE i.tenant = $1`,
+      [tenant],
+    )
+    const r = rows[0]
+    if (!r) return null
+    return {
+      tenant: r.tenant,
+      startedAt: iso(r.started_at)!,
+      pollingFinishedAt: iso(r.polling_finished_at),
+      polled: Number(r.polled ?? r.live_polled),
+      processed: Number(r.processed),
+      finishedAt: iso(r.finished_at),
+    }
+  }
+
+  async recordInitialPollingFinished(tenant: string): Promise<void> {
+    await this.db.query(
+      `WITH seen AS (SELECT COALESCE(sum(records_seen), 0) AS n FROM kombo_sync_state WHERE tenant = $1)
+       UPDATE kombo_initial_sync SET
+         polling_finished_at = $2::timestamptz,
+         polled = seen.n,
+         finished_at = CASE WHEN kombo_initial_sync.processed >= seen.n THEN $2::timestamptz END
+       FROM seen WHERE tenant = $1 AND polling_finished_at IS NULL`,
+      [tenant, this.now().toISOString()],
+    )
+  }
+
+  async recordProcessed(counts: ReadonlyMap<string, number>): Promise<void> {
+    const entries = [...counts].filter(([, n]) => n > 0)
+    if (entries.length === 0) return
+    for (const [, n] of entries) if (!Number.isInteger(n)) throw new RangeError(`record count must be an integer, got ${n}`)
+    const params: unknown[] = [this.now().toISOString()]
+    const values = entries.map(([tenant, n]) => {
+      params.push(tenant, n)
+      return `($${params.length - 1}, $${params.length}::bigint)`
+    })
+    // One statement for the whole batch; a finished initial sync is no longer counted.
+    await this.db.query(
+      `UPDATE kombo_initial_sync AS i SET
+         processed = i.processed + v.n,
+         finished_at = CASE WHEN i.polled IS NOT NULL AND i.processed + v.n >= i.polled THEN $1::timestamptz END
+       FROM (VALUES ${values.join(', ')}) AS v (tenant, n)
+       WHERE i.tenant = v.tenant AND i.finished_at IS NULL`,
+      params,
     )
   }
 }

@@ -83,7 +83,10 @@ function chunks<T>(rows: T[]): T[][] {
 }
 
 /** The views on SQL: the read side for the API, the write side for the projector and the clock. */
-export type SqlViewStore = ViewStore & ViewGenerations & HrRecordReader
+export type SqlViewStore = ViewStore & ViewGenerations & HrRecordReader & {
+  /** Users in the tenant's view (any status): the initial sync's `visible` figure. */
+  countUsers(tenant: string): Promise<number>
+}
 
 const encodeCursor = (after: string) => Buffer.from(JSON.stringify({ a: after })).toString('base64url')
 function decodeCursor(cursor: string | undefined): string | null {
@@ -266,6 +269,10 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
         params,
       )
       return pageOf(rows.map((r) => r.doc), query.limit, (u) => u.externalId)
+    },
+    async countUsers(tenant) {
+      const { rows } = await db.query<{ n: string | number }>('SELECT count(*) AS n FROM view_users WHERE tenant = $1', [tenant])
+      return Number(rows[0]?.n ?? 0)
     },
     async getUser(tenant, externalId) {
       const { rows } = await db.query<{ doc: LearnAmpUser }>('SELECT doc FROM view_users WHERE tenant = $1 AND external_id = $2', [tenant, externalId])

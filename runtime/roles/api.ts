@@ -15,6 +15,7 @@ import type { TenantPoller } from '../../producers/tenant-poller.ts'
 import { belongsToTenant, redriveDeadLetters } from '../dead-letters.ts'
 import { eraserOf } from '../erasure.ts'
 import type { Readiness } from '../readiness.ts'
+import { initialSyncSourceOf, readInitialSync } from '../progress.ts'
 import type { RoleContext, RoleHandle } from './context.ts'
 
 export interface ApiRole extends RoleHandle {
@@ -59,6 +60,7 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
           // Seconds since the resource was last fully polled: the sync's lag behind Kombo.
           lagSeconds: s.lastSuccessAt ? Math.max(0, Math.round((now().getTime() - Date.parse(s.lastSuccessAt)) / 1000)) : null,
         })),
+      initialSync: (tenant) => readInitialSync(initialSyncSourceOf(stores), tenant, now()),
     },
     webhooks: {
       onKomboEvent: async (event) => {

@@ -12,6 +12,7 @@ import type { RoleContext, RoleHandle } from './context.ts'
 import { recordPollOutcome } from '../poll-metrics.ts'
 import type { ChangeEnvelope } from '../../schemas/envelope.ts'
 import { endSpans, SpanKind, startSpan, traceparentOf, tracingEnabled, TRACEPARENT, type Traced } from '../../tracing/spans.ts'
+import { initialSyncSourceOf, startInitialSyncReporter } from '../progress.ts'
 
 export interface PollerRole extends RoleHandle {
   simulator: KomboSimulator | null
@@ -49,10 +50,28 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
   // Onboarded, paused, resumed, offboarded or rebound tenants: within a directory refresh.
   const unsubscribe = ctx.tenants.subscribe(() => supervised.reconcile(ctx.tenants.list()))
 
+  // The poller role logs the initial-sync progress of the tenants it polls (every ~5 s until done):
+  // it is the role that exists whenever an initial sync runs.
+  const stopReporter = startInitialSyncReporter({
+    source: initialSyncSourceOf(ctx.stores),
+    tenants: () => supervised.pollers.keys(),
+    now,
+    logger: {
+      info: (o, m) => logger.info(o, m),
+      warn: (o, m) => logger.warn(o, m),
+    },
+    onProgress: (tenant, p) => {
+      for (const stage of ['polled', 'processed', 'visible'] as const) ctx.metrics.initialSyncRecords.set({ tenant, stage }, p[stage])
+      ctx.metrics.initialSyncRate.set({ tenant }, p.ratePerSecond)
+      ctx.metrics.initialSyncDone.set({ tenant }, p.state === 'done' ? 1 : 0)
+    },
+  })
+
   return {
     simulator,
     pollers: supervised.pollers,
     async stop() {
+      stopReporter()
       unsubscribe()
       await supervised.stop()
       await simulator?.close()

@@ -15,6 +15,14 @@ import { probeEventStore } from '../probes.ts'
 import type { Stores } from '../stores.ts'
 import type { RoleContext, RoleHandle } from './context.ts'
 
+/** The record's tenant: from the (not yet validated) envelope, else the `tenant:komboId` key. */
+function tenantOf(r: ConsumedChange): string | null {
+  const fromValue = (r.value as { tenant?: unknown } | null)?.tenant
+  if (typeof fromValue === 'string') return fromValue
+  const colon = r.key.indexOf(':')
+  return colon > 0 ? r.key.slice(0, colon) : null
+}
+
 /** Tries of a failing batch (and of each half) before it is split toward the poison record. */
 export const POISON_AFTER_ATTEMPTS = 3
 
@@ -42,6 +50,13 @@ export async function startProcessorRole(ctx: RoleContext): Promise<ProcessorRol
     PROCESSOR_GROUP,
     async (consumed) => {
       await handler.handle(consumed)
+      // The initial sync's `processed` figure (runtime/progress.ts): one write per batch.
+      const perTenant = new Map<string, number>()
+      for (const r of consumed) {
+        const tenant = tenantOf(r)
+        if (tenant) perTenant.set(tenant, (perTenant.get(tenant) ?? 0) + 1)
+      }
+      await ctx.stores.syncState.recordProcessed(perTenant).catch((err) => ctx.logger.warn({ err }, 'counting processed records for the initial sync failed'))
       error = null
     },
     { onError: reportError },

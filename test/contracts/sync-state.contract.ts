@@ -14,6 +14,41 @@ export function runSyncStateContract(t: Test, open: () => Promise<Store>): void 
       await fn(t, store)
     })
 
+  withStore('the initial sync: started by the first poll, polled frozen when polling finished, done when processed caught up', async (t, store) => {
+    t.equal(await store.initialSync('acme'), null)
+    await store.recordPollStarted('acme', 'employees')
+    await store.recordPageHandedOn('acme', 'employees', 40)
+    await store.recordPollSucceeded('acme', 'employees', '2026-03-01T10:00:00.000Z')
+    await store.recordPollStarted('acme', 'groups')
+    await store.recordPageHandedOn('acme', 'groups', 2)
+    await store.recordProcessed(new Map([['acme', 12], ['globex', 5]]))
+    const polling = await store.initialSync('acme')
+    t.match(polling, { tenant: 'acme', polled: 42, processed: 12, pollingFinishedAt: null, finishedAt: null })
+    t.match(polling?.startedAt, isoPattern)
+    t.equal(await store.initialSync('globex'), null, 'processed records of a tenant without an initial sync start none')
+    await store.recordInitialPollingFinished('acme')
+    await store.recordPageHandedOn('acme', 'employees', 3)
+    const processing = await store.initialSync('acme')
+    t.equal(processing?.polled, 42, 'records of later rounds are not part of the initial sync')
+    t.match(processing?.pollingFinishedAt, isoPattern)
+    t.equal(processing?.finishedAt, null)
+    await store.recordProcessed(new Map([['acme', 30]]))
+    const done = await store.initialSync('acme')
+    t.equal(done?.processed, 42)
+    t.match(done?.finishedAt, isoPattern)
+    await store.recordProcessed(new Map([['acme', 9]]))
+    t.equal((await store.initialSync('acme'))?.processed, 42, 'a finished initial sync is no longer counted')
+  })
+
+  withStore('a tenant polled before initial syncs were recorded gets none', async (t, store) => {
+    await store.recordPollStarted('acme', 'employees')
+    t.ok(await store.initialSync('acme'))
+    // A second tenant whose sync state predates the table: simulated by a resource row first.
+    await store.recordPageHandedOn('old', 'employees', 1)
+    await store.recordPollStarted('old', 'employees')
+    t.equal(await store.initialSync('old'), null)
+  })
+
   withStore('an unpolled resource has no state', async (t, store) => {
     t.equal(await store.get('acme', 'employees'), null)
     t.same(await store.list('acme'), [])

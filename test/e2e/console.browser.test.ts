@@ -2,7 +2,9 @@
 // sign in with the tenant token, see the demo tenant's sync, find a user with a data problem, and
 // open an employee's timeline — all through the same API routes any client uses.
 import t from 'tap'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { startTestService, startTestSimulator, controllableClock, syncNow, TOKEN } from '../support/e2e-story.ts'
 
@@ -46,12 +48,16 @@ if (!existsSync(CHROMIUM)) {
     const issues = await page.textContent('#issues')
     t.ok(issues?.includes(a.display_full_name ?? a.id) && issues?.includes(b.display_full_name ?? b.id), 'both users sharing an email are listed under duplicate work email')
 
+    const shots = process.env.CONSOLE_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'kombo-sync-console-'))
+    await page.screenshot({ path: join(shots, 'console-tenant.png'), fullPage: true })
+
     await page.click(`#issues a.user-link >> text=${a.display_full_name ?? a.id}`)
     await page.waitForSelector('#timeline table')
     const timeline = await page.textContent('#timeline')
     t.match(timeline, /EmployeeImported/, 'the timeline shows the first snapshot')
     t.match(timeline, /Head of Consoles/, 'the first snapshot shows the job title the HR system holds')
-    await page.screenshot({ path: 'docs/console-timeline.png', fullPage: true })
+    // docs/console-*.png are these screenshots: CONSOLE_SCREENSHOT_DIR=docs npx tap test/e2e/console.browser.test.ts
+    await page.screenshot({ path: join(shots, 'console-timeline.png'), fullPage: true })
 
     // An unauthenticated call from the page is refused by the API, not by the console.
     const status = await page.evaluate(async (url) => (await fetch(url)).status, `${service.url}/v1/tenants/demo/users`)
