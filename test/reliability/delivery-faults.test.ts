@@ -4,14 +4,16 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { KomboClient } from '../../producers/kombo/client.ts'
+import { minimisingClient } from '../../producers/minimise-record.ts'
 import type { ChangeEnvelope } from '../../schemas/envelope.ts'
 import { startTestSimulator, startTestService, syncNow, caughtUp, canonicalDump, controllableClock } from '../support/e2e-story.ts'
 import { recordTrial } from '../support/reliability-log.ts'
 
 const test = 'test/reliability/delivery-faults.test.ts'
 
+/** The first page as the poller publishes it: through the same data-minimising client. */
 async function firstEmployeePage(url: string): Promise<ChangeEnvelope[]> {
-  const client = new KomboClient({ baseUrl: url, apiKey: 'delivery-test-key' })
+  const client = minimisingClient(new KomboClient({ baseUrl: url, apiKey: 'delivery-test-key' }))
   const page = await client.listPage('demo', 'employees', { pageSize: 50, includeDeleted: true })
   const fetchedAt = new Date().toISOString()
   const pollId = randomUUID()
