@@ -59,7 +59,7 @@ t.test('a record whose append keeps failing is dead-lettered with the reason; th
   const errors: Error[] = []
   const handler = changeBatchHandler(
     {
-      stores: { eventStore: failing, rawEventStore, deadLetters, personalDataKeys: await openSqlPersonalDataKeys(db) },
+      stores: { db, eventStore: failing, rawEventStore, deadLetters, personalDataKeys: await openSqlPersonalDataKeys(db) },
       metrics,
       logger: createLogger('silent'),
       now,
@@ -106,7 +106,7 @@ t.test('while the event store is down, a failing batch is retried, never dead-le
   }
   const deadLetters = await openSqlDeadLetterStore(db)
   const handler = changeBatchHandler(
-    { stores: { eventStore: flaky, rawEventStore: flaky, deadLetters, personalDataKeys: await openSqlPersonalDataKeys(db) }, metrics: createMetrics(), logger: createLogger('silent'), now, tenantSettingsOf: () => settings, tuning: {} },
+    { stores: { db, eventStore: flaky, rawEventStore: flaky, deadLetters, personalDataKeys: await openSqlPersonalDataKeys(db) }, metrics: createMetrics(), logger: createLogger('silent'), now, tenantSettingsOf: () => settings, tuning: {} },
     { onError: () => {}, stopped: () => false },
   )
   await handler.handle([change('acme', employee('emp-1'), 0), change('acme', employee('emp-2'), 1)])

@@ -35,7 +35,7 @@ export interface ProcessorRole extends RoleHandle {
 
 /** What the batch handler needs: the role context, narrowed to the stores it uses. */
 export type ProcessorContext = Pick<RoleContext, 'metrics' | 'logger' | 'now' | 'tenantSettingsOf' | 'tuning'> & {
-  stores: Pick<Stores, 'eventStore' | 'rawEventStore' | 'deadLetters' | 'personalDataKeys'>
+  stores: Pick<Stores, 'db' | 'eventStore' | 'rawEventStore' | 'deadLetters' | 'personalDataKeys'>
 }
 
 export async function startProcessorRole(ctx: RoleContext): Promise<ProcessorRole> {
@@ -129,7 +129,10 @@ export function changeBatchHandler(ctx: ProcessorContext, hooks: { onError: (err
       for (const d of dropped) logger.info(d, 'record of an erased employee dropped (GDPR erasure)')
       await handleIsolatingPoison(batch, processBatch, {
         attempts: POISON_AFTER_ATTEMPTS,
-        healthy: () => probeEventStore(stores.rawEventStore).then(() => true),
+        // Every store a batch needs must answer, not only the event store: encryption keys, erasures,
+        // tenants and the sync counters live in the database. A record failing while the database is
+        // down is not poison, and must not be dead-lettered.
+        healthy: () => Promise.all([probeEventStore(stores.rawEventStore), stores.db.query('SELECT 1')]).then(() => true),
         // Streams that kept changing under the processor: not a record's fault, the consumer retries.
         isTransient: (err) => err instanceof WrongExpectedRevisionError,
         poisoned: deadLetter,
