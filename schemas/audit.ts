@@ -2,18 +2,10 @@
 // its two times (HR and recorded) and its cause. Served by `GET /changes` and beside the raw events
 // of `GET /users/{id}/history`; see docs/api.md ("Audit").
 import { z } from 'zod'
+import { userFeedEventTypes } from './user-feed.ts'
 
-export const changeEntryTypes = [
-  'UserCreated',
-  'UserUpdated',
-  'UserActivated',
-  'UserInviteDue',
-  'UserInvited',
-  'UserDeactivated',
-  'UserReactivated',
-  'UserDeleted',
-  'UserRestored',
-] as const
+/** The user feed's event types, plus `UserActivated` (a start date reached is a change the log shows). */
+export const changeEntryTypes = [...userFeedEventTypes, 'UserActivated'] as const
 export const ChangeEntryType = z.enum(changeEntryTypes)
 export type ChangeEntryType = z.infer<typeof ChangeEntryType>
 
