@@ -6,7 +6,7 @@ import { resolve } from 'node:path'
 import { z } from 'zod'
 import { TenantId } from '../schemas/envelope.ts'
 import { InvitePolicy } from '../schemas/invite-policy.ts'
-import { MassDeactivationThreshold, OptionalField, TimeZone } from '../schemas/tenant.ts'
+import { MassDeactivationThreshold, OptionalField, OptionalResource, TimeZone } from '../schemas/tenant.ts'
 import { KomboSyncError } from '../errors/kombo-sync-error.ts'
 
 export const roles = ['all', 'poller', 'processor', 'projector', 'api'] as const
@@ -25,6 +25,8 @@ export const TenantConfig = z.object({
   timeZone: TimeZone.optional(),
   /** Optional Kombo fields kept for this tenant (default: all of them). */
   optionalFields: z.array(OptionalField).optional(),
+  /** Optional Kombo resources synced for this tenant (default: legal-entities, absence-types, absences). */
+  optionalResources: z.array(OptionalResource).optional(),
   massDeactivation: MassDeactivationThreshold.optional(),
   /** true: seeded paused (not polled until an operator resumes it). */
   paused: z.boolean().optional(),

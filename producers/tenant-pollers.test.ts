@@ -67,3 +67,14 @@ t.test('a new integration or poll interval restarts the poller; so does any chan
   await pollers.reconcile([{ ...failed, failingReason: null, updatedAt: '2026-01-02T00:00:00.000Z' }])
   t.same(log.slice(5), ['stop acme', 'start acme acme-int-2 60000'], 'a changed tenant restarts it')
 })
+
+t.test('a change of the scopes (optional fields or resources) restarts the poller; the same scopes in another order do not', async (t) => {
+  const { pollers, log } = given()
+  const withScopes = (optionalFields: string[], optionalResources: string[]) => tenant('acme', { settings: TenantSettings.parse({ optionalFields, optionalResources }) })
+  await pollers.reconcile([withScopes(['avatar', 'nationality'], ['absences', 'legal-entities'])])
+  await pollers.reconcile([withScopes(['nationality', 'avatar'], ['legal-entities', 'absences'])])
+  t.same(log, ['start acme acme-int null'], 'reordered lists are the same scopes')
+  await pollers.reconcile([withScopes(['nationality'], ['legal-entities', 'absences'])])
+  await pollers.reconcile([withScopes(['nationality'], ['legal-entities'])])
+  t.same(log, ['start acme acme-int null', 'stop acme', 'start acme acme-int null', 'stop acme', 'start acme acme-int null'])
+})

@@ -38,6 +38,9 @@ export class TenantPollers {
         next !== undefined &&
         (next.integrationId !== before.integrationId ||
           next.settings.pollIntervalMs !== before.settings.pollIntervalMs ||
+          // The scopes are baked into the poller (its minimising client and its resources).
+          !sameMembers(next.settings.optionalFields, before.settings.optionalFields) ||
+          !sameMembers(next.settings.optionalResources, before.settings.optionalResources) ||
           (poller.status === 'failed' && JSON.stringify(next) !== JSON.stringify(before)))
       if (next && !restart) {
         this.polledAs.set(id, next)
@@ -62,4 +65,8 @@ export class TenantPollers {
     await this.queue
     for (const poller of this.pollers.values()) await poller.stop()
   }
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x))
 }

@@ -6,8 +6,8 @@
 // (producers/minimise-record.ts), before the change log, so it never reaches the event store, the
 // views, the feed or the logs. An allowlist, not a blocklist: a field Kombo adds tomorrow is
 // dropped until someone decides a scope needs it and adds it here (and to docs/data-kept.md).
-import type { KomboResource } from './kombo.ts'
-import type { OptionalField } from './tenant.ts'
+import { komboResources, type KomboResource } from './kombo.ts'
+import { OptionalResource, type OptionalField } from './tenant.ts'
 
 /**
  * The optional scopes are the tenant setting `optionalFields` (schemas/tenant.ts): the optional
@@ -117,4 +117,14 @@ export function keptFields(resource: KomboResource, optional: KeptOptionalFields
     if (scopeEnabled(rule.scope, optional)) kept.set(field, rule.each ?? null)
   }
   return kept
+}
+
+/**
+ * The Kombo resources polled for a tenant: the directory's own (employees, groups, work locations)
+ * always, the optional ones (`optionalResources`) only while switched on. A resource left out is
+ * never requested from Kombo, so none of its records enter the change log.
+ */
+export function polledResources(settings: { optionalResources: readonly OptionalResource[] }): KomboResource[] {
+  const optional = new Set<string>(OptionalResource.options)
+  return komboResources.filter((resource) => !optional.has(resource) || settings.optionalResources.includes(resource as OptionalResource))
 }

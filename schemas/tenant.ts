@@ -40,6 +40,15 @@ export const OptionalField = z.enum(['avatar', 'legal_entity_id', 'employment_ty
 export type OptionalField = z.infer<typeof OptionalField>
 export const allOptionalFields: OptionalField[] = [...OptionalField.options]
 
+/**
+ * Optional Kombo resources (optional scopes, ../shared/DESIGN.md): synced and served read-only
+ * unless the tenant switches them off. Employees, groups and work locations are the directory
+ * itself and always synced.
+ */
+export const OptionalResource = z.enum(['legal-entities', 'absence-types', 'absences'])
+export type OptionalResource = z.infer<typeof OptionalResource>
+export const allOptionalResources: OptionalResource[] = [...OptionalResource.options]
+
 /** What an operator (or a tenants file) may set. */
 export const TenantSettings = z
   .object({
@@ -50,6 +59,8 @@ export const TenantSettings = z
     /** null: the deployment's KOMBO_FULL_RECONCILE_INTERVAL_MS; 0 turns the full reconcile off for this tenant. */
     fullReconcileIntervalMs: z.number().int().min(0).nullable().default(null),
     optionalFields: z.array(OptionalField).default(allOptionalFields),
+    /** The optional resources polled and served for this tenant; a resource left out is never read from Kombo. */
+    optionalResources: z.array(OptionalResource).default(allOptionalResources),
     massDeactivation: MassDeactivationThreshold.default(defaultMassDeactivation),
   })
   .strict()

@@ -16,6 +16,7 @@ export function settingsFromConfig(t: TenantConfig): TenantSettings {
     pollIntervalMs: t.pollIntervalMs ?? null,
     fullReconcileIntervalMs: t.fullReconcileIntervalMs ?? null,
     optionalFields: t.optionalFields,
+    optionalResources: t.optionalResources,
     massDeactivation: t.massDeactivation,
   })
 }

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { TenantId } from '../../schemas/envelope.ts'
 import { InvitePolicy } from '../../schemas/invite-policy.ts'
-import { MassDeactivationThreshold, OptionalField, TimeZone } from '../../schemas/tenant.ts'
+import { MassDeactivationThreshold, OptionalField, OptionalResource, TimeZone } from '../../schemas/tenant.ts'
 import type { TenantAdminCommands } from '../admin-ports.ts'
 import { ApiError, ErrorBody } from '../errors.ts'
 import { inputSchema, responseSchema } from '../validation.ts'
@@ -17,6 +17,7 @@ const settingsFields = {
   timeZone: TimeZone.optional().describe('IANA time zone the HR dates are read in, e.g. Europe/Berlin'),
   pollIntervalMs: z.number().int().min(1000).nullable().optional().describe("null: the deployment's POLL_INTERVAL_MS"),
   optionalFields: z.array(OptionalField).optional().describe('optional Kombo fields kept for this tenant'),
+  optionalResources: z.array(OptionalResource).optional().describe('optional Kombo resources synced and served for this tenant (legal-entities, absence-types, absences)'),
   massDeactivation: MassDeactivationThreshold.optional().describe('hold a poll round that would deactivate more than this'),
   paused: z.boolean().optional().describe('true: not polled until resumed; the API keeps serving the tenant'),
   actor: z.string().min(1).max(200).optional().describe('who asks, for the audit trail'),

@@ -33,7 +33,7 @@ export async function hrRecordRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       security: tenantSecurity,
       params: TenantParams,
       querystring: PageQuery,
-      response: { 200: page(r.item), 400: ErrorBody },
+      response: { 200: page(r.item), 400: ErrorBody, 404: ErrorBody },
       handler: async (request) => reader.listHrRecords(request.params.tenant, r.kind, request.query),
     })
     zodRoute(app, {
@@ -60,7 +60,7 @@ export async function hrRecordRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     security: tenantSecurity,
     params: TenantParams,
     querystring: AbsenceListQuery,
-    response: { 200: page(AbsenceView), 400: ErrorBody },
+    response: { 200: page(AbsenceView), 400: ErrorBody, 404: ErrorBody },
     handler: async (request) => {
       const { from, to } = request.query
       if (from && to && from > to) throw new ApiError(400, 'invalid_request', `'from' (${from}) is after 'to' (${to})`)

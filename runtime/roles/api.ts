@@ -1,5 +1,6 @@
 // The read API role: the Fastify app over this process's stores, listening on HOST:PORT. Webhooks
 // trigger a poll only for tenants this process polls (`pollerOf`).
+import { scopedHrRecords } from '../../api/hr-record-scopes.ts'
 import { buildApiApp } from '../../api/app.ts'
 import { userCommandsOver, eraserOver } from '../../api/domain-commands.ts'
 import type { ApiDeps } from '../../api/ports.ts'
@@ -85,7 +86,7 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
       },
     },
     erasure: eraserOver(eraserOf(stores)),
-    hrRecords: stores.views,
+    hrRecords: scopedHrRecords(stores.views, (tenant) => ctx.tenants.settingsOf(tenant)),
     deadLetters: {
       list: async (tenant, options) => (await stores.deadLetters.list({ ...options, tenant })).filter((l) => belongsToTenant(l, tenant)),
       redrive: (tenant, id) => redriveDeadLetters(stores, [id], { tenant }),

@@ -7,6 +7,7 @@ import { TenantPollers } from '../../producers/tenant-pollers.ts'
 import { KomboClient } from '../../producers/kombo/client.ts'
 import { TenantPoller } from '../../producers/tenant-poller.ts'
 import { minimisingClient } from '../../producers/minimise-record.ts'
+import { polledResources } from '../../schemas/data-scopes.ts'
 import { startKomboSimulator, type KomboSimulator } from '../../simulator/index.ts'
 import type { RoleContext, RoleHandle } from './context.ts'
 import { recordPollOutcome } from '../poll-metrics.ts'
@@ -85,6 +86,8 @@ function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant):
     // Only the fields of the tenant's scopes leave the client (data minimisation, docs/data-kept.md).
     client: minimisingClient(client, tenant.settings.optionalFields),
     tenant: tenant.id,
+    // Optional resources the tenant switched off are never requested (schemas/data-scopes.ts).
+    resources: polledResources(tenant.settings),
     // TenantPollers only polls tenants bound to an integration.
     integrationId: tenant.integrationId!,
     syncState: stores.syncState,
