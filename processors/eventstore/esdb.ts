@@ -75,146 +75,156 @@ const isTransient = (err: unknown) =>
 const operationError = (operation: string, err: unknown) =>
   err instanceof WrongExpectedRevisionError || err instanceof EventStoreOperationError ? err : new EventStoreOperationError(operation, isTransient(err), err)
 
-export function openEsdbEventStore(connectionString: string): EventStore {
-  const client = EventStoreDBClient.connectionString(connectionString)
-  const subscriptions = new Set<Subscription>()
+/** What the adapter's methods share: the one gRPC client and the live subscriptions. */
+interface EsdbContext {
+  client: EventStoreDBClient
+  subscriptions: Set<Subscription>
+}
 
-  async function appendToStream(streamName: string, events: EventToAppend[], options: { expectedRevision?: ExpectedRevision } = {}): Promise<AppendResult> {
-    const expectedRevision = options.expectedRevision ?? 'any'
-    try {
-      const result = await client.appendToStream(
-        streamName,
-        events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data, ...(e.metadata ? { metadata: e.metadata } : {}) })),
-        { expectedRevision },
-      )
-      // The server reports the position of the last event written (or, on an idempotent retry,
-      // of the matching event); should one not, look it up rather than invent one.
-      const position = result.position?.commit ?? (await positionOf(streamName, result.nextExpectedRevision))
-      return { nextExpectedRevision: result.nextExpectedRevision, position }
-    } catch (err) {
-      if (err instanceof WrongExpectedVersionError) {
-        const actual = err.actualVersion
-        throw new WrongExpectedRevisionError(streamName, expectedRevision, typeof actual === 'bigint' ? actual : 'no_stream')
-      }
-      throw operationError('append', err)
+async function appendToStreamEsdb(
+  ctx: EsdbContext,
+  streamName: string,
+  events: EventToAppend[],
+  options: { expectedRevision?: ExpectedRevision } = {},
+): Promise<AppendResult> {
+  const expectedRevision = options.expectedRevision ?? 'any'
+  try {
+    const result = await ctx.client.appendToStream(
+      streamName,
+      events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data, ...(e.metadata ? { metadata: e.metadata } : {}) })),
+      { expectedRevision },
+    )
+    // The server reports the position of the last event written (or, on an idempotent retry,
+    // of the matching event); should one not, look it up rather than invent one.
+    const position = result.position?.commit ?? (await positionOf(ctx, streamName, result.nextExpectedRevision))
+    return { nextExpectedRevision: result.nextExpectedRevision, position }
+  } catch (err) {
+    if (err instanceof WrongExpectedVersionError) {
+      const actual = err.actualVersion
+      throw new WrongExpectedRevisionError(streamName, expectedRevision, typeof actual === 'bigint' ? actual : 'no_stream')
     }
+    throw operationError('append', err)
   }
+}
 
-  async function positionOf(streamName: string, revision: bigint): Promise<bigint> {
-    const [event] = await readStream(streamName, { fromRevision: revision, maxCount: 1 })
-    if (!event) throw new EventStoreOperationError('append', true, new Error(`stream ${streamName}: revision ${revision} was acknowledged but cannot be read yet`))
-    return event.position
-  }
+async function positionOf(ctx: EsdbContext, streamName: string, revision: bigint): Promise<bigint> {
+  const [event] = await readStreamEsdb(ctx, streamName, { fromRevision: revision, maxCount: 1 })
+  if (!event) throw new EventStoreOperationError('append', true, new Error(`stream ${streamName}: revision ${revision} was acknowledged but cannot be read yet`))
+  return event.position
+}
 
-  async function readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const backwards = options.direction === 'backwards'
-    const read = client.readStream(streamName, {
-      direction: backwards ? BACKWARDS : FORWARDS,
-      fromRevision: options.fromRevision ?? (backwards ? END : START),
-      ...(options.maxCount !== undefined ? { maxCount: options.maxCount } : {}),
-    })
-    const out: RecordedEvent[] = []
-    try {
-      for await (const resolved of read) {
-        const event = toRecordedEvent(resolved)
-        if (event) out.push(event)
-      }
-    } catch (err) {
-      if (err instanceof StreamNotFoundError) return []
-      throw operationError('read stream', err)
+async function readStreamEsdb(ctx: EsdbContext, streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  const backwards = options.direction === 'backwards'
+  const read = ctx.client.readStream(streamName, {
+    direction: backwards ? BACKWARDS : FORWARDS,
+    fromRevision: options.fromRevision ?? (backwards ? END : START),
+    ...(options.maxCount !== undefined ? { maxCount: options.maxCount } : {}),
+  })
+  const out: RecordedEvent[] = []
+  try {
+    for await (const resolved of read) {
+      const event = toRecordedEvent(resolved)
+      if (event) out.push(event)
     }
-    return out
+  } catch (err) {
+    if (err instanceof StreamNotFoundError) return []
+    throw operationError('read stream', err)
   }
+  return out
+}
 
-  async function readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    const { after, maxCount = Number.POSITIVE_INFINITY, streamPrefixes } = options
-    const out: RecordedEvent[] = []
-    if (maxCount <= 0) return out
-    // Client 6.2 reads $all without a server-side filter, so the prefix filter is applied here;
-    // the read is a lazy stream, cancelled as soon as the page is full.
-    const read = client.readAll({ fromPosition: after === undefined ? START : { commit: after, prepare: after } })
-    let full = false
+async function readAllEsdb(ctx: EsdbContext, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+  const { after, maxCount = Number.POSITIVE_INFINITY, streamPrefixes } = options
+  const out: RecordedEvent[] = []
+  if (maxCount <= 0) return out
+  // Client 6.2 reads $all without a server-side filter, so the prefix filter is applied here;
+  // the read is a lazy stream, cancelled as soon as the page is full.
+  const read = ctx.client.readAll({ fromPosition: after === undefined ? START : { commit: after, prepare: after } })
+  let full = false
+  try {
+    for await (const resolved of read) {
+      const event = toRecordedEvent(resolved)
+      if (!event || (after !== undefined && event.position <= after)) continue
+      if (streamPrefixes && !streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
+      out.push(event)
+      if (out.length >= maxCount) {
+        full = true
+        break
+      }
+    }
+  } catch (err) {
+    throw operationError('read $all', err)
+  } finally {
+    if (full) await read.cancel()
+  }
+  return out
+}
+
+function subscribeToAllEsdb(ctx: EsdbContext, options: SubscribeOptions, handler: (event: RecordedEvent) => Promise<void>): Subscription {
+  const { streamPrefixes, onError } = options
+  let last = options.after
+  const stream = ctx.client.subscribeToAll({
+    fromPosition: last === undefined ? START : { commit: last, prepare: last },
+    filter: streamPrefixes && streamPrefixes.length > 0 ? streamNameFilter({ prefixes: streamPrefixes }) : excludeSystemEvents(),
+  })
+  let stopped = false
+  let delivering: Promise<void> = Promise.resolve()
+  const subscription: Subscription = {
+    async close() {
+      if (!stopped) {
+        stopped = true
+        await stream.unsubscribe()
+        // A cancelled gRPC call does not end the client's stream; end it so the loop finishes.
+        stream.destroy()
+      }
+      await delivering
+      ctx.subscriptions.delete(subscription)
+    },
+  }
+  // `for await` pulls the next event only after the handler resolved: one call at a time, and
+  // the stream's buffer applies backpressure to the server.
+  delivering = (async () => {
     try {
-      for await (const resolved of read) {
+      for await (const resolved of stream) {
+        if (stopped) break
         const event = toRecordedEvent(resolved)
-        if (!event || (after !== undefined && event.position <= after)) continue
+        if (!event || (last !== undefined && event.position <= last)) continue
         if (streamPrefixes && !streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
-        out.push(event)
-        if (out.length >= maxCount) {
-          full = true
-          break
+        try {
+          await handler(event)
+        } catch (err) {
+          throw new SubscriptionDroppedError(`the handler failed on ${event.streamName}@${event.revision}`, err)
         }
+        last = event.position
       }
+      if (!stopped) throw new SubscriptionDroppedError('the server ended it')
     } catch (err) {
-      throw operationError('read $all', err)
-    } finally {
-      if (full) await read.cancel()
-    }
-    return out
-  }
-
-  function subscribeToAll(options: SubscribeOptions, handler: (event: RecordedEvent) => Promise<void>): Subscription {
-    const { streamPrefixes, onError } = options
-    let last = options.after
-    const stream = client.subscribeToAll({
-      fromPosition: last === undefined ? START : { commit: last, prepare: last },
-      filter: streamPrefixes && streamPrefixes.length > 0 ? streamNameFilter({ prefixes: streamPrefixes }) : excludeSystemEvents(),
-    })
-    let stopped = false
-    let delivering: Promise<void> = Promise.resolve()
-    const subscription: Subscription = {
-      async close() {
-        if (!stopped) {
-          stopped = true
-          await stream.unsubscribe()
-          // A cancelled gRPC call does not end the client's stream; end it so the loop finishes.
-          stream.destroy()
-        }
-        await delivering
-        subscriptions.delete(subscription)
-      },
-    }
-    // `for await` pulls the next event only after the handler resolved: one call at a time, and
-    // the stream's buffer applies backpressure to the server.
-    delivering = (async () => {
-      try {
-        for await (const resolved of stream) {
-          if (stopped) break
-          const event = toRecordedEvent(resolved)
-          if (!event || (last !== undefined && event.position <= last)) continue
-          if (streamPrefixes && !streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
-          try {
-            await handler(event)
-          } catch (err) {
-            throw new SubscriptionDroppedError(`the handler failed on ${event.streamName}@${event.revision}`, err)
-          }
-          last = event.position
-        }
-        if (!stopped) throw new SubscriptionDroppedError('the server ended it')
-      } catch (err) {
-        if (!stopped) {
-          stopped = true
-          await stream.unsubscribe().catch(() => {})
-          stream.destroy()
-          subscriptions.delete(subscription)
-          onError?.(err instanceof SubscriptionDroppedError ? err : new SubscriptionDroppedError(err instanceof Error ? err.message : String(err), err))
-        }
+      if (!stopped) {
+        stopped = true
+        await stream.unsubscribe().catch(() => {})
+        stream.destroy()
+        ctx.subscriptions.delete(subscription)
+        onError?.(err instanceof SubscriptionDroppedError ? err : new SubscriptionDroppedError(err instanceof Error ? err.message : String(err), err))
       }
-    })()
-    subscriptions.add(subscription)
-    return subscription
-  }
+    }
+  })()
+  ctx.subscriptions.add(subscription)
+  return subscription
+}
 
+export function openEsdbEventStore(connectionString: string): EventStore {
+  const ctx: EsdbContext = { client: EventStoreDBClient.connectionString(connectionString), subscriptions: new Set() }
+  const appendToStream: EventStore['appendToStream'] = (streamName, events, options) => appendToStreamEsdb(ctx, streamName, events, options)
   return {
     appendToStream,
     // EventStoreDB appends one stream per call: the streams go in parallel over the one connection.
     appendToStreams: (appends) => appendEach((a) => appendToStream(a.streamName, a.events, { expectedRevision: a.expectedRevision }), appends),
-    readStream,
-    readAll,
-    subscribeToAll,
+    readStream: (streamName, options) => readStreamEsdb(ctx, streamName, options),
+    readAll: (options) => readAllEsdb(ctx, options),
+    subscribeToAll: (options, handler) => subscribeToAllEsdb(ctx, options, handler),
     async close() {
-      await Promise.all([...subscriptions].map((s) => s.close()))
-      await client.dispose()
+      await Promise.all([...ctx.subscriptions].map((s) => s.close()))
+      await ctx.client.dispose()
     },
   }
 }

@@ -242,76 +242,100 @@ async function appendMany(tx: SqlQueryable, appends: StreamAppend[]): Promise<Ar
   return results
 }
 
-export async function openSqlEventStore(db: SqlDatabase, options: { pollIntervalMs?: number } = {}): Promise<EventStore> {
-  const pollIntervalMs = options.pollIntervalMs ?? 50
-  await migrateEventStore(db)
-
+/** What the store's methods share: the database, the local wake-ups and the live subscriptions. */
+interface SqlStoreContext {
+  db: SqlDatabase
+  pollIntervalMs: number
   // Wakes subscriptions of this process right after a local append, so they need not wait a poll.
-  const wakeups = new Wakeups()
-  const subscriptions = new Set<Subscription>()
+  wakeups: Wakeups
+  subscriptions: Set<Subscription>
+}
 
-  async function readAll(opts: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    const params: unknown[] = [String(opts.after ?? 0n), opts.maxCount ?? null]
-    let filter = ''
-    if (opts.streamPrefixes) {
-      if (opts.streamPrefixes.length === 0) return []
-      filter = ` AND (${opts.streamPrefixes.map((p) => (params.push(p), `starts_with(stream_name, $${params.length})`)).join(' OR ')})`
-    }
-    const { rows } = await db.query<EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE position > $1::bigint${filter} ORDER BY position LIMIT $2`,
-      params,
-    )
-    return rows.map(toRecorded)
+async function readAllSql(ctx: SqlStoreContext, opts: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+  const params: unknown[] = [String(opts.after ?? 0n), opts.maxCount ?? null]
+  let filter = ''
+  if (opts.streamPrefixes) {
+    if (opts.streamPrefixes.length === 0) return []
+    filter = ` AND (${opts.streamPrefixes.map((p) => (params.push(p), `starts_with(stream_name, $${params.length})`)).join(' OR ')})`
   }
+  const { rows } = await ctx.db.query<EventRow>(
+    `SELECT ${COLUMNS} FROM events WHERE position > $1::bigint${filter} ORDER BY position LIMIT $2`,
+    params,
+  )
+  return rows.map(toRecorded)
+}
 
-  function subscribeToAll(opts: SubscribeOptions, handler: (event: RecordedEvent) => Promise<void>): Subscription {
-    let closed = false
-    let after = opts.after ?? 0n
-    const napper = wakeups.napper()
-    const sleep = () => napper.sleep(pollIntervalMs)
+function subscribeToAllSql(
+  ctx: SqlStoreContext,
+  opts: SubscribeOptions,
+  handler: (event: RecordedEvent) => Promise<void>,
+): Subscription {
+  let closed = false
+  let after = opts.after ?? 0n
+  const napper = ctx.wakeups.napper()
+  const sleep = () => napper.sleep(ctx.pollIntervalMs)
 
-    const run = async () => {
-      let readFailures = 0
-      while (!closed) {
-        let page: RecordedEvent[]
-        try {
-          page = await readAll({ after, maxCount: SUBSCRIPTION_PAGE, streamPrefixes: opts.streamPrefixes })
-          readFailures = 0
-        } catch (err) {
-          // A read can fail transiently (a dropped connection); give up only when it keeps failing.
-          if (++readFailures >= MAX_READ_FAILURES) throw err
-          await sleep()
-          continue
-        }
-        for (const event of page) {
-          if (closed) return
-          await handler(event)
-          after = event.position
-        }
-        if (page.length < SUBSCRIPTION_PAGE && !closed) await sleep()
+  const run = async () => {
+    let readFailures = 0
+    while (!closed) {
+      let page: RecordedEvent[]
+      try {
+        page = await readAllSql(ctx, { after, maxCount: SUBSCRIPTION_PAGE, streamPrefixes: opts.streamPrefixes })
+        readFailures = 0
+      } catch (err) {
+        // A read can fail transiently (a dropped connection); give up only when it keeps failing.
+        if (++readFailures >= MAX_READ_FAILURES) throw err
+        await sleep()
+        continue
       }
+      for (const event of page) {
+        if (closed) return
+        await handler(event)
+        after = event.position
+      }
+      if (page.length < SUBSCRIPTION_PAGE && !closed) await sleep()
     }
-    const running = run().catch((err: unknown) => {
-      closed = true
-      subscriptions.delete(subscription)
-      opts.onError?.(err instanceof Error ? err : new Error(String(err)))
-    })
-    const subscription: Subscription = {
-      async close() {
-        closed = true
-        napper.stop()
-        subscriptions.delete(subscription)
-        await running
-      },
-    }
-    subscriptions.add(subscription)
-    return subscription
   }
+  const running = run().catch((err: unknown) => {
+    closed = true
+    ctx.subscriptions.delete(subscription)
+    opts.onError?.(err instanceof Error ? err : new Error(String(err)))
+  })
+  const subscription: Subscription = {
+    async close() {
+      closed = true
+      napper.stop()
+      ctx.subscriptions.delete(subscription)
+      await running
+    },
+  }
+  ctx.subscriptions.add(subscription)
+  return subscription
+}
+
+async function readStreamSql(ctx: SqlStoreContext, streamName: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  const backwards = opts.direction === 'backwards'
+  const params: unknown[] = [streamName, opts.maxCount ?? null]
+  let from = ''
+  if (opts.fromRevision !== undefined) {
+    params.push(String(opts.fromRevision))
+    from = ` AND revision ${backwards ? '<=' : '>='} $3::bigint`
+  }
+  const { rows } = await ctx.db.query<EventRow>(
+    `SELECT ${COLUMNS} FROM events WHERE stream_name = $1${from} ORDER BY revision ${backwards ? 'DESC' : 'ASC'} LIMIT $2`,
+    params,
+  )
+  return rows.map(toRecorded)
+}
+
+export async function openSqlEventStore(db: SqlDatabase, options: { pollIntervalMs?: number } = {}): Promise<EventStore> {
+  await migrateEventStore(db)
+  const ctx: SqlStoreContext = { db, pollIntervalMs: options.pollIntervalMs ?? 50, wakeups: new Wakeups(), subscriptions: new Set() }
 
   return {
     async appendToStream(streamName, events, appendOptions = {}) {
       const result = await db.transaction((tx) => append(tx, streamName, events, appendOptions.expectedRevision ?? 'any'))
-      if (events.length > 0) wakeups.wakeAll()
+      if (events.length > 0) ctx.wakeups.wakeAll()
       return result
     },
 
@@ -319,31 +343,17 @@ export async function openSqlEventStore(db: SqlDatabase, options: { pollInterval
       if (appends.length === 0) return []
       assertDistinctStreams(appends)
       const results = await db.transaction((tx) => appendMany(tx, appends))
-      if (appends.some((a) => a.events.length > 0)) wakeups.wakeAll()
+      if (appends.some((a) => a.events.length > 0)) ctx.wakeups.wakeAll()
       return results
     },
 
-    async readStream(streamName, opts: ReadStreamOptions = {}) {
-      const backwards = opts.direction === 'backwards'
-      const params: unknown[] = [streamName, opts.maxCount ?? null]
-      let from = ''
-      if (opts.fromRevision !== undefined) {
-        params.push(String(opts.fromRevision))
-        from = ` AND revision ${backwards ? '<=' : '>='} $3::bigint`
-      }
-      const { rows } = await db.query<EventRow>(
-        `SELECT ${COLUMNS} FROM events WHERE stream_name = $1${from} ORDER BY revision ${backwards ? 'DESC' : 'ASC'} LIMIT $2`,
-        params,
-      )
-      return rows.map(toRecorded)
-    },
-
-    readAll,
-    subscribeToAll,
+    readStream: (streamName, opts) => readStreamSql(ctx, streamName, opts),
+    readAll: (opts) => readAllSql(ctx, opts),
+    subscribeToAll: (opts, handler) => subscribeToAllSql(ctx, opts, handler),
 
     /** Stops every subscription; the database belongs to the caller and stays open. */
     async close() {
-      await Promise.all([...subscriptions].map((s) => s.close()))
+      await Promise.all([...ctx.subscriptions].map((s) => s.close()))
     },
   }
 }
