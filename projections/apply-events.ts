@@ -12,7 +12,7 @@ import type { LearnAmpUser } from '../schemas/learnamp.ts'
 import { toLearnAmpUser, toLearnAmpTeam, toLearnAmpLocation, entityRef, findDuplicateEmails } from './mapping/index.ts'
 import { nextDueAt } from '../processors/domain/next-due.ts'
 import { toAbsenceTypeView, toAbsenceView, toLegalEntityView } from './mapping/hr-records.ts'
-import type { ViewTransaction } from './viewstore/sql.ts'
+import type { UserIndex, ViewTransaction } from './viewstore/sql.ts'
 
 const DUE_MARGIN_MS = 5 * 60 * 1000
 
@@ -54,142 +54,177 @@ export interface ProjectionSettings {
 /** For tests and tools without tenant settings: every tenant in UTC. */
 export const utcEverywhere: ProjectionSettings = { timeZoneOf: () => 'UTC' }
 
+type ParsedEvent = { event: RecordedEvent; stream: NonNullable<ReturnType<typeof parseStreamName>> }
+/** What the steps of one batch share: its transaction, tenant settings and the batch's states. */
+interface BatchContext {
+  tx: ViewTransaction
+  settings: ProjectionSettings
+  batch: BatchStates
+}
+type StateRow = Parameters<ViewTransaction['saveStates']>[1][number]
+type References = { managerIds: string[]; teamIds: string[]; locationIds: string[] }
+
+/** Per tenant, what the changed states touch: users to recompute and ids other users may reference. */
+class Recompute {
+  readonly users = new Map<string, Set<string>>() // tenant -> employee ids
+  readonly refs = new Map<string, References>()
+  addUser(tenant: string, id: string): void {
+    const set = this.users.get(tenant) ?? new Set<string>()
+    set.add(id)
+    this.users.set(tenant, set)
+  }
+  refOf(tenant: string): References {
+    const r = this.refs.get(tenant) ?? { managerIds: [], teamIds: [], locationIds: [] }
+    this.refs.set(tenant, r)
+    return r
+  }
+}
+
 export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[], settings: ProjectionSettings = utcEverywhere): Promise<{ applied: number }> {
-  const batch = new BatchStates(tx)
-  // 1. Load every state the batch touches, grouped so each kind is one query per tenant.
+  const ctx: BatchContext = { tx, settings, batch: new BatchStates(tx) }
+  const parsed: ParsedEvent[] = []
+  for (const event of events) {
+    const stream = parseStreamName(event.streamName)
+    if (stream) parsed.push({ event, stream })
+  }
+  await loadTouchedStates(ctx.batch, parsed)
+  const applied = foldForward(ctx.batch, parsed)
+  const recompute = await persistStates(ctx)
+  for (const [tenant, ref] of recompute.refs) {
+    for (const id of await tx.usersReferencing(tenant, ref)) recompute.addUser(tenant, id)
+  }
+  for (const [tenant, ids] of recompute.users) await recomputeUsers(ctx, tenant, [...ids])
+  return { applied }
+}
+
+/** 1. Load every state the batch touches, grouped so each kind is one query per tenant. */
+async function loadTouchedStates(batch: BatchStates, parsed: ParsedEvent[]): Promise<void> {
   const wanted = new Map<string, { tenant: string; category: StreamCategory; ids: string[] }>()
-  const parsed = events.map((e) => ({ event: e, stream: parseStreamName(e.streamName) }))
   for (const { stream } of parsed) {
-    if (!stream) continue
     const k = `${stream.tenant}\u0000${stream.category}`
     const entry = wanted.get(k) ?? { tenant: stream.tenant, category: stream.category, ids: [] }
     entry.ids.push(stream.komboId)
     wanted.set(k, entry)
   }
   for (const w of wanted.values()) await batch.load(w.tenant, w.category, w.ids)
+}
 
-  // 2. Fold forward. A document is always computed as of its entity's last decided event, whichever
-  // change recomputes it (its own event, or its manager's, team's or location's), so it does not
-  // depend on which events happened to share a batch.
-  const asOf = batch.decidedAt
+/**
+ * 2. Fold forward. A document is always computed as of its entity's last decided event, whichever
+ * change recomputes it (its own event, or its manager's, team's or location's), so it does not
+ * depend on which events happened to share a batch.
+ */
+function foldForward(batch: BatchStates, parsed: ParsedEvent[]): number {
   let applied = 0
   for (const { event, stream } of parsed) {
-    if (!stream) continue
     const { tenant, category, komboId } = stream
     const [domainEvent] = asDomainEvents([event])
     const next = streamKindOf(category).evolve(batch.get<unknown>(tenant, category, komboId), domainEvent)
     batch.set(tenant, category, komboId, next)
-    asOf.set(keyOf(tenant, category, komboId), decidedAt(event))
+    batch.decidedAt.set(keyOf(tenant, category, komboId), decidedAt(event))
     applied++
   }
+  return applied
+}
 
-  // 3. Persist states; collect which documents to recompute.
-  const usersToRecompute = new Map<string, Set<string>>() // tenant -> employee ids
-  const addUser = (tenant: string, id: string) => {
-    const set = usersToRecompute.get(tenant) ?? new Set<string>()
-    set.add(id)
-    usersToRecompute.set(tenant, set)
-  }
-  const refs = new Map<string, { managerIds: string[]; teamIds: string[]; locationIds: string[] }>()
-  const refOf = (tenant: string) => {
-    const r = refs.get(tenant) ?? { managerIds: [], teamIds: [], locationIds: [] }
-    refs.set(tenant, r)
-    return r
-  }
-  const statesToSave = new Map<string, Parameters<ViewTransaction['saveStates']>[1]>() // tenant -> rows
+/** 3. Persist states and the views computed from one state alone; collect which users to recompute. */
+async function persistStates(ctx: BatchContext): Promise<Recompute> {
+  const { batch, settings } = ctx
+  const recompute = new Recompute()
+  const statesToSave = new Map<string, StateRow[]>() // tenant -> rows
   for (const key of batch.changed) {
     const [tenant, category, id] = key.split('\u0000') as [string, StreamCategory, string]
     const state = batch.states.get(key)
     if (state === null || state === undefined) continue
-    const at = asOf.get(key) ?? new Date()
+    const at = batch.decidedAt.get(key) ?? new Date()
     // Look again a little before the event's time: a date reached between the decision and the
     // append is then still seen by the clock (which decides idempotently).
     const dueAfter = new Date(at.getTime() - DUE_MARGIN_MS)
     const rows = statesToSave.get(tenant) ?? []
-    rows.push({ category, id, state, nextDueAt: category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter, settings.timeZoneOf(tenant)) : null, decidedAt: asOf.get(key) ?? null })
+    rows.push({ category, id, state, nextDueAt: category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter, settings.timeZoneOf(tenant)) : null, decidedAt: batch.decidedAt.get(key) ?? null })
     statesToSave.set(tenant, rows)
-    // What each kind's new state changes in the Learn Amp views: decide it for every kind.
-    switch (category) {
-      case 'employee':
-        addUser(tenant, id)
-        refOf(tenant).managerIds.push(id)
-        break
-      case 'team':
-        await tx.upsertTeam(tenant, toLearnAmpTeam(state as EntityState))
-        refOf(tenant).teamIds.push(id)
-        break
-      case 'location':
-        await tx.upsertLocation(tenant, toLearnAmpLocation(state as EntityState))
-        refOf(tenant).locationIds.push(id)
-        break
-      case 'legalEntity':
-        await tx.upsertHrRecord(tenant, 'legalEntity', toLegalEntityView(state as EntityState), noIndex)
-        break
-      case 'absenceType':
-        await tx.upsertHrRecord(tenant, 'absenceType', toAbsenceTypeView(state as EntityState), noIndex)
-        break
-      case 'absence': {
-        const absence = toAbsenceView(state as EntityState)
-        await tx.upsertHrRecord(tenant, 'absence', absence, { employeeId: absence.employeeId, startOn: calendarDay(absence.startDate), endOn: calendarDay(absence.endDate) })
-        break
-      }
-      default:
-        unhandledCategory(category)
-    }
+    await writeEntityView(ctx.tx, recompute, tenant, category, id, state)
   }
   // Keys in `batch.changed` are unique, so no row repeats within a tenant's multi-row upsert.
-  for (const [tenant, rows] of statesToSave) await tx.saveStates(tenant, rows)
-  for (const [tenant, ref] of refs) {
-    for (const id of await tx.usersReferencing(tenant, ref)) addUser(tenant, id)
-  }
+  for (const [tenant, rows] of statesToSave) await ctx.tx.saveStates(tenant, rows)
+  return recompute
+}
 
-  // 4. Recompute users with their lookups (teams, locations, managers), then flag shared emails.
-  for (const [tenant, ids] of usersToRecompute) {
-    const employeeIds = [...ids]
-    await batch.load(tenant, 'employee', employeeIds)
-    const employees = employeeIds.map((id) => batch.get<EmployeeState>(tenant, 'employee', id)).filter((s): s is EmployeeState => s !== null)
-    await batch.load(tenant, 'employee', employees.map((s) => s.record.manager_id).filter((m): m is string => typeof m === 'string'))
-    await batch.load(tenant, 'team', employees.flatMap((s) => groupIdsOf(s)))
-    await batch.load(tenant, 'location', employees.map((s) => s.record.work_location_id).filter((l): l is string => typeof l === 'string'))
-    const lookups = {
-      employee: (id: string) => batch.get<EmployeeState>(tenant, 'employee', id) ?? undefined,
-      team: (id: string) => entityRef(batch.get<EntityState>(tenant, 'team', id)),
-      location: (id: string) => entityRef(batch.get<EntityState>(tenant, 'location', id)),
+/** What each kind's new state changes in the Learn Amp views: decided for every kind. */
+async function writeEntityView(tx: ViewTransaction, recompute: Recompute, tenant: string, category: StreamCategory, id: string, state: unknown): Promise<void> {
+  switch (category) {
+    case 'employee':
+      recompute.addUser(tenant, id)
+      recompute.refOf(tenant).managerIds.push(id)
+      break
+    case 'team':
+      await tx.upsertTeam(tenant, toLearnAmpTeam(state as EntityState))
+      recompute.refOf(tenant).teamIds.push(id)
+      break
+    case 'location':
+      await tx.upsertLocation(tenant, toLearnAmpLocation(state as EntityState))
+      recompute.refOf(tenant).locationIds.push(id)
+      break
+    case 'legalEntity':
+      await tx.upsertHrRecord(tenant, 'legalEntity', toLegalEntityView(state as EntityState), noIndex)
+      break
+    case 'absenceType':
+      await tx.upsertHrRecord(tenant, 'absenceType', toAbsenceTypeView(state as EntityState), noIndex)
+      break
+    case 'absence': {
+      const absence = toAbsenceView(state as EntityState)
+      await tx.upsertHrRecord(tenant, 'absence', absence, { employeeId: absence.employeeId, startOn: calendarDay(absence.startDate), endOn: calendarDay(absence.endDate) })
+      break
     }
-    const emails = new Set<string>()
-    const computed: LearnAmpUser[] = []
-    for (const state of employees) {
-      const at = asOf.get(keyOf(tenant, 'employee', state.employeeId)) ?? new Date(state.changedAt)
-      const user = toLearnAmpUser(state, lookups, at, settings.timeZoneOf(tenant))
-      computed.push(user)
-      if (user.email) emails.add(user.email.toLowerCase())
-    }
-    // Addresses these users had before this batch: their former sharers may no longer be duplicates.
-    for (const email of await tx.emailsOf(tenant, employeeIds)) emails.add(email)
-    // Duplicate-email flags depend on the other users with the same address: flag before writing,
-    // so each user is written once, and only the others whose flag changes are written again.
-    const others = await tx.usersWithEmails(tenant, [...emails], employeeIds)
-    const sharing = [...computed.filter((u) => u.email), ...others]
-    const flags = new Map(findDuplicateEmails(sharing).map((u) => [u.externalId, u]))
-    // Indexed by what the record points at, resolved or not: a team or location that arrives
-    // later must still find the users that reference it. `ids` is a set: no user repeats.
-    await tx.upsertUsers(
-      tenant,
-      computed.map((user, i) => {
-        const record = employees[i].record
-        return {
-          user: flags.get(user.externalId) ?? user,
-          index: {
-            teamIds: groupIdsOf(employees[i]),
-            locationId: typeof record.work_location_id === 'string' ? record.work_location_id : null,
-            managerId: typeof record.manager_id === 'string' ? record.manager_id : null,
-          },
-        }
-      }),
-    )
-    await tx.replaceUserDocs(tenant, others.map((u) => flags.get(u.externalId)!).filter((u, i) => u !== others[i]))
+    default:
+      unhandledCategory(category)
   }
-  return { applied }
+}
+
+/** 4. Recompute a tenant's users with their lookups (teams, locations, managers), then flag shared emails. */
+async function recomputeUsers(ctx: BatchContext, tenant: string, employeeIds: string[]): Promise<void> {
+  const { tx, batch, settings } = ctx
+  await batch.load(tenant, 'employee', employeeIds)
+  const employees = employeeIds.map((id) => batch.get<EmployeeState>(tenant, 'employee', id)).filter((s): s is EmployeeState => s !== null)
+  await batch.load(tenant, 'employee', employees.map((s) => s.record.manager_id).filter((m): m is string => typeof m === 'string'))
+  await batch.load(tenant, 'team', employees.flatMap((s) => groupIdsOf(s)))
+  await batch.load(tenant, 'location', employees.map((s) => s.record.work_location_id).filter((l): l is string => typeof l === 'string'))
+  const lookups = {
+    employee: (id: string) => batch.get<EmployeeState>(tenant, 'employee', id) ?? undefined,
+    team: (id: string) => entityRef(batch.get<EntityState>(tenant, 'team', id)),
+    location: (id: string) => entityRef(batch.get<EntityState>(tenant, 'location', id)),
+  }
+  const emails = new Set<string>()
+  const computed: LearnAmpUser[] = []
+  for (const state of employees) {
+    const at = batch.decidedAt.get(keyOf(tenant, 'employee', state.employeeId)) ?? new Date(state.changedAt)
+    const user = toLearnAmpUser(state, lookups, at, settings.timeZoneOf(tenant))
+    computed.push(user)
+    if (user.email) emails.add(user.email.toLowerCase())
+  }
+  // Addresses these users had before this batch: their former sharers may no longer be duplicates.
+  for (const email of await tx.emailsOf(tenant, employeeIds)) emails.add(email)
+  // Duplicate-email flags depend on the other users with the same address: flag before writing,
+  // so each user is written once, and only the others whose flag changes are written again.
+  const others = await tx.usersWithEmails(tenant, [...emails], employeeIds)
+  const sharing = [...computed.filter((u) => u.email), ...others]
+  const flags = new Map(findDuplicateEmails(sharing).map((u) => [u.externalId, u]))
+  // Indexed by what the record points at, resolved or not: a team or location that arrives
+  // later must still find the users that reference it. `ids` is a set: no user repeats.
+  await tx.upsertUsers(
+    tenant,
+    computed.map((user, i) => ({ user: flags.get(user.externalId) ?? user, index: userIndexOf(employees[i]) })),
+  )
+  await tx.replaceUserDocs(tenant, others.map((u) => flags.get(u.externalId)!).filter((u, i) => u !== others[i]))
+}
+
+function userIndexOf(state: EmployeeState): UserIndex {
+  const record = state.record
+  return {
+    teamIds: groupIdsOf(state),
+    locationId: typeof record.work_location_id === 'string' ? record.work_location_id : null,
+    managerId: typeof record.manager_id === 'string' ? record.manager_id : null,
+  }
 }
 
 /** Fails to compile when a stream category has no case above. */

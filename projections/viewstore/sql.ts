@@ -109,9 +109,9 @@ function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => string): Page<T>
 const searchText = (u: LearnAmpUser) =>
   [u.firstName, u.lastName, u.displayName, u.email, u.jobTitle].filter(Boolean).join(' ').toLowerCase()
 
-function transactionOf(tx: SqlQueryable): ViewTransaction {
+/** The folded entity states the views are computed from. */
+function stateRows(tx: SqlQueryable): Pick<ViewTransaction, 'loadStates' | 'saveStates'> {
   return {
-    sql: tx,
     async loadStates(tenant, category, ids) {
       const out = new Map<string, { state: unknown; decidedAt: Date | null }>()
       if (ids.length === 0) return out
@@ -139,6 +139,12 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
         )
       }
     },
+  }
+}
+
+/** The users view, written many rows per statement. */
+function userRows(tx: SqlQueryable): Pick<ViewTransaction, 'upsertUsers' | 'replaceUserDocs'> {
+  return {
     async upsertUsers(tenant, rows) {
       for (const chunk of chunks(rows)) {
         await tx.query(
@@ -176,6 +182,12 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
         )
       }
     },
+  }
+}
+
+/** Teams, locations and HR records: one document each, computed from one state. */
+function entityRows(tx: SqlQueryable): Pick<ViewTransaction, 'upsertTeam' | 'upsertLocation' | 'upsertHrRecord'> {
+  return {
     async upsertTeam(tenant, team) {
       await tx.query(
         `INSERT INTO view_teams (tenant, id, doc) VALUES ($1, $2, $3) ON CONFLICT (tenant, id) DO UPDATE SET doc = EXCLUDED.doc`,
@@ -196,6 +208,12 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
         [tenant, kind, doc.externalId, JSON.stringify(doc), index.employeeId, index.startOn, index.endOn],
       )
     },
+  }
+}
+
+/** What a batch reads back from the users view: who references what, who shares an email. */
+function userLookups(tx: SqlQueryable): Pick<ViewTransaction, 'usersReferencing' | 'usersWithEmails' | 'emailsOf'> {
+  return {
     async usersReferencing(tenant, ref) {
       // One query per kind of reference that is asked for, so each can use its index.
       const { managerIds = [], teamIds = [], locationIds = [] } = ref
@@ -224,6 +242,12 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
       )
       return rows.map((r) => r.email_lower)
     },
+  }
+}
+
+/** The checkpoint and the events the projection skipped. */
+function checkpointRows(tx: SqlQueryable): Pick<ViewTransaction, 'recordSkippedEvent' | 'setCheckpoint'> {
+  return {
     async recordSkippedEvent(checkpoint, e) {
       await tx.query(
         `INSERT INTO projection_dead_letters (checkpoint, position, stream_name, event_id, type, reason) VALUES ($1, $2, $3, $4, $5, $6)
@@ -249,10 +273,12 @@ function transactionOf(tx: SqlQueryable): ViewTransaction {
   }
 }
 
-export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
-  await db.exec(migration)
-  const commitListeners = new Set<() => void>()
-  await migrateChangeLog(db)
+function transactionOf(tx: SqlQueryable): ViewTransaction {
+  return { sql: tx, ...stateRows(tx), ...userRows(tx), ...entityRows(tx), ...userLookups(tx), ...checkpointRows(tx) }
+}
+
+/** The users view, as the read API asks for it. */
+function userReads(db: SqlDatabase): Pick<SqlViewStore, 'listUsers' | 'countUsers' | 'getUser'> {
   return {
     async listUsers(tenant: string, query: UserQuery) {
       const after = decodeCursor(query.cursor)
@@ -278,6 +304,12 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
       const { rows } = await db.query<{ doc: LearnAmpUser }>('SELECT doc FROM view_users WHERE tenant = $1 AND external_id = $2', [tenant, externalId])
       return rows[0]?.doc ?? null
     },
+  }
+}
+
+/** Teams (with members), locations and the per-tenant view generations. */
+function teamLocationReads(db: SqlDatabase): Pick<SqlViewStore, 'listTeams' | 'getTeam' | 'listLocations' | 'getLocation' | 'generations'> {
+  return {
     async listTeams(tenant, page) {
       const after = decodeCursor(page.cursor)
       const { rows } = await db.query<{ doc: LearnAmpTeam }>(
@@ -314,6 +346,12 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
       const { rows } = await db.query<{ tenant: string; generation: string }>('SELECT tenant, generation FROM view_generations')
       return new Map(rows.map((r) => [r.tenant, BigInt(r.generation)]))
     },
+  }
+}
+
+/** Legal entities, absence types and absences. */
+function hrRecordReads(db: SqlDatabase): Pick<SqlViewStore, 'listHrRecords' | 'getHrRecord'> {
+  return {
     async listHrRecords(tenant, kind, query) {
       const after = decodeCursor(query.cursor)
       const params: unknown[] = [tenant, kind, after ?? '', query.limit + 1]
@@ -330,6 +368,12 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
       const { rows } = await db.query<{ doc: never }>('SELECT doc FROM view_hr_records WHERE tenant = $1 AND kind = $2 AND id = $3', [tenant, kind, id])
       return rows[0]?.doc ?? null
     },
+  }
+}
+
+/** The write side: checkpoints, the batch's transaction, the clock's due employees, reset and counts. */
+function writerOps(db: SqlDatabase, commitListeners: Set<() => void>): Pick<SqlViewStore, 'checkpoint' | 'lockCheckpoint' | 'transaction' | 'onCommit' | 'dueEmployees' | 'setNextDueAt' | 'reset' | 'skippedEvents' | 'counts'> {
+  return {
     async checkpoint(name) {
       const { rows } = await db.query<{ position: string }>('SELECT position FROM projection_checkpoints WHERE name = $1', [name])
       return rows[0] ? BigInt(rows[0].position) : null
@@ -382,4 +426,11 @@ export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
       return { users: Number(r.users), teams: Number(r.teams), locations: Number(r.locations), states: Number(r.states) }
     },
   }
+}
+
+export async function openSqlViewStore(db: SqlDatabase): Promise<SqlViewStore> {
+  await db.exec(migration)
+  const commitListeners = new Set<() => void>()
+  await migrateChangeLog(db)
+  return { ...userReads(db), ...teamLocationReads(db), ...hrRecordReads(db), ...writerOps(db, commitListeners) }
 }
