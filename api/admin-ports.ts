@@ -3,6 +3,7 @@
 // does not depend on the tenant store: TenantNotFoundError (404), TenantExistsError,
 // IntegrationAlreadyBoundError, TenantOffboardedError, TokenInUseError (409).
 import type { Tenant } from '../schemas/tenant.ts'
+import type { RelinkRun } from '../producers/relink/relink-store.ts'
 import type { CreateTenantInput, PatchOutcome, SettingsPatch, TenantDetail } from '../tenants/administration.ts'
 
 export interface TenantAdminCommands {
@@ -13,6 +14,8 @@ export interface TenantAdminCommands {
   issueToken(id: string, actor: string): Promise<{ id: string; token: string }>
   revokeToken(id: string, tokenId: string, actor: string): Promise<boolean>
   offboard(id: string, options: { erase: boolean; actor: string; reason: string | null }): Promise<{ tenant: Tenant; employeesErased: number }>
+  /** Re-link to a reconnected integration; null when this deployment has no re-links. Optional: older doubles lack it. */
+  relink?(id: string, integrationId: string, actor: string): Promise<RelinkRun | null>
 }
 
 export interface AdminApi {

@@ -30,6 +30,8 @@ export function createMetrics() {
     initialSyncRecords: new Gauge({ name: 'kombo_sync_initial_sync_records', help: "A tenant's initial sync: records polled, processed, and users visible in the views", labelNames: ['tenant', 'stage'], registers: [registry] }),
     initialSyncRate: new Gauge({ name: 'kombo_sync_initial_sync_records_per_second', help: "A tenant's initial sync: records processed per second since it started", labelNames: ['tenant'], registers: [registry] }),
     initialSyncDone: new Gauge({ name: 'kombo_sync_initial_sync_done', help: "1 once a tenant's initial sync is done (polled, processed and visible)", labelNames: ['tenant'], registers: [registry] }),
+    relinkMatched: new Gauge({ name: 'kombo_sync_relink_matched', help: "A tenant's last re-link to a reconnected integration: records matched to existing entities, by key", labelNames: ['tenant', 'resource', 'matched_by'], registers: [registry] }),
+    relinkUnmatched: new Gauge({ name: 'kombo_sync_relink_unmatched', help: "A tenant's last re-link: records of the new integration that matched nobody (side=new) and existing entities nothing matched (side=existing)", labelNames: ['tenant', 'resource', 'side'], registers: [registry] }),
     userFeedEvents: new Counter({ name: 'kombo_sync_user_feed_events_total', help: 'User events published to the downstream feed (learnamp.user-events.v1)', registers: [registry] }),
     userFeedPosition: new Gauge({ name: 'kombo_sync_user_feed_position', help: 'Last event-store position whose user events Kafka acknowledged (the user-feed checkpoint)', registers: [registry] }),
   }

@@ -19,6 +19,7 @@ import { SqlSyncStateStore } from '../producers/sync-state/sql.ts'
 import type { SyncStateStore } from '../producers/sync-state/port.ts'
 import { openSqlViewStore, type SqlViewStore } from '../projections/viewstore/sql.ts'
 import { openSqlTenantStore, type SqlTenantStore } from '../tenants/sql.ts'
+import { openSqlRelinkStore, type SqlRelinkStore } from '../producers/relink/relink-store.ts'
 
 export interface Stores {
   db: SqlDatabase
@@ -33,6 +34,8 @@ export interface Stores {
   views: SqlViewStore
   /** The tenants, their token hashes and audit trail (always the SQL database: every role reads it). */
   tenants: SqlTenantStore
+  /** Re-links of reconnected integrations and their id aliases (producers/relink). */
+  relinks: SqlRelinkStore
   /** Which adapter serves each port, for the start-up log and /health/ready. */
   describe: Record<'changeLog' | 'eventStore' | 'views', string>
   close(): Promise<void>
@@ -69,6 +72,7 @@ export async function openStores(config: Config): Promise<Stores> {
     await syncState.migrate()
     const views = await openSqlViewStore(db)
     const tenants = await openSqlTenantStore(db)
+    const relinks = await openSqlRelinkStore(db)
     return {
       db,
       eventStore,
@@ -79,6 +83,7 @@ export async function openStores(config: Config): Promise<Stores> {
       syncState,
       views,
       tenants,
+      relinks,
       describe: {
         changeLog: config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'sql table',
         eventStore: config.eventStoreConnectionString ? 'eventstoredb' : 'sql',

@@ -53,6 +53,19 @@ export const EmployeeRestoredInSource = event('EmployeeRestoredInSource', {})
  * change of values: the last known ones are kept; recorded once so the audit shows it.
  */
 export const EmployeePurgedInSource = event('EmployeePurgedInSource', { remote_deleted_at: isoDateTime })
+/**
+ * The customer reconnected their HR system: Kombo now knows this employee under a new id (of a new
+ * integration). The stream keeps its name and history; records under `toKomboId` flow into it from
+ * now on (producers/relink). `matchedBy` says how the new record was recognised as this employee.
+ * Not a change of values: the state is unchanged.
+ */
+export const EmployeeRelinked = event('EmployeeRelinked', {
+  fromKomboId: z.string(),
+  toKomboId: z.string(),
+  fromIntegrationId: z.string().nullable(),
+  toIntegrationId: z.string(),
+  matchedBy: z.enum(['remote_id', 'work_email']),
+})
 
 // ---- employee: dates reached (emitted by the clock, idempotently) --------------------------------
 export const EmployeeStarted = event('EmployeeStarted', { on: z.string() })
@@ -84,6 +97,7 @@ export const EmployeeEvent = z.discriminatedUnion('type', [
   EmployeeDeletedInSource,
   EmployeeRestoredInSource,
   EmployeePurgedInSource,
+  EmployeeRelinked,
   EmployeeStarted,
   EmployeeLeft,
   UserInviteScheduled,

@@ -3,7 +3,7 @@
 import type { KomboEmployee, KomboResource } from '../schemas/kombo.ts'
 import { komboResources } from '../schemas/kombo.ts'
 import { ChangeClock } from './clock.ts'
-import { buildAbsence, buildEmployee, dayFrom, generateCompany, type CompanyShape, type HiringContext, type SimRecord } from './generate-company.ts'
+import { buildAbsence, buildEmployee, dayFrom, generateCompany, type CompanyRecords, type CompanyShape, type HiringContext, type SimRecord } from './generate-company.ts'
 import { embedAbsenceType, embedLegalEntity, embedLocation, embedManager, embedMemberships, managerEmbedFields } from './embeds.ts'
 import { createRng, type Rng } from './rng.ts'
 import { ChangeIndex } from './change-index.ts'
@@ -41,13 +41,56 @@ export class SimulatedCompany {
     seed: number,
     shape: CompanyShape,
     private readonly now: () => Date,
+    /** The company's data as it is (a reconnect's copy) instead of a generated one. */
+    given?: (rng: Rng) => { records: CompanyRecords; ctx: HiringContext },
   ) {
     this.rng = createRng(seed)
-    const { records, ctx } = generateCompany(this.rng, shape, now())
+    const { records, ctx } = given ? given(this.rng) : generateCompany(this.rng, shape, now())
     this.clock = new ChangeClock(now)
     this.store = Object.fromEntries(komboResources.map((r) => [r, new ChangeIndex(records[r])])) as Record<KomboResource, ChangeIndex>
     this.ctx = { ...ctx, employeeById: (id) => this.store.employees.get(id) }
     for (const resource of komboResources) for (const rec of records[resource]) this.clock.advancePast(rec.changed_at)
+  }
+
+  /**
+   * The same company as a customer's reconnected HR system shows it through a new Kombo
+   * integration: the same people, teams and leave, with the same `remote_id`s and emails, but every
+   * Kombo id new (references rewritten to match) and every record stamped now, as Kombo's first
+   * sync of the new integration would. Deleted records stay deleted.
+   */
+  reconnectedCopy(seed: number): SimulatedCompany {
+    const rng = createRng(seed ^ 0x5eed)
+    const newIds = new Map<string, string>()
+    for (const resource of komboResources) for (const r of this.store[resource].all()) newIds.set(r.id, rng.id())
+    // Any string that is a record id is a reference to that record (ids are random 24-character strings).
+    const rewrite = (value: unknown): unknown => {
+      if (typeof value === 'string') return newIds.get(value) ?? value
+      if (Array.isArray(value)) return value.map(rewrite)
+      if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewrite(v)]))
+      return value
+    }
+    const stamp = this.now().toISOString()
+    const records = Object.fromEntries(
+      komboResources.map((resource) => [resource, this.store[resource].all().map((r) => ({ ...(rewrite(r) as SimRecord), changed_at: stamp }))]),
+    ) as CompanyRecords
+    const byId = new Map(komboResources.flatMap((resource) => records[resource].map((r) => [r.id, r] as const)))
+    const remap = (list: SimRecord[]) => list.map((r) => byId.get(newIds.get(r.id) ?? r.id) ?? r)
+    let employeeNumber = Math.max(0, ...records.employees.map((e) => Number(e.employee_number) || 0))
+    return new SimulatedCompany(seed, { employees: 0, teams: 0, locations: 0 }, this.now, (copyRng) => ({
+      records,
+      ctx: {
+        ...this.ctx,
+        rng: copyRng,
+        now: this.now(),
+        teams: remap(this.ctx.teams),
+        groupsById: new Map(records.groups.map((g) => [g.id, g])),
+        locations: remap(this.ctx.locations),
+        legalEntities: remap(this.ctx.legalEntities),
+        absenceTypes: remap(this.ctx.absenceTypes),
+        usedEmails: new Set(this.ctx.usedEmails),
+        nextEmployeeNumber: () => ++employeeNumber,
+      },
+    }))
   }
 
   /** Current records ordered by (changed_at, id), copies so callers cannot bypass the clock. */

@@ -11,6 +11,7 @@ export const CONTROL_PATH = '/_control'
 
 export interface ControlContext {
   integration(id: string): SimulatedCompany
+  reconnect(fromId: string, toId: string): SimulatedCompany
   injectFault(fault: SimulatorFault): void
   clearFaults(): void
   startChurn(ratePerSecond: number): void
@@ -74,6 +75,11 @@ async function route(req: IncomingMessage, url: URL, ctx: ControlContext): Promi
     }
   }
   if (parts[0] !== 'integrations' || parts[1] === undefined) return notFound
+  if (parts[2] === 'reconnect' && parts.length === 3 && method === 'POST') {
+    const { from } = parse(z.object({ from: z.string().min(1) }), await readJsonBody(req))
+    const copy = ctx.reconnect(from, parts[1])
+    return { status: 201, body: { integrationId: parts[1], from, employees: copy.list('employees', { includeDeleted: true }).length } }
+  }
   const company = ctx.integration(parts[1])
   const [, , resourceText, recordId, action] = parts
 

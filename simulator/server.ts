@@ -27,6 +27,11 @@ export interface KomboSimulator {
   /** The Kombo base URL, e.g. http://127.0.0.1:4010/v1 */
   url: string
   integration(id: string): SimulatedCompany
+  /**
+   * The customer reconnects: integration `toId` serves `fromId`'s company with new Kombo ids (same
+   * remote ids and emails), as Kombo does after a reconnect. `fromId` keeps serving its data.
+   */
+  reconnect(fromId: string, toId: string): SimulatedCompany
   injectFault(fault: SimulatorFault): void
   clearFaults(): void
   requestLog: RequestLogEntry[]
@@ -65,8 +70,14 @@ export async function startKomboSimulator(opts: KomboSimulatorOptions = {}): Pro
       }, ms)
       timers.add(timer)
     })
+  const reconnect = (fromId: string, toId: string): SimulatedCompany => {
+    const copy = integration(fromId).reconnectedCopy(seedFor(seed, toId))
+    companies.set(toId, copy)
+    return copy
+  }
   const control = {
     integration,
+    reconnect,
     injectFault: (fault: SimulatorFault) => faults.inject(fault),
     clearFaults: () => faults.clear(),
     startChurn: (rate: number) => churn.start(rate),

@@ -10,6 +10,8 @@ import { TenantNotFoundError, TenantOffboardedError, type StoredToken, type Tena
 import type { TenantDirectory } from './directory.ts'
 import { inviteImpact, type InviteImpact } from './invite-impact.ts'
 import { newTenantToken } from './tokens.ts'
+import type { RelinkRun } from '../producers/relink/relink-store.ts'
+import { requestRelink, type RelinkRequests } from './relink-request.ts'
 
 export interface TenantAdministrationDeps {
   store: TenantStore
@@ -20,6 +22,8 @@ export interface TenantAdministrationDeps {
   /** Crypto-shreds one employee (key deleted, views purged), as the per-employee erasure does. */
   eraseEmployee: (tenant: string, employeeId: string) => Promise<void>
   now: () => Date
+  /** Re-links of a reconnected integration (producers/relink); without it the operator API offers none. */
+  relinks?: RelinkRequests
 }
 
 export type SettingsPatch = Partial<TenantSettings> & { paused?: boolean }
@@ -37,6 +41,8 @@ export interface TenantDetail {
   sync: { polling: 'on' | 'paused' | 'off'; failingReason: string | null; resources: SyncState[] }
   counts: Awaited<ReturnType<typeof tenantViewCounts>>
   audit: TenantAuditRecord[]
+  /** Re-links to a new Kombo integration, newest first, with what could not be matched. */
+  relinks: RelinkRun[]
 }
 
 export interface SettingChange {
@@ -87,14 +93,29 @@ export class TenantAdministration {
 
   async detail(id: string): Promise<TenantDetail> {
     const tenant = await this.existing(id)
-    const [tokens, resources, counts, audit] = await Promise.all([
+    const [tokens, resources, counts, audit, relinks] = await Promise.all([
       this.deps.store.tokensOf(id),
       this.deps.syncState.list(id),
       tenantViewCounts(this.deps.db, id),
       this.deps.store.auditTrail(id),
+      this.deps.relinks?.runsOf(id) ?? Promise.resolve([]),
     ])
     const polling = tenant.status === 'active' && tenant.integrationId ? 'on' : tenant.status === 'offboarded' ? 'off' : 'paused'
-    return { tenant, tokens, sync: { polling, failingReason: tenant.failingReason, resources }, counts, audit }
+    return { tenant, tokens, sync: { polling, failingReason: tenant.failingReason, resources }, counts, audit, relinks }
+  }
+
+  /**
+   * The customer reconnected: re-link the tenant to this new integration (its records matched to
+   * the existing users by remote_id, then work email) before it is polled. Idempotent; a failed
+   * re-link is asked for again. Null when this process has no re-links (the route answers 501).
+   */
+  async relink(id: string, integrationId: string, actor: string): Promise<RelinkRun | null> {
+    if (!this.deps.relinks) return null
+    const tenant = await this.existing(id)
+    if (tenant.status === 'offboarded') throw new TenantOffboardedError(id)
+    const run = await requestRelink(this.deps.store, this.deps.relinks, tenant, integrationId, actor)
+    await this.deps.directory.refresh()
+    return run
   }
 
   async patch(id: string, patch: SettingsPatch, options: { dryRun: boolean; actor: string }): Promise<PatchOutcome> {

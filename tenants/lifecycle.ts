@@ -8,6 +8,7 @@ import { TenantId } from '../schemas/envelope.ts'
 import { TenantSettings, type Tenant } from '../schemas/tenant.ts'
 import type { TenantStore } from './port.ts'
 import type { TenantDirectory } from './directory.ts'
+import { requestRelink, type RelinkRequests } from './relink-request.ts'
 
 /** The lifecycle webhooks as the webhook parser hands them on (api/webhooks). */
 export type IntegrationLifecycleEvent =
@@ -23,6 +24,7 @@ export type LifecycleAction =
   | 'marked-failing'
   | 'failing-cleared'
   | 'reconnect-needs-operator'
+  | 'relink-requested'
   | 'nothing-to-do'
 
 export interface LifecycleOutcome {
@@ -40,6 +42,11 @@ export interface IntegrationLifecycleDeps {
   directory: TenantDirectory
   /** KOMBO_UNKNOWN_INTEGRATION: an end user naming no tenant creates it paused, or is only logged. */
   unknownIntegration: 'create-paused' | 'log'
+  /**
+   * Where a reconnect (a new integration for a tenant that has one, or has users) asks for a
+   * re-link. Without it a reconnect only marks the tenant failing for an operator.
+   */
+  relinks?: RelinkRequests & { hasEntities(tenant: string): Promise<boolean> }
 }
 
 export class IntegrationLifecycle {
@@ -58,6 +65,9 @@ export class IntegrationLifecycle {
       case 'integration-deleted': {
         const tenant = await this.deps.store.byIntegration(event.integrationId)
         if (!tenant) return { action: 'nothing-to-do', tenant: null, detail: `integration ${event.integrationId} is bound to no tenant` }
+        // The customer deleted the old connection after making a new one: the re-link replaces it.
+        const relinking = this.deps.relinks ? (await this.deps.relinks.runsOf(tenant.id)).some((r) => r.state === 'pending' || r.state === 'running') : false
+        if (relinking) return { action: 'nothing-to-do', tenant: tenant.id, detail: `integration ${event.integrationId} is being replaced by a re-link` }
         const reason = `Kombo deleted integration ${event.integrationId}; polling paused, nobody deactivated`
         await this.deps.store.update(tenant.id, { status: 'paused', failingReason: reason }, { actor: ACTOR, action: 'tenant.paused', details: { integrationId: event.integrationId, why: 'integration-deleted' } })
         return { action: 'paused', tenant: tenant.id, detail: reason }
@@ -85,12 +95,17 @@ export class IntegrationLifecycle {
     if (bound) return { action: 'nothing-to-do', tenant: bound.id, detail: `integration ${integrationId} is already bound to tenant ${bound.id}` }
     const named: Tenant | null = originId ? await this.deps.store.get(originId) : null
     if (named && named.status !== 'offboarded') {
-      if (named.integrationId === null) {
+      const hasUsers = named.integrationId === null && this.deps.relinks ? await this.deps.relinks.hasEntities(named.id) : false
+      if (named.integrationId === null && !hasUsers) {
         await this.deps.store.update(named.id, { integrationId }, { actor: ACTOR, action: 'tenant.integration-bound', details: { integrationId } })
         return { action: 'bound', tenant: named.id, detail: `integration ${integrationId} bound` }
       }
       // A new integration for a tenant that has one: a reconnect. Its Kombo ids are new, so
-      // switching to it now would import every employee a second time; an operator decides.
+      // switching to it now would import every employee a second time: re-link it first.
+      if (this.deps.relinks) {
+        const run = await requestRelink(this.deps.store, this.deps.relinks, named, integrationId, ACTOR)
+        return { action: 'relink-requested', tenant: named.id, detail: `re-link to integration ${integrationId} ${run.state}` }
+      }
       const reason = `Kombo reports a new integration ${integrationId} for this tenant (bound: ${named.integrationId}); it is not polled until an operator re-links it`
       await this.deps.store.update(named.id, { failingReason: reason }, { actor: ACTOR, action: 'tenant.reconnect-reported', details: { integrationId, boundIntegrationId: named.integrationId } })
       return { action: 'reconnect-needs-operator', tenant: named.id, detail: reason }

@@ -34,6 +34,9 @@ const OffboardBody = z
   })
   .strict()
   .nullish()
+const RelinkBody = z
+  .object({ integrationId: z.string().min(1).max(200).describe("the reconnected customer's new Kombo integration id"), actor: z.string().min(1).max(200).optional() })
+  .strict()
 const ActorBody = z.object({ actor: z.string().min(1).max(200).optional() }).strict().nullish()
 const TenantPath = z.object({ id: z.string().min(1).max(64) }).strict()
 const TokenPath = z.object({ id: z.string().min(1).max(64), tokenId: z.string().min(1).max(100) }).strict()
@@ -133,6 +136,29 @@ export async function adminTenantRoutes(app: FastifyInstance, tenants: TenantAdm
       const outcome = await mapped(() => tenants.patch(id, patch, { dryRun, actor: actor ?? 'admin-api' }))
       if (!dryRun) request.log.info({ tenant: id, changed: outcome.changes.map((c) => c.field) }, 'tenant settings changed')
       return outcome
+    },
+  )
+
+  app.post(
+    '/tenants/:id/relink',
+    {
+      schema: {
+        tags,
+        summary:
+          'Re-link the tenant to a reconnected Kombo integration (new ids): its records are matched to the existing users by remote_id, then work email, before it is polled; the outcome (with what could not be matched) is in GET /v1/admin/tenants/{id} under `relinks`',
+        security: adminSecurity,
+        params: inputSchema(TenantPath),
+        body: inputSchema(RelinkBody),
+        response: { 202: responseSchema(z.record(z.string(), z.unknown())), 401: error, 404: error, 409: error, 501: error },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as z.infer<typeof TenantPath>
+      const { integrationId, actor } = request.body as z.infer<typeof RelinkBody>
+      const run = await mapped(async () => (tenants.relink ? tenants.relink(id, integrationId, actor ?? 'admin-api') : null))
+      if (!run) throw new ApiError(501, 'not_implemented', 're-links are not available in this deployment')
+      request.log.info({ tenant: id, toIntegrationId: integrationId, state: run.state }, 'tenant re-link requested')
+      return reply.code(202).send(run)
     },
   )
 

@@ -48,6 +48,14 @@ export class InMemorySyncStateStore implements SyncStateStore {
     if (details.fullListingStartedAt) s.lastFullReconcileAt = new Date(details.fullListingStartedAt).toISOString()
   }
 
+  async forgetWatermarks(tenant: string): Promise<void> {
+    for (const s of (await this.list(tenant))) {
+      const state = this.state(tenant, s.resource)
+      state.watermark = null
+      state.lastFullReconcileAt = null
+    }
+  }
+
   async recordPollFailed(tenant: string, resource: KomboResource, error: Error | string, failing: boolean): Promise<void> {
     const s = this.state(tenant, resource)
     const at = this.now().toISOString()

@@ -68,6 +68,12 @@ export interface SyncStateStore {
    * (null keeps the old one), clears `failing`, and records `details`.
    */
   recordPollSucceeded(tenant: string, resource: KomboResource, newWatermark: string | null, details?: PollSucceededDetails): Promise<void>
+  /**
+   * Forgets the tenant's watermarks (and full-listing times), so its next poll of every resource is
+   * a full listing: the tenant was switched to another Kombo integration (a re-link), whose
+   * `changed_at` values say nothing about the old one's.
+   */
+  forgetWatermarks(tenant: string): Promise<void>
   /** The poll stopped with `error`; the watermark stays where it was. */
   recordPollFailed(tenant: string, resource: KomboResource, error: Error | string, failing: boolean): Promise<void>
   /**

@@ -145,6 +145,10 @@ export class SqlSyncStateStore implements SyncStateStore {
     )
   }
 
+  async forgetWatermarks(tenant: string): Promise<void> {
+    await this.db.query('UPDATE kombo_sync_state SET watermark = NULL, last_full_reconcile_at = NULL WHERE tenant = $1', [tenant])
+  }
+
   async recordPollFailed(tenant: string, resource: KomboResource, error: Error | string, failing: boolean): Promise<void> {
     const message = typeof error === 'string' ? error : error.message
     await this.db.query(

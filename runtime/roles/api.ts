@@ -45,7 +45,7 @@ export async function startApiRole(
 
 function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tenant: string) => TenantPoller | undefined }): ApiDeps {
   const { config, stores, metrics, logger, now } = ctx
-  const lifecycle = new IntegrationLifecycle({ store: stores.tenants, directory: ctx.tenants, unknownIntegration: config.unknownIntegration })
+  const lifecycle = new IntegrationLifecycle({ store: stores.tenants, directory: ctx.tenants, unknownIntegration: config.unknownIntegration, relinks: stores.relinks })
   return {
     views: stores.views,
     history: createUserHistory(stores.eventStore, ctx.timeZoneOf),
@@ -118,6 +118,7 @@ function tenantAdministration(ctx: RoleContext): TenantAdministration {
       await stores.personalDataKeys.erase(employeeStreamName(tenant, employeeId), { tenant, employeeId }, { together: (tx) => purgeUserFromViewsIn(tx, tenant, employeeId) })
     },
     now: ctx.now,
+    relinks: stores.relinks,
   })
 }
 

@@ -14,6 +14,7 @@ import { recordPollOutcome } from '../poll-metrics.ts'
 import type { ChangeEnvelope } from '../../schemas/envelope.ts'
 import { endSpans, SpanKind, startSpan, traceparentOf, tracingEnabled, TRACEPARENT, type Traced } from '../../tracing/spans.ts'
 import { initialSyncSourceOf, startInitialSyncReporter } from '../progress.ts'
+import { relinkedPublish, relinkerOf } from '../relinks.ts'
 
 export interface PollerRole extends RoleHandle {
   simulator: KomboSimulator | null
@@ -48,8 +49,15 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
     onStopped: (tenant, why) => logger.info({ tenant, why }, 'stopped polling the tenant'),
   })
   await supervised.reconcile(ctx.tenants.list())
+  // Re-links of reconnected integrations are carried out here (this role holds the Kombo client);
+  // a request bumps the tenant table's version, so the subscription below wakes it.
+  const relinker = relinkerOf(ctx, client)
+  void relinker.kick()
   // Onboarded, paused, resumed, offboarded or rebound tenants: within a directory refresh.
-  const unsubscribe = ctx.tenants.subscribe(() => supervised.reconcile(ctx.tenants.list()))
+  const unsubscribe = ctx.tenants.subscribe(() => {
+    void relinker.kick()
+    return supervised.reconcile(ctx.tenants.list())
+  })
 
   // The poller role logs the initial-sync progress of the tenants it polls (every ~5 s until done):
   // it is the role that exists whenever an initial sync runs.
@@ -74,6 +82,7 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
     async stop() {
       stopReporter()
       unsubscribe()
+      await relinker.stop()
       await supervised.stop()
       await simulator?.close()
     },
@@ -91,7 +100,8 @@ function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant):
     // TenantPollers only polls tenants bound to an integration.
     integrationId: tenant.integrationId!,
     syncState: stores.syncState,
-    publish: async (envelopes) => {
+    // A re-linked integration's records go into the existing streams (producers/relink).
+    publish: relinkedPublish(ctx, tenant.id, tenant.integrationId!, async (envelopes) => {
       const spans = traceChanges(envelopes)
       try {
         await stores.changeLog.publish(envelopes)
@@ -101,7 +111,7 @@ function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant):
       }
       endSpans(spans)
       for (const e of envelopes) metrics.recordsPolled.inc({ tenant: e.tenant, resource: e.resource })
-    },
+    }),
     intervalMs: tenant.settings.pollIntervalMs ?? config.pollIntervalMs,
     overlapMs: config.watermarkOverlapMs,
     skipRepeats: ctx.tuning.poller?.skipRepeats,
