@@ -5,6 +5,7 @@
 // refused with CheckpointLockedError) and moves the checkpoint compare-and-set (a stale writer
 // stops with CheckpointConflictError). `rebuild()` starts again from position 0.
 import type { EventStore, RecordedEvent } from '../processors/eventstore/port.ts'
+import type { PersonalDataKeys } from '../processors/eventstore/personal-data-keys.ts'
 import type { CheckpointLock, ViewWriter } from './viewstore/port.ts'
 import { endSpans, startSpan, tracingEnabled } from '../tracing/spans.ts'
 import { BatchedSubscription } from './batched-subscription.ts'
@@ -20,6 +21,12 @@ export interface ProjectorOptions {
   projection?: Projection
   /** The tenants' time zones for the Learn Amp views (default: UTC for every tenant). */
   settings?: ProjectionSettings
+  /**
+   * The personal data keys: a batch's events of employees erased since they were read are left
+   * out inside the batch's transaction, which is ordered against erasures. Without it an erasure
+   * committing between the read and the view write is undone by that write.
+   */
+  erasures?: Pick<PersonalDataKeys, 'erasedStreamsIn'>
   batchSize?: number
   /** How long a partial batch may wait for more events before it is written. */
   flushAfterMs?: number
@@ -52,7 +59,9 @@ export class Projector extends BatchedSubscription {
     const spans = traceViewWrites(this.projection.name, handled)
     try {
       await this.options.views.transaction(async (tx) => {
-        if (handled.length > 0) await this.projection.apply(tx, handled)
+        const erased = (await this.options.erasures?.erasedStreamsIn(tx.sql, handled.map((e) => e.streamName))) ?? new Set()
+        const live = erased.size > 0 ? handled.filter((e) => !erased.has(e.streamName)) : handled
+        if (live.length > 0) await this.projection.apply(tx, live)
         await tx.setCheckpoint(this.projection.name, position, previous)
       })
     } catch (err) {

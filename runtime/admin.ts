@@ -115,6 +115,7 @@ export async function rebuildViews(
   const projector = new Projector({
     store: stores.eventStore,
     views: stores.views,
+    erasures: stores.personalDataKeys,
     settings: options.settings,
     batchSize: options.batchSize ?? REBUILD_BATCH_SIZE,
     // Batches are cut by size; the last, partial one is handled below once everything has arrived.

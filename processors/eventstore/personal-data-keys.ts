@@ -32,7 +32,25 @@ export interface PersonalDataKeys {
   ): Promise<{ erasedAt: Date; alreadyErased: boolean }>
   /** Which of these employees of the tenant were erased. */
   erasedAmong(tenant: string, employeeIds: string[]): Promise<Set<string>>
+  /**
+   * Which of these streams are erased, asked inside the caller's transaction (a view write) — see
+   * ERASURE_LOCK: an erasure still committing is waited for and seen, and one that starts later
+   * waits until that transaction has committed, so it purges what the transaction wrote.
+   */
+  erasedStreamsIn(tx: SqlQueryable, streams: string[]): Promise<Set<string>>
 }
+
+/**
+ * Orders erasures against the transactions that write views from decrypted events. Those events
+ * were read (and decrypted, perhaps with a cached key) before the view transaction began: without
+ * this, an erasure committing in between purged the views and the projector's commit then filled
+ * them again with the erased person's data. A view writer takes the lock shared and then reads the
+ * erased streams (READ COMMITTED: a fresh snapshot per statement, taken after the wait); an
+ * erasure takes it exclusively as its first statement. One transaction-scoped advisory lock
+ * instead of a row lock per key: a batch of 500 employees then costs one lock, and it also covers
+ * streams that have no key row yet (plaintext events from before encryption).
+ */
+const ERASURE_LOCK = "hashtextextended('kombo-sync personal data erasure', 0)"
 
 type Row = { stream: string; key: string | null; erased_at: Date | string | null }
 
@@ -45,19 +63,36 @@ const toState = (row: Row): KeyState =>
  * `cacheMs`: how long a key is reused without asking the database. An erasure in this process is
  * seen at once; another process (a separate processor or projector role) sees it within cacheMs.
  */
+function keyCache(cacheMs: number) {
+  const cache = new Map<string, { state: KeyState; at: number }>()
+  return {
+    cache,
+    cached(stream: string) {
+      const hit = cache.get(stream)
+      if (!hit || Date.now() - hit.at > cacheMs) return undefined
+      return hit.state
+    },
+    remember(stream: string, state: KeyState) {
+      if (cache.size > 50_000) cache.clear()
+      cache.set(stream, { state, at: Date.now() })
+    },
+  }
+}
+
+/** The erased among `streams`, read in `tx` once no erasure holds ERASURE_LOCK (never from a cache). */
+async function erasedRowsIn(tx: SqlQueryable, streams: string[]): Promise<Row[]> {
+  await tx.query(`SELECT pg_advisory_xact_lock_shared(${ERASURE_LOCK})`)
+  if (streams.length === 0) return []
+  const { rows } = await tx.query<Row>(
+    'SELECT stream, key, erased_at FROM personal_data_keys WHERE stream = ANY($1::text[]) AND (erased_at IS NOT NULL OR key IS NULL)',
+    [[...new Set(streams)]],
+  )
+  return rows
+}
+
 export async function openSqlPersonalDataKeys(db: SqlDatabase, options: { cacheMs?: number } = {}): Promise<PersonalDataKeys> {
   await db.exec(migration)
-  const cacheMs = options.cacheMs ?? 30_000
-  const cache = new Map<string, { state: KeyState; at: number }>()
-  const cached = (stream: string) => {
-    const hit = cache.get(stream)
-    if (!hit || Date.now() - hit.at > cacheMs) return undefined
-    return hit.state
-  }
-  const remember = (stream: string, state: KeyState) => {
-    if (cache.size > 50_000) cache.clear()
-    cache.set(stream, { state, at: Date.now() })
-  }
+  const { cache, cached, remember } = keyCache(options.cacheMs ?? 30_000)
 
   return {
     async keyFor(stream, owner) {
@@ -95,6 +130,7 @@ export async function openSqlPersonalDataKeys(db: SqlDatabase, options: { cacheM
     async erase(stream, owner, options = {}) {
       cache.delete(stream)
       const { erasedAt, alreadyErased } = await db.transaction(async (tx) => {
+        await tx.query(`SELECT pg_advisory_xact_lock(${ERASURE_LOCK})`)
         const { rows: before } = await tx.query<Row>('SELECT stream, key, erased_at FROM personal_data_keys WHERE stream = $1', [stream])
         // Insert-or-update: an employee erased before their first event still gets no key later.
         const { rows } = await tx.query<{ erased_at: Date | string }>(
@@ -119,6 +155,12 @@ export async function openSqlPersonalDataKeys(db: SqlDatabase, options: { cacheM
         [tenant, [...new Set(employeeIds)]],
       )
       return new Set(rows.map((r) => r.employee_id))
+    },
+
+    async erasedStreamsIn(tx, streams) {
+      const rows = await erasedRowsIn(tx, streams)
+      for (const row of rows) remember(row.stream, toState(row))
+      return new Set(rows.map((r) => r.stream))
     },
   }
 }

@@ -40,6 +40,7 @@ export async function startProjectorRole(ctx: RoleContext, tickClock: () => Prom
   const projector = new Projector({
     store: stores.eventStore,
     views: stores.views,
+    erasures: stores.personalDataKeys,
     settings: { timeZoneOf: ctx.timeZoneOf },
     onApplied: ({ events, position }) => {
       metrics.projectedEvents.inc(events)
