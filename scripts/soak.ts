@@ -1,0 +1,419 @@
+// The chaos soak (issue 12): the production roles as separate processes — a poller, two
+// processors, a projector and the read API — on a Kafka broker + Schema Registry, the EventStoreDB
+// double and a PostgreSQL database, synced from a simulator whose three companies keep changing,
+// while faults are injected on a seeded schedule: kill -9 of each role (then restarted), kill -9 of
+// the broker (restarted on its log directory), the registry and the event store restarted, every
+// PostgreSQL backend terminated, and network cuts between the roles and PostgreSQL / the event
+// store (scripts/soak-proxy.ts). Then the faults and the changes stop, the roles are left to go
+// quiet, and the result is compared with the truth: a clean embedded service that syncs the final
+// companies once. Every employee must be a user with the same fields (the invite's timing apart,
+// which depends on when the clock ran), every event id must appear once, every stream's revisions
+// must run 0..n without a gap.
+//
+//   nice -n 10 npm run soak -- --minutes 10 [--seed 7] [--rate 6] [--report docs/soak-report.json]
+//
+// test/reliability/soak.test.ts runs a short variant in `npm test`, so this keeps working.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { freePort, startKafka, type RunningKafka } from '../infra/local-stack.ts'
+import { startRestartableEsdbDouble, startRestartableRegistry } from '../test/support/restartable-stack.ts'
+import { startChildService, type ChildService } from '../test/support/child-service.ts'
+import { startKomboSimulator } from '../simulator/index.ts'
+import { openEsdbEventStore } from '../processors/eventstore/esdb.ts'
+import { loadConfig, sha256 } from '../config/config.ts'
+import { startService } from '../runtime/service.ts'
+import { createLogger } from '../runtime/logger.ts'
+import { syncNow } from '../test/support/e2e-story.ts'
+import { startCuttableProxy } from './soak-proxy.ts'
+
+export interface SoakOptions {
+  durationMs: number
+  seed: number
+  /** Employees each of the three companies starts with. */
+  employees: number
+  /** Changes per second, across the companies. */
+  changesPerSecond: number
+  /** Pause between two faults, drawn between these (ms). */
+  faultGapMs: [number, number]
+  /** How long the roles get to reflect everything once the faults stop. */
+  quiesceTimeoutMs: number
+  log: (line: string) => void
+}
+
+export interface SoakReport {
+  seed: number
+  minutes: number
+  tenants: number
+  employees: number
+  users: number
+  events: number
+  streams: number
+  changes: Record<string, number>
+  faults: Record<string, number>
+  faultCount: number
+  /** Employees missing as users, or with a field that differs from the clean sync. */
+  lost: string[]
+  /** Event ids seen more than once; streams whose revisions skip or repeat. */
+  duplicated: string[]
+  quiescedInMs: number
+  /** Role starts that timed out and were tried again (a loaded machine), none of which lost anything. */
+  slowStarts: number
+  ok: boolean
+  summary: string
+  at: string
+}
+
+const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const TENANTS = ['acme', 'globex', 'initech'] as const
+const tokenOf = (tenant: string) => `soak-${tenant}-token-0123456789`
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Stop functions, run last-first. */
+class Teardown {
+  private fns: Array<() => unknown> = []
+  teardown(fn: () => unknown) {
+    this.fns.push(fn)
+  }
+  async run() {
+    for (const fn of this.fns.reverse()) await Promise.resolve().then(fn).catch(() => {})
+  }
+}
+
+function seeded(seed: number) {
+  let state = seed >>> 0 || 1
+  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  return { random, between: (lo: number, hi: number) => Math.round(lo + random() * (hi - lo)), pick: <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)] }
+}
+
+/** A broker that can be killed -9 and started again on its port and log directory. */
+async function killableKafka(td: Teardown) {
+  const options = { dataDir: mkdtempSync(join(tmpdir(), 'kombo-sync-soak-kafka-')), port: await freePort(), cacheDir: process.env.KOMBO_SYNC_STACK_DIR || undefined }
+  let running: RunningKafka | null = await startKafka(options)
+  const brokers = running.brokers
+  td.teardown(async () => {
+    await running?.stop()
+    rmSync(options.dataDir, { recursive: true, force: true })
+  })
+  return {
+    brokers,
+    async kill9() {
+      const r = running
+      running = null
+      if (!r) return
+      try {
+        process.kill(r.pid, 'SIGKILL')
+      } catch {
+        /* already gone */
+      }
+      await r.stop()
+    },
+    async start() {
+      running ??= await startKafka(options)
+    },
+  }
+}
+
+async function createDatabase(td: Teardown): Promise<string> {
+  const name = `kombo_sync_soak_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  td.teardown(async () => {
+    const c = new pg.Client({ connectionString: adminUrl })
+    await c.connect()
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await c.end()
+  })
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+type User = Record<string, unknown> & { externalId: string }
+
+async function allUsers(apiUrl: string, tenant: string): Promise<User[] | null> {
+  const users: User[] = []
+  let cursor: string | null = null
+  try {
+    do {
+      const res = await fetch(`${apiUrl}/v1/tenants/${tenant}/users?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+        headers: { authorization: `Bearer ${tokenOf(tenant)}` },
+        signal: AbortSignal.timeout(10_000),
+      })
+      if (res.status !== 200) return null
+      const page = (await res.json()) as { data: User[]; next: string | null }
+      users.push(...page.data)
+      cursor = page.next
+    } while (cursor)
+  } catch {
+    return null
+  }
+  return users
+}
+
+/** What must equal the clean sync: everything but the invite's timing (when the clock happened to run). */
+const comparable = (u: User) => JSON.stringify({ ...u, invite: undefined })
+
+function diffUsers(tenant: string, actual: User[], expected: User[]): string[] {
+  const got = new Map(actual.map((u) => [u.externalId, u]))
+  const out: string[] = []
+  for (const e of expected) {
+    const a = got.get(e.externalId)
+    if (!a) out.push(`${tenant}/${e.externalId}: missing`)
+    else if (comparable(a) !== comparable(e)) out.push(`${tenant}/${e.externalId}: differs (${comparable(a).slice(0, 300)} vs ${comparable(e).slice(0, 300)})`)
+    got.delete(e.externalId)
+  }
+  for (const id of got.keys()) out.push(`${tenant}/${id}: a user the clean sync does not have`)
+  return out
+}
+
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const td = new Teardown()
+  const rng = seeded(options.seed)
+  const { log } = options
+  try {
+    log(`soak: seed ${options.seed}, ${Math.round(options.durationMs / 1000)} s of faults, ${options.changesPerSecond} changes/s across ${TENANTS.length} companies of ${options.employees}`)
+    const [kafka, registry, esdb, databaseUrl] = await Promise.all([killableKafka(td), startRestartableRegistry(td), startRestartableEsdbDouble(td), createDatabase(td)])
+    const dbUrl = new URL(databaseUrl)
+    const pgProxy = await startCuttableProxy({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) })
+    td.teardown(() => pgProxy.close())
+    const esdbPort = Number(/:(\d+)\?/.exec(esdb.connectionString)![1])
+    const esdbProxy = await startCuttableProxy({ host: '127.0.0.1', port: esdbPort })
+    td.teardown(() => esdbProxy.close())
+    const proxiedDb = new URL(databaseUrl)
+    proxiedDb.hostname = '127.0.0.1'
+    proxiedDb.port = String(pgProxy.port)
+
+    const simulator = await startKomboSimulator({ port: 0, employees: options.employees, seed: options.seed, logger: false })
+    td.teardown(() => simulator.close())
+    const dir = mkdtempSync(join(tmpdir(), 'kombo-sync-soak-'))
+    td.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const tenantsFile = join(dir, 'tenants.json')
+    writeFileSync(tenantsFile, JSON.stringify({ tenants: TENANTS.map((id) => ({ id, integrationId: `${id}-int`, tokenSha256: [sha256(tokenOf(id))] })) }))
+    const companies = TENANTS.map((id) => simulator.integration(`${id}-int`))
+
+    const env = {
+      DATA_DIR: join(dir, 'roles'),
+      PORT: '0',
+      TENANTS_FILE: tenantsFile,
+      KOMBO_BASE_URL: simulator.url,
+      KOMBO_API_KEY: 'soak-kombo-key',
+      POLL_INTERVAL_MS: '500',
+      CLOCK_INTERVAL_MS: '5000',
+      LOG_LEVEL: 'warn',
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      SCHEMA_REGISTRY_URL: registry.url,
+      KAFKA_TOPIC_PREFIX: `soak-${randomBytes(4).toString('hex')}.`,
+      KAFKA_PARTITIONS: '4',
+      EVENTSTORE_CONNECTION_STRING: `esdb://127.0.0.1:${esdbProxy.port}?tls=false`,
+      DATABASE_URL: proxiedDb.toString(),
+    }
+    const live = new Set<ChildService>()
+    td.teardown(() => Promise.all([...live].map((c) => c.kill9())))
+    let slowStarts = 0
+    // A role that does not come up in time is started again (counted): on a loaded machine a
+    // start can take minutes; one that never comes up fails the soak.
+    const start = async (role: string): Promise<ChildService> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const child = await startChildService(env, 240_000, role)
+          live.add(child)
+          return child
+        } catch (err) {
+          slowStarts += 1
+          log(`${role} did not start (attempt ${attempt}): ${(err as Error).message.slice(0, 600)}`)
+          if (attempt >= 3) throw err
+        }
+      }
+    }
+    const roles: Record<string, ChildService[]> = {}
+    for (const [role, n] of [['poller', 1], ['processor', 2], ['projector', 1], ['api', 1]] as const) {
+      roles[role] = await Promise.all(Array.from({ length: n }, () => start(role)))
+    }
+    const apiUrl = () => roles.api[0].url
+    const truthCount = (i: number) => companies[i].list('employees', { includeDeleted: true }).length
+    const initialDeadline = Date.now() + 180_000
+    for (;;) {
+      const counts = await Promise.all(TENANTS.map((t) => allUsers(apiUrl(), t).then((u) => u?.length ?? -1)))
+      if (counts.every((n, i) => n === truthCount(i))) break
+      if (Date.now() > initialDeadline) throw new Error(`the initial sync did not finish: ${counts.join(', ')} users`)
+      await sleep(500)
+    }
+    log(`initial sync done: ${TENANTS.map((_, i) => truthCount(i)).join(' + ')} employees`)
+
+    // ---- churn and faults ---------------------------------------------------------------------
+    const changes: Record<string, number> = {}
+    let turn = 0
+    const churn = setInterval(() => {
+      const change = companies[turn++ % companies.length].randomChange()
+      changes[change.kind] = (changes[change.kind] ?? 0) + 1
+    }, Math.max(5, Math.round(1000 / options.changesPerSecond)))
+    td.teardown(() => clearInterval(churn))
+
+    const faults: Record<string, number> = {}
+    const restartRole = async (role: string, index: number, downMs: number) => {
+      const victim = roles[role][index]
+      await victim.kill9()
+      live.delete(victim)
+      await sleep(downMs)
+      roles[role][index] = await start(role)
+    }
+    const admin = new pg.Client({ connectionString: adminUrl })
+    admin.on('error', () => {})
+    await admin.connect()
+    td.teardown(() => admin.end())
+    const dbName = dbUrl.pathname.slice(1)
+    const kinds: Record<string, (downMs: number) => Promise<void>> = {
+      'kill -9 poller': (d) => restartRole('poller', 0, d),
+      'kill -9 processor': (d) => restartRole('processor', rng.between(0, 1), d),
+      'kill -9 projector': (d) => restartRole('projector', 0, d),
+      'kill -9 api': (d) => restartRole('api', 0, d),
+      'kill -9 Kafka broker': async (d) => {
+        await kafka.kill9()
+        await sleep(d)
+        await kafka.start()
+      },
+      'Schema Registry restart': async (d) => {
+        await registry.stop()
+        await sleep(d)
+        await registry.start()
+      },
+      'event store restart': async (d) => {
+        await esdb.stop()
+        await sleep(d)
+        await esdb.start()
+      },
+      'PostgreSQL backends terminated': async () => {
+        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName])
+      },
+      'network cut roles-PostgreSQL': (d) => pgProxy.cut(d),
+      'network cut roles-event store': (d) => esdbProxy.cut(d),
+    }
+    const names = Object.keys(kinds)
+    const faultsUntil = Date.now() + options.durationMs
+    let faultCount = 0
+    while (Date.now() < faultsUntil) {
+      await sleep(rng.between(...options.faultGapMs))
+      const kind = rng.pick(names)
+      const downMs = rng.between(300, 4000)
+      const began = Date.now()
+      log(`fault ${faultCount + 1}: ${kind} (down ${downMs} ms) ...`)
+      await kinds[kind](downMs)
+      faults[kind] = (faults[kind] ?? 0) + 1
+      faultCount += 1
+      log(`fault ${faultCount}: ${kind} done, back after ${Date.now() - began} ms`)
+    }
+    clearInterval(churn)
+    const made = Object.values(changes).reduce((a, b) => a + b, 0)
+    log(`faults stopped after ${faultCount}; ${made} changes made; waiting for quiescence`)
+
+    // ---- the truth: a clean embedded service that syncs the final companies once --------------
+    const referenceConfig = loadConfig(
+      { DATA_DIR: join(dir, 'reference'), PORT: '0', TENANTS_FILE: tenantsFile, KOMBO_BASE_URL: simulator.url, KOMBO_API_KEY: 'soak-kombo-key', POLL_INTERVAL_MS: '600000', CLOCK_INTERVAL_MS: '600000', LOG_LEVEL: 'silent' },
+      'all',
+      { demoToken: () => randomBytes(12).toString('hex') },
+    )
+    const reference = await startService(referenceConfig, { logger: createLogger('silent') })
+    td.teardown(() => reference.stop())
+    const expected = new Map<string, User[]>()
+    for (const tenant of TENANTS) {
+      await syncNow(reference, tenant)
+      expected.set(tenant, (await allUsers(reference.url!, tenant))!)
+    }
+
+    const quietFrom = Date.now()
+    let lost: string[] = []
+    for (;;) {
+      lost = []
+      for (const tenant of TENANTS) {
+        const actual = await allUsers(apiUrl(), tenant)
+        lost.push(...(actual ? diffUsers(tenant, actual, expected.get(tenant)!) : [`${tenant}: the api did not answer`]))
+      }
+      if (lost.length === 0 || Date.now() - quietFrom > options.quiesceTimeoutMs) break
+      await sleep(1000)
+    }
+    const quiescedInMs = Date.now() - quietFrom
+
+    // ---- the event store: every id once, every stream's revisions 0..n ------------------------
+    const store = openEsdbEventStore(esdb.connectionString)
+    td.teardown(() => store.close())
+    const events = await store.readAll({ maxCount: 10_000_000 })
+    const duplicated: string[] = []
+    const seen = new Set<string>()
+    const revisions = new Map<string, bigint[]>()
+    for (const e of events) {
+      if (seen.has(e.id)) duplicated.push(`event id ${e.id} (${e.streamName}) twice`)
+      seen.add(e.id)
+      revisions.set(e.streamName, [...(revisions.get(e.streamName) ?? []), e.revision])
+    }
+    for (const [stream, revs] of revisions) {
+      if (revs.some((r, i) => r !== BigInt(i))) duplicated.push(`stream ${stream}: revisions ${revs.join(',')}`)
+    }
+    const employees = TENANTS.reduce((n, _, i) => n + truthCount(i), 0)
+    const users = [...expected.values()].reduce((n, u) => n + u.length, 0)
+    for (const child of live) if (/unhandled|uncaught/i.test(child.output())) lost.push(`a ${child.proc.spawnargs.at(-1)} process logged an unhandled error`)
+    const ok = lost.length === 0 && duplicated.length === 0 && users === employees
+    const summary = ok
+      ? `nothing lost, nothing duplicated: ${employees} employees, ${events.length} events, ${faultCount} faults`
+      : `FAILED: ${lost.length} users lost or different, ${duplicated.length} duplicates (${employees} employees, ${events.length} events, ${faultCount} faults)`
+    log(summary)
+    return {
+      seed: options.seed,
+      minutes: Math.round(options.durationMs / 6000) / 10,
+      tenants: TENANTS.length,
+      employees,
+      users,
+      events: events.length,
+      streams: revisions.size,
+      changes,
+      faults,
+      faultCount,
+      lost: lost.slice(0, 50),
+      duplicated: duplicated.slice(0, 50),
+      quiescedInMs,
+      slowStarts,
+      ok,
+      summary,
+      at: new Date().toISOString(),
+    }
+  } finally {
+    await td.run()
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      minutes: { type: 'string', default: '10' },
+      seed: { type: 'string', default: String(Date.now() % 100_000) },
+      rate: { type: 'string', default: '6' },
+      employees: { type: 'string', default: '60' },
+      report: { type: 'string' },
+    },
+  })
+  const report = await runSoak({
+    durationMs: Number(values.minutes) * 60_000,
+    seed: Number(values.seed),
+    employees: Number(values.employees),
+    changesPerSecond: Number(values.rate),
+    faultGapMs: [3000, 12000],
+    quiesceTimeoutMs: 300_000,
+    log: (line) => console.log(`${new Date().toISOString()} ${line}`),
+  })
+  if (values.report) writeFileSync(values.report, JSON.stringify(report, null, 2) + '\n')
+  console.log(JSON.stringify(report, null, 2))
+  process.exit(report.ok ? 0 : 1)
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    console.error(err)
+    process.exit(2)
+  })
+}
