@@ -87,7 +87,16 @@ class Teardown {
 function seeded(seed: number) {
   let state = seed >>> 0 || 1
   const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
-  return { random, between: (lo: number, hi: number) => Math.round(lo + random() * (hi - lo)), pick: <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)] }
+  return { random, between: (lo: number, hi: number) => Math.round(lo + random() * (hi - lo)) }
+}
+
+function shuffled<T>(xs: readonly T[], random: () => number): T[] {
+  const out = [...xs]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[out[i], out[j]] = [out[j], out[i]]
+  }
+  return out
 }
 
 /** A broker that can be killed -9 and started again on its port and log directory. */
@@ -298,9 +307,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const names = Object.keys(kinds)
     const faultsUntil = Date.now() + options.durationMs
     let faultCount = 0
+    const round: string[] = []
     while (Date.now() < faultsUntil) {
       await sleep(rng.between(...options.faultGapMs))
-      const kind = rng.pick(names)
+      // Every kind once per round, in a seeded order: a short run still meets each kind of fault.
+      if (round.length === 0) round.push(...shuffled(names, rng.random))
+      const kind = round.shift()!
       const downMs = rng.between(300, 4000)
       const began = Date.now()
       log(`fault ${faultCount + 1}: ${kind} (down ${downMs} ms) ...`)
