@@ -5,7 +5,7 @@
 import type { RecordedEvent } from '../processors/eventstore/port.ts'
 import type { ViewTransaction } from './viewstore/port.ts'
 import { applyEvents, type ProjectionSettings } from './apply-events.ts'
-import { recordChangeLog } from './audit/record-change-log.ts'
+import { changeLogOf } from './audit/record-change-log.ts'
 import { ourStreamPrefixes } from '../schemas/streams.ts'
 
 export interface Projection {
@@ -29,7 +29,6 @@ export const learnAmpViews = (settings: ProjectionSettings): Projection => ({
   streamPrefixes: projectedStreamPrefixes,
   canHandle: (event) => projectedStreamPrefixes.some((p) => event.streamName.startsWith(p)),
   apply: async (tx, events) => {
-    await recordChangeLog(tx, events, settings) // reads the states before applyEvents moves them
-    await applyEvents(tx, events, settings)
+    await applyEvents(tx, events, settings, [changeLogOf(settings)])
   },
 })
