@@ -364,7 +364,7 @@ function hrRecordReads(db: SqlDatabase): Pick<SqlViewStore, 'listHrRecords' | 'g
       if (query.from) where.push(`(end_on IS NULL OR end_on >= $${params.push(query.from)})`)
       if (query.to) where.push(`(start_on IS NULL OR start_on <= $${params.push(query.to)})`)
       const { rows } = await db.query<{ doc: { externalId: string } }>(`SELECT doc FROM view_hr_records WHERE ${where.join(' AND ')} ORDER BY id LIMIT $4`, params)
-      // The documents were written by upsertHrRecord for this kind.
+      // The documents were written by upsertHrRecords for this kind.
       return pageOf(rows.map((r) => r.doc), query.limit, (d) => d.externalId) as never
     },
     async getHrRecord(tenant, kind, id) {
