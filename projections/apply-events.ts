@@ -8,7 +8,7 @@ import type { EntityState } from '../processors/domain/entity.ts'
 import { asDomainEvents } from '../processors/domain/decider.ts'
 import { streamKindOf } from '../processors/domain/stream-kinds.ts'
 import { parseStreamName, type StreamCategory } from '../schemas/streams.ts'
-import type { LearnAmpUser } from '../schemas/learnamp.ts'
+import type { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../schemas/learnamp.ts'
 import { toLearnAmpUser, toLearnAmpTeam, toLearnAmpLocation, entityRef, findDuplicateEmails } from './mapping/index.ts'
 import { nextDueAt } from '../processors/domain/next-due.ts'
 import { toAbsenceTypeView, toAbsenceView, toLegalEntityView } from './mapping/hr-records.ts'
@@ -47,6 +47,12 @@ class BatchStates {
   }
 }
 
+/** Sees every event of a batch with its entity's state before and after it, then writes once. */
+export interface FoldObserver {
+  observe(tenant: string, category: StreamCategory, event: RecordedEvent, before: unknown, after: unknown): void
+  write(tx: ViewTransaction): Promise<void>
+}
+
 /** What the views need to know about tenants: the zone their HR dates are calendar days in. */
 export interface ProjectionSettings {
   timeZoneOf(tenant: string): string
@@ -64,10 +70,18 @@ interface BatchContext {
 type StateRow = Parameters<ViewTransaction['saveStates']>[1][number]
 type References = { managerIds: string[]; teamIds: string[]; locationIds: string[] }
 
-/** Per tenant, what the changed states touch: users to recompute and ids other users may reference. */
-class Recompute {
+type HrRecordRow = Parameters<ViewTransaction['upsertHrRecords']>[1][number]
+
+/**
+ * Per tenant, what the changed states touch: the documents computed from one state alone (written
+ * one statement per table per batch), users to recompute and ids other users may reference.
+ */
+class BatchWrites {
   readonly users = new Map<string, Set<string>>() // tenant -> employee ids
   readonly refs = new Map<string, References>()
+  readonly teams = new Map<string, LearnAmpTeam[]>()
+  readonly locations = new Map<string, LearnAmpLocation[]>()
+  readonly hrRecords = new Map<string, HrRecordRow[]>()
   addUser(tenant: string, id: string): void {
     const set = this.users.get(tenant) ?? new Set<string>()
     set.add(id)
@@ -78,9 +92,26 @@ class Recompute {
     this.refs.set(tenant, r)
     return r
   }
+  async write(tx: ViewTransaction): Promise<void> {
+    // Keys in `batch.changed` are unique, so no document repeats within a tenant's multi-row upsert.
+    for (const [tenant, teams] of this.teams) await tx.upsertTeams(tenant, teams)
+    for (const [tenant, locations] of this.locations) await tx.upsertLocations(tenant, locations)
+    for (const [tenant, rows] of this.hrRecords) await tx.upsertHrRecords(tenant, rows)
+  }
+}
+const push = <T>(map: Map<string, T[]>, tenant: string, value: T) => {
+  const list = map.get(tenant)
+  if (list) list.push(value)
+  else map.set(tenant, [value])
 }
 
-export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[], settings: ProjectionSettings = utcEverywhere): Promise<{ applied: number }> {
+/** `observers` see each event with its state before and after (the audit change log is one). */
+export async function applyEvents(
+  tx: ViewTransaction,
+  events: RecordedEvent[],
+  settings: ProjectionSettings = utcEverywhere,
+  observers: FoldObserver[] = [],
+): Promise<{ applied: number }> {
   const ctx: BatchContext = { tx, settings, batch: new BatchStates(tx) }
   const parsed: ParsedEvent[] = []
   for (const event of events) {
@@ -88,12 +119,13 @@ export async function applyEvents(tx: ViewTransaction, events: RecordedEvent[], 
     if (stream) parsed.push({ event, stream })
   }
   await loadTouchedStates(ctx.batch, parsed)
-  const applied = foldForward(ctx.batch, parsed)
-  const recompute = await persistStates(ctx)
-  for (const [tenant, ref] of recompute.refs) {
-    for (const id of await tx.usersReferencing(tenant, ref)) recompute.addUser(tenant, id)
+  const applied = foldForward(ctx.batch, parsed, observers)
+  for (const observer of observers) await observer.write(tx)
+  const writes = await persistStates(ctx)
+  for (const [tenant, ref] of writes.refs) {
+    for (const id of await tx.usersReferencing(tenant, ref)) writes.addUser(tenant, id)
   }
-  for (const [tenant, ids] of recompute.users) await recomputeUsers(ctx, tenant, [...ids])
+  for (const [tenant, ids] of writes.users) await recomputeUsers(ctx, tenant, [...ids])
   return { applied }
 }
 
@@ -114,12 +146,14 @@ async function loadTouchedStates(batch: BatchStates, parsed: ParsedEvent[]): Pro
  * change recomputes it (its own event, or its manager's, team's or location's), so it does not
  * depend on which events happened to share a batch.
  */
-function foldForward(batch: BatchStates, parsed: ParsedEvent[]): number {
+function foldForward(batch: BatchStates, parsed: ParsedEvent[], observers: FoldObserver[]): number {
   let applied = 0
   for (const { event, stream } of parsed) {
     const { tenant, category, komboId } = stream
     const [domainEvent] = asDomainEvents([event])
-    const next = streamKindOf(category).evolve(batch.get<unknown>(tenant, category, komboId), domainEvent)
+    const before = batch.get<unknown>(tenant, category, komboId)
+    const next = streamKindOf(category).evolve(before, domainEvent)
+    for (const observer of observers) observer.observe(tenant, category, event, before, next)
     batch.set(tenant, category, komboId, next)
     batch.decidedAt.set(keyOf(tenant, category, komboId), decidedAt(event))
     applied++
@@ -128,9 +162,9 @@ function foldForward(batch: BatchStates, parsed: ParsedEvent[]): number {
 }
 
 /** 3. Persist states and the views computed from one state alone; collect which users to recompute. */
-async function persistStates(ctx: BatchContext): Promise<Recompute> {
+async function persistStates(ctx: BatchContext): Promise<BatchWrites> {
   const { batch, settings } = ctx
-  const recompute = new Recompute()
+  const writes = new BatchWrites()
   const statesToSave = new Map<string, StateRow[]>() // tenant -> rows
   for (const key of batch.changed) {
     const [tenant, category, id] = key.split('\u0000') as [string, StreamCategory, string]
@@ -143,37 +177,38 @@ async function persistStates(ctx: BatchContext): Promise<Recompute> {
     const rows = statesToSave.get(tenant) ?? []
     rows.push({ category, id, state, nextDueAt: category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter, settings.timeZoneOf(tenant)) : null, decidedAt: batch.decidedAt.get(key) ?? null })
     statesToSave.set(tenant, rows)
-    await writeEntityView(ctx.tx, recompute, tenant, category, id, state)
+    writeEntityView(writes, tenant, category, id, state)
   }
+  await writes.write(ctx.tx)
   // Keys in `batch.changed` are unique, so no row repeats within a tenant's multi-row upsert.
   for (const [tenant, rows] of statesToSave) await ctx.tx.saveStates(tenant, rows)
-  return recompute
+  return writes
 }
 
 /** What each kind's new state changes in the Learn Amp views: decided for every kind. */
-async function writeEntityView(tx: ViewTransaction, recompute: Recompute, tenant: string, category: StreamCategory, id: string, state: unknown): Promise<void> {
+function writeEntityView(writes: BatchWrites, tenant: string, category: StreamCategory, id: string, state: unknown): void {
   switch (category) {
     case 'employee':
-      recompute.addUser(tenant, id)
-      recompute.refOf(tenant).managerIds.push(id)
+      writes.addUser(tenant, id)
+      writes.refOf(tenant).managerIds.push(id)
       break
     case 'team':
-      await tx.upsertTeam(tenant, toLearnAmpTeam(state as EntityState))
-      recompute.refOf(tenant).teamIds.push(id)
+      push(writes.teams, tenant, toLearnAmpTeam(state as EntityState))
+      writes.refOf(tenant).teamIds.push(id)
       break
     case 'location':
-      await tx.upsertLocation(tenant, toLearnAmpLocation(state as EntityState))
-      recompute.refOf(tenant).locationIds.push(id)
+      push(writes.locations, tenant, toLearnAmpLocation(state as EntityState))
+      writes.refOf(tenant).locationIds.push(id)
       break
     case 'legalEntity':
-      await tx.upsertHrRecord(tenant, 'legalEntity', toLegalEntityView(state as EntityState), noIndex)
+      push(writes.hrRecords, tenant, { kind: 'legalEntity', doc: toLegalEntityView(state as EntityState), index: noIndex })
       break
     case 'absenceType':
-      await tx.upsertHrRecord(tenant, 'absenceType', toAbsenceTypeView(state as EntityState), noIndex)
+      push(writes.hrRecords, tenant, { kind: 'absenceType', doc: toAbsenceTypeView(state as EntityState), index: noIndex })
       break
     case 'absence': {
       const absence = toAbsenceView(state as EntityState)
-      await tx.upsertHrRecord(tenant, 'absence', absence, { employeeId: absence.employeeId, startOn: calendarDay(absence.startDate), endOn: calendarDay(absence.endDate) })
+      push(writes.hrRecords, tenant, { kind: 'absence', doc: absence, index: { employeeId: absence.employeeId, startOn: calendarDay(absence.startDate), endOn: calendarDay(absence.endDate) } })
       break
     }
     default:

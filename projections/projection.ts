@@ -5,8 +5,9 @@
 import type { RecordedEvent } from '../processors/eventstore/port.ts'
 import type { ViewTransaction } from './viewstore/port.ts'
 import { applyEvents, type ProjectionSettings } from './apply-events.ts'
-import { recordChangeLog } from './audit/record-change-log.ts'
-import { ourStreamPrefixes } from '../schemas/streams.ts'
+import { changeLogOf } from './audit/record-change-log.ts'
+import { ourStreamPrefixes, parseStreamName } from '../schemas/streams.ts'
+import { ownsTenant, shardCheckpointName, SINGLE_SHARD, type TenantShard } from './shard.ts'
 
 export interface Projection {
   /** The projection's checkpoint. */
@@ -23,13 +24,21 @@ export const VIEWS_CHECKPOINT = 'learnamp-views'
 /** Our streams; system and foreign streams in the store are not ours to project. */
 export const projectedStreamPrefixes = [...ourStreamPrefixes]
 
-/** The Learn Amp views: users, teams, locations and the entity states they are computed from, and the audit change log. */
-export const learnAmpViews = (settings: ProjectionSettings): Projection => ({
-  name: VIEWS_CHECKPOINT,
+/**
+ * The Learn Amp views: users, teams, locations and the entity states they are computed from, and
+ * the audit change log. `shard`: only the tenants it owns, into its own checkpoint (see shard.ts).
+ */
+export const learnAmpViews = (settings: ProjectionSettings, shard: TenantShard = SINGLE_SHARD): Projection => ({
+  name: shardCheckpointName(VIEWS_CHECKPOINT, shard),
   streamPrefixes: projectedStreamPrefixes,
-  canHandle: (event) => projectedStreamPrefixes.some((p) => event.streamName.startsWith(p)),
+  canHandle: (event) => projectedStreamPrefixes.some((p) => event.streamName.startsWith(p)) && ownsStream(shard, event.streamName),
   apply: async (tx, events) => {
-    await recordChangeLog(tx, events, settings) // reads the states before applyEvents moves them
-    await applyEvents(tx, events, settings)
+    await applyEvents(tx, events, settings, [changeLogOf(settings)])
   },
 })
+
+function ownsStream(shard: TenantShard, streamName: string): boolean {
+  if (shard.count === 1) return true
+  const stream = parseStreamName(streamName)
+  return stream !== null && ownsTenant(shard, stream.tenant)
+}

@@ -11,6 +11,7 @@ import { endSpans, startSpan, tracingEnabled } from '../tracing/spans.ts'
 import { BatchedSubscription } from './batched-subscription.ts'
 import { learnAmpViews, type Projection } from './projection.ts'
 import { utcEverywhere, type ProjectionSettings } from './apply-events.ts'
+import type { TenantShard } from './shard.ts'
 
 export { VIEWS_CHECKPOINT, projectedStreamPrefixes } from './projection.ts'
 
@@ -27,6 +28,8 @@ export interface ProjectorOptions {
    * committing between the read and the view write is undone by that write.
    */
   erasures?: Pick<PersonalDataKeys, 'erasedStreamsIn'>
+  /** The tenants this projector owns (the Learn Amp views only; default: every tenant). */
+  shard?: TenantShard
   batchSize?: number
   /** How long a partial batch may wait for more events before it is written. */
   flushAfterMs?: number
@@ -40,7 +43,7 @@ export class Projector extends BatchedSubscription {
   private readonly projection: Projection
 
   constructor(private readonly options: ProjectorOptions) {
-    const projection = options.projection ?? learnAmpViews(options.settings ?? utcEverywhere)
+    const projection = options.projection ?? learnAmpViews(options.settings ?? utcEverywhere, options.shard)
     super({ ...options, streamPrefixes: projection.streamPrefixes })
     this.projection = projection
   }
@@ -80,6 +83,11 @@ export class Projector extends BatchedSubscription {
       await tx.setCheckpoint(this.projection.name, event.position, previous)
     })
     this.options.onSkipped?.({ position: event.position, streamName: event.streamName, reason })
+  }
+
+  /** The checkpoint this projector moves (its shard's, when sharded). */
+  get checkpointName(): string {
+    return this.projection.name
   }
 
   /** Drops every view and projects again from the start of the event store. */

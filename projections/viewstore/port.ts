@@ -59,10 +59,12 @@ export interface ViewTransaction {
   saveStates(tenant: string, rows: Array<{ category: EntityCategory; id: string; state: unknown; nextDueAt: Date | null; decidedAt: Date | null }>): Promise<void>
   /** Upserts many users in few statements. External ids must not repeat. */
   upsertUsers(tenant: string, rows: Array<{ user: LearnAmpUser; index: UserIndex }>): Promise<void>
-  upsertTeam(tenant: string, team: LearnAmpTeam): Promise<void>
-  upsertLocation(tenant: string, location: LearnAmpLocation): Promise<void>
-  /** A legal entity, absence type or absence document, indexed by employee and calendar days (absences). */
-  upsertHrRecord(tenant: string, kind: HrRecordKind, doc: { externalId: string }, index: { employeeId: string | null; startOn: string | null; endOn: string | null }): Promise<void>
+  /** Upserts many teams in few statements. Ids must not repeat. */
+  upsertTeams(tenant: string, teams: LearnAmpTeam[]): Promise<void>
+  /** Upserts many locations in few statements. Ids must not repeat. */
+  upsertLocations(tenant: string, locations: LearnAmpLocation[]): Promise<void>
+  /** Legal entity, absence type and absence documents, indexed by employee and calendar days (absences). (kind, id) must not repeat. */
+  upsertHrRecords(tenant: string, rows: Array<{ kind: HrRecordKind; doc: { externalId: string }; index: { employeeId: string | null; startOn: string | null; endOn: string | null } }>): Promise<void>
   /** External ids of users whose manager / team / location is one of the given ids. */
   usersReferencing(tenant: string, ref: { managerIds?: string[]; teamIds?: string[]; locationIds?: string[] }): Promise<string[]>
   /** Users with one of the (lower-cased) emails, but for those in `exceptIds`. */

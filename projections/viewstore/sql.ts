@@ -185,28 +185,31 @@ function userRows(tx: SqlQueryable): Pick<ViewTransaction, 'upsertUsers' | 'repl
   }
 }
 
-/** Teams, locations and HR records: one document each, computed from one state. */
-function entityRows(tx: SqlQueryable): Pick<ViewTransaction, 'upsertTeam' | 'upsertLocation' | 'upsertHrRecord'> {
+/** Teams, locations and HR records: one document each, computed from one state; many rows per statement. */
+function entityRows(tx: SqlQueryable): Pick<ViewTransaction, 'upsertTeams' | 'upsertLocations' | 'upsertHrRecords'> {
+  const upsertDocs = async (table: 'view_teams' | 'view_locations', tenant: string, docs: Array<{ externalId: string }>) => {
+    for (const chunk of chunks(docs)) {
+      await tx.query(
+        `INSERT INTO ${table} (tenant, id, doc) SELECT $1, r.id, r.doc FROM jsonb_to_recordset($2::jsonb) AS r(id text, doc jsonb)
+         ON CONFLICT (tenant, id) DO UPDATE SET doc = EXCLUDED.doc`,
+        [tenant, JSON.stringify(chunk.map((doc) => ({ id: doc.externalId, doc })))],
+      )
+    }
+  }
   return {
-    async upsertTeam(tenant, team) {
-      await tx.query(
-        `INSERT INTO view_teams (tenant, id, doc) VALUES ($1, $2, $3) ON CONFLICT (tenant, id) DO UPDATE SET doc = EXCLUDED.doc`,
-        [tenant, team.externalId, JSON.stringify(team)],
-      )
-    },
-    async upsertLocation(tenant, location) {
-      await tx.query(
-        `INSERT INTO view_locations (tenant, id, doc) VALUES ($1, $2, $3) ON CONFLICT (tenant, id) DO UPDATE SET doc = EXCLUDED.doc`,
-        [tenant, location.externalId, JSON.stringify(location)],
-      )
-    },
-    async upsertHrRecord(tenant, kind, doc, index) {
-      await tx.query(
-        `INSERT INTO view_hr_records (tenant, kind, id, doc, employee_id, start_on, end_on) VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (tenant, kind, id) DO UPDATE SET doc = EXCLUDED.doc, employee_id = EXCLUDED.employee_id,
-           start_on = EXCLUDED.start_on, end_on = EXCLUDED.end_on`,
-        [tenant, kind, doc.externalId, JSON.stringify(doc), index.employeeId, index.startOn, index.endOn],
-      )
+    upsertTeams: (tenant, teams) => upsertDocs('view_teams', tenant, teams),
+    upsertLocations: (tenant, locations) => upsertDocs('view_locations', tenant, locations),
+    async upsertHrRecords(tenant, rows) {
+      for (const chunk of chunks(rows)) {
+        await tx.query(
+          `INSERT INTO view_hr_records (tenant, kind, id, doc, employee_id, start_on, end_on)
+           SELECT $1, r.kind, r.id, r.doc, r.employee_id, r.start_on, r.end_on
+           FROM jsonb_to_recordset($2::jsonb) AS r(kind text, id text, doc jsonb, employee_id text, start_on text, end_on text)
+           ON CONFLICT (tenant, kind, id) DO UPDATE SET doc = EXCLUDED.doc, employee_id = EXCLUDED.employee_id,
+             start_on = EXCLUDED.start_on, end_on = EXCLUDED.end_on`,
+          [tenant, JSON.stringify(chunk.map(({ kind, doc, index }) => ({ kind, id: doc.externalId, doc, employee_id: index.employeeId, start_on: index.startOn, end_on: index.endOn })))],
+        )
+      }
     },
   }
 }
@@ -361,7 +364,7 @@ function hrRecordReads(db: SqlDatabase): Pick<SqlViewStore, 'listHrRecords' | 'g
       if (query.from) where.push(`(end_on IS NULL OR end_on >= $${params.push(query.from)})`)
       if (query.to) where.push(`(start_on IS NULL OR start_on <= $${params.push(query.to)})`)
       const { rows } = await db.query<{ doc: { externalId: string } }>(`SELECT doc FROM view_hr_records WHERE ${where.join(' AND ')} ORDER BY id LIMIT $4`, params)
-      // The documents were written by upsertHrRecord for this kind.
+      // The documents were written by upsertHrRecords for this kind.
       return pageOf(rows.map((r) => r.doc), query.limit, (d) => d.externalId) as never
     },
     async getHrRecord(tenant, kind, id) {

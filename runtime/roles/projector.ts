@@ -1,6 +1,7 @@
 // The projector role: the views' projector, the clock on its interval, and the downstream user
 // feed (Kafka only) from its own checkpoint.
 import { Projector } from '../../projections/projector.ts'
+import { parseShard } from '../../projections/shard.ts'
 import { runClockTick, type ClockTickResult } from '../../processors/clock.ts'
 import { startUserFeed } from '../user-feed.ts'
 import { markUninvitedEmployeesDue } from '../../projections/viewstore/tenant-employees.ts'
@@ -37,11 +38,14 @@ export async function startProjectorRole(ctx: RoleContext, tickClock: () => Prom
     for (const s of stoppers.reverse()) await s().catch((err: Error) => logger.error({ err }, 'error while stopping'))
   }
   let skipped = 0
+  // PROJECTOR_SHARD=i/N: this process owns the tenants whose hash mod N is i (projections/shard.ts).
+  const shard = parseShard(process.env.PROJECTOR_SHARD)
   const projector = new Projector({
     store: stores.eventStore,
     views: stores.views,
     erasures: stores.personalDataKeys,
     settings: { timeZoneOf: ctx.timeZoneOf },
+    shard,
     onApplied: ({ events, position }) => {
       metrics.projectedEvents.inc(events)
       metrics.projectionPosition.set(Number(position))
@@ -57,7 +61,8 @@ export async function startProjectorRole(ctx: RoleContext, tickClock: () => Prom
     await projector.start()
     stoppers.push(() => projector.stop())
     // The downstream user feed (Kafka only), from its own checkpoint: see docs/user-events-feed.md.
-    const userFeed = await startUserFeed(ctx.config, { stores, metrics, logger })
+    // One publisher per deployment (it holds the feed's checkpoint lock): the first shard runs it.
+    const userFeed = shard.index === 0 ? await startUserFeed(ctx.config, { stores, metrics, logger }) : null
     if (userFeed) stoppers.push(() => userFeed.stop())
     const timer = setInterval(() => {
       tickClock().catch((err: Error) => logger.error({ err }, 'clock tick failed'))

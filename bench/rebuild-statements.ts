@@ -1,0 +1,68 @@
+// `npx tsx bench/rebuild-statements.ts [events] [--keep]`: where a projection rebuild's time goes,
+// per SQL statement. Builds (or reuses, with --keep, from the OS temp dir) the rebuild bench's
+// fixture, then rebuilds the views with every statement timed by its text, and prints the
+// statements by total time next to the raw readAll of the same store. A profiling tool, not a
+// bench row: the timings include the wrapper's overhead and a loaded machine's noise.
+import { cpSync, existsSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { openPgliteDatabase } from '../sql/pglite.ts'
+import { openSqlEventStore } from '../processors/eventstore/sql.ts'
+import { openSqlViewStore } from '../projections/viewstore/sql.ts'
+import { rebuildViews } from '../runtime/admin.ts'
+import { createLogger } from '../runtime/logger.ts'
+import type { Stores } from '../runtime/stores.ts'
+import type { SqlDatabase, SqlQueryable } from '../sql/database.ts'
+import { companyChanges, processOnly, topUp } from './rebuild.ts'
+import { rawReadAllRate } from './raw-event-store.ts'
+
+const target = Number(process.argv[2] ?? 100_000)
+const keep = process.argv.includes('--keep')
+const cached = join(tmpdir(), `kombo-sync-rebuild-fixture-${target}`)
+const work = join(tmpdir(), `kombo-sync-rebuild-statements-${process.pid}`)
+
+if (!existsSync(cached) || !keep) {
+  rmSync(cached, { recursive: true, force: true })
+  const db = await openPgliteDatabase(cached)
+  const store = await openSqlEventStore(db)
+  const now = new Date()
+  const changes = companyChanges(Math.max(200, Math.min(20_000, Math.round(target / 25))), now)
+  await processOnly(db, store, changes, now)
+  await topUp(db, store, target, now)
+  await store.close()
+  await db.close()
+}
+cpSync(cached, work, { recursive: true })
+
+const timings = new Map<string, { n: number; ms: number }>()
+const timed = (q: SqlQueryable): SqlQueryable => ({
+  async query(text, params) {
+    const started = performance.now()
+    try {
+      return await q.query(text, params)
+    } finally {
+      const key = text.replace(/\s+/g, ' ').slice(0, 90)
+      const t = timings.get(key) ?? { n: 0, ms: 0 }
+      t.n++
+      t.ms += performance.now() - started
+      timings.set(key, t)
+    }
+  },
+})
+const raw = await openPgliteDatabase(work)
+const db: SqlDatabase = { ...raw, ...timed(raw), transaction: (fn) => raw.transaction((tx) => fn(timed(tx))), exec: (s) => raw.exec(s), close: () => raw.close() }
+const store = await openSqlEventStore(raw)
+const views = await openSqlViewStore(db)
+const read = await rawReadAllRate(store)
+timings.clear()
+const started = performance.now()
+const { events } = await rebuildViews({ eventStore: store, views } as unknown as Stores, createLogger('silent'))
+const ms = performance.now() - started
+const statements = [...timings].sort((a, b) => b[1].ms - a[1].ms)
+const inSql = statements.reduce((s, [, t]) => s + t.ms, 0)
+process.stdout.write(`rebuild: ${events} events in ${(ms / 1000).toFixed(1)} s (${((events / ms) * 1000).toFixed(0)} events/s); raw readAll ${read.eventsPerSecond.toFixed(0)} events/s (${(read.ms / 1000).toFixed(1)} s); ratio ${((events / ms) * 1000 / read.eventsPerSecond).toFixed(2)}\n`)
+process.stdout.write(`in SQL statements: ${(inSql / 1000).toFixed(1)} s of ${(ms / 1000).toFixed(1)} s\n`)
+for (const [text, t] of statements.slice(0, 20)) process.stdout.write(`${(t.ms / 1000).toFixed(2).padStart(8)} s ${String(t.n).padStart(6)}×  ${text}\n`)
+await store.close()
+await raw.close()
+rmSync(work, { recursive: true, force: true })

@@ -1,0 +1,57 @@
+// Projectors shard by tenant, the way processors scale by Kafka partitions: with N projector
+// processes, projector i owns the tenants whose stable hash mod N is i, projects only their events
+// and keeps its own checkpoint (guarded as a lone projector's: the checkpoint's lock and
+// compare-and-set moves). A tenant's events all go to one shard, so its views keep their order and
+// their cross-entity lookups (managers, teams, locations, shared emails), which never span tenants.
+// Changing N: see rebalance.ts.
+import { createHash } from 'node:crypto'
+import { KomboSyncError } from '../errors/kombo-sync-error.ts'
+
+export interface TenantShard {
+  /** 0 … count - 1 */
+  index: number
+  count: number
+}
+
+export const SINGLE_SHARD: TenantShard = { index: 0, count: 1 }
+
+export class InvalidShardError extends KomboSyncError {
+  override name = 'InvalidShardError'
+  readonly retriable = false
+}
+
+/** `PROJECTOR_SHARD=i/N` (e.g. `0/4`); unset: one projector owns every tenant. */
+export function parseShard(text: string | undefined): TenantShard {
+  if (text === undefined || text.trim() === '') return SINGLE_SHARD
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text)
+  const index = Number(match?.[1])
+  const count = Number(match?.[2])
+  if (!match || count < 1 || index >= count) {
+    throw new InvalidShardError(`PROJECTOR_SHARD must be "i/N" with 0 <= i < N (e.g. "0/4"), not "${text}"`)
+  }
+  return { index, count }
+}
+
+/** A stable hash (the first 4 bytes of sha256), the same in every process and release. */
+export function tenantHash(tenant: string): number {
+  return createHash('sha256').update(tenant).digest().readUInt32BE(0)
+}
+
+const owners = new Map<string, number>()
+/** Whether this shard owns the tenant (memoised per tenant: the hash is per event otherwise). */
+export function ownsTenant(shard: TenantShard, tenant: string): boolean {
+  if (shard.count === 1) return true
+  let hash = owners.get(tenant)
+  if (hash === undefined) {
+    hash = tenantHash(tenant)
+    // Bounded: a deployment's tenant ids, not a company's records; cleared past a large count.
+    if (owners.size >= 100_000) owners.clear()
+    owners.set(tenant, hash)
+  }
+  return hash % shard.count === shard.index
+}
+
+/** The shard's checkpoint: the projection's own name for a lone projector (so N=1 is today's). */
+export function shardCheckpointName(base: string, shard: TenantShard): string {
+  return shard.count === 1 ? base : `${base}@${shard.index}/${shard.count}`
+}

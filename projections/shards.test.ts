@@ -1,0 +1,122 @@
+// Projectors sharded by tenant: two shards, each with its own checkpoint, must leave exactly the
+// views one projector leaves (a digest of every view table and the change log); and after a
+// rebalance from two shards to three, with one old shard behind, the three go on to the same views.
+import t from 'tap'
+import { openPgliteDatabase } from '../sql/pglite.ts'
+import { openSqlEventStore } from '../processors/eventstore/sql.ts'
+import { openSqlDeadLetterStore } from '../producers/changelog/sql-dead-letters.ts'
+import { openSqlViewStore, type SqlViewStore } from './viewstore/sql.ts'
+import { Projector } from './projector.ts'
+import { projectedStreamPrefixes, VIEWS_CHECKPOINT } from './projection.ts'
+import { rebalanceShards } from './rebalance.ts'
+import { ownsTenant, parseShard, shardCheckpointName, type TenantShard } from './shard.ts'
+import { viewsDigest } from './views-digest.ts'
+import { processChanges } from '../processors/process-changes.ts'
+import { SimulatedCompany } from '../simulator/index.ts'
+import { komboResources, type KomboResource } from '../schemas/kombo.ts'
+import { changeKey } from '../schemas/envelope.ts'
+import type { ConsumedChange } from '../producers/changelog/port.ts'
+import type { EventStore } from '../processors/eventstore/port.ts'
+import type { SqlDatabase } from '../sql/database.ts'
+import { settingsWith } from '../test/support/tenant-settings.ts'
+
+const now = new Date('2026-03-01T12:00:00.000Z')
+const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark']
+
+async function seeded(db: SqlDatabase) {
+  const store = await openSqlEventStore(db)
+  const deadLetters = await openSqlDeadLetterStore(db)
+  const companies = new Map(TENANTS.map((tenant, i) => [tenant, new SimulatedCompany(20 + i, { employees: 15, teams: 3, locations: 2 }, () => now)]))
+  let offset = 0
+  const feed = async (tenant: string, resource: KomboResource, record: { id: string }) => {
+    const value = { tenant, integrationId: 'test', resource, fetchedAt: now.toISOString(), pollId: 'test', record }
+    const change = { resource, key: changeKey(tenant, record.id), partition: 0, offset: String(offset++), value, raw: Buffer.from(JSON.stringify(value)) } as ConsumedChange
+    await processChanges([change], { store, deadLetters, tenantSettingsOf: () => settingsWith({ mode: 'on_start_date', daysBefore: 7 }), now: () => now })
+  }
+  const employeesLast = [...komboResources].sort((a) => (a === 'employees' ? 1 : -1))
+  for (const [tenant, company] of companies) {
+    for (const resource of employeesLast) for (const record of company.list(resource, { includeDeleted: true })) await feed(tenant, resource, record)
+  }
+  /** Random changes, tenants interleaved. */
+  const change = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const tenant = TENANTS[i % TENANTS.length]
+      const company = companies.get(tenant)!
+      const c = company.randomChange()
+      await feed(tenant, c.resource, company.get(c.resource, c.id)!)
+    }
+  }
+  await change(60)
+  return { store, change }
+}
+
+async function lastPosition(store: EventStore): Promise<bigint> {
+  const all = await store.readAll({ streamPrefixes: projectedStreamPrefixes })
+  return all[all.length - 1].position
+}
+
+/** Runs the projectors until each has handled everything up to the store's last event, then stops them. */
+async function projectAll(store: EventStore, views: SqlViewStore, shards: TenantShard[]): Promise<void> {
+  const last = await lastPosition(store)
+  const projectors = shards.map((shard) => new Projector({ store, views, shard, batchSize: 37 }))
+  for (const p of projectors) await p.start()
+  await Promise.all(projectors.map((p) => p.caughtUp(last)))
+  for (const p of projectors) await p.stop()
+}
+
+t.test('PROJECTOR_SHARD: i/N, one projector when unset, anything else refused', async (t) => {
+  t.same(parseShard(undefined), { index: 0, count: 1 })
+  t.same(parseShard('1/4'), { index: 1, count: 4 })
+  for (const bad of ['4/4', '1', 'a/b', '0/0', '-1/2']) t.throws(() => parseShard(bad), { name: 'InvalidShardError' }, bad)
+  t.equal(shardCheckpointName(VIEWS_CHECKPOINT, { index: 0, count: 1 }), VIEWS_CHECKPOINT, 'a lone projector keeps the checkpoint it always had')
+  for (const count of [2, 3, 4]) {
+    for (const tenant of TENANTS) {
+      const owners = Array.from({ length: count }, (_, index) => index).filter((index) => ownsTenant({ index, count }, tenant))
+      t.equal(owners.length, 1, `${tenant} has exactly one owner among ${count} shards`)
+    }
+  }
+})
+
+t.test('two tenant shards give the views of one projector; a rebalance to three goes on from there', async (t) => {
+  const db = await openPgliteDatabase()
+  const [oneDb, shardedDb] = [await openPgliteDatabase(), await openPgliteDatabase()]
+  t.teardown(() => Promise.all([db, oneDb, shardedDb].map((d) => d.close())))
+  const { store, change } = await seeded(db)
+  const two = [0, 1].map((index) => ({ index, count: 2 }))
+  t.ok(TENANTS.some((x) => ownsTenant(two[0], x)) && TENANTS.some((x) => ownsTenant(two[1], x)), 'each of the two shards owns some tenants')
+
+  const one = await openSqlViewStore(oneDb)
+  const sharded = await openSqlViewStore(shardedDb)
+  await projectAll(store, one, [{ index: 0, count: 1 }])
+  await projectAll(store, sharded, two)
+  const expected = await viewsDigest(oneDb)
+  t.equal(await viewsDigest(shardedDb), expected, 'two shards: the same views as one projector')
+  t.ok(((await one.counts()).users) >= TENANTS.length * 15, 'every tenant projected')
+  t.equal(await sharded.checkpoint(VIEWS_CHECKPOINT), null, 'shards keep their own checkpoints, not the lone one')
+
+  // More changes; only shard 0 keeps up, shard 1 is behind when the deployment goes to 3 shards.
+  await change(40)
+  await projectAll(store, one, [{ index: 0, count: 1 }])
+  await projectAll(store, sharded, [two[0]])
+  const behind = await sharded.checkpoint(shardCheckpointName(VIEWS_CHECKPOINT, two[1]))
+  const ahead = await sharded.checkpoint(shardCheckpointName(VIEWS_CHECKPOINT, two[0]))
+  t.ok(behind! < ahead!, 'shard 1/2 is behind shard 0/2')
+  const moved = await rebalanceShards(store, sharded, 2, 3)
+  t.equal(moved.position, ahead, 'the barrier is the furthest old checkpoint')
+  t.ok(moved.caughtUp > 0, `the lagging shard applied ${moved.caughtUp} events up to it`)
+  for (const index of [0, 1, 2]) t.equal(await sharded.checkpoint(shardCheckpointName(VIEWS_CHECKPOINT, { index, count: 3 })), ahead, `shard ${index}/3 starts there`)
+  t.equal(await sharded.checkpoint(shardCheckpointName(VIEWS_CHECKPOINT, two[1])), null, 'the old checkpoints are gone')
+  t.equal(await viewsDigest(shardedDb), await viewsDigest(oneDb), 'after the rebalance: the same views')
+
+  await change(30)
+  await projectAll(store, one, [{ index: 0, count: 1 }])
+  await projectAll(store, sharded, [0, 1, 2].map((index) => ({ index, count: 3 })))
+  t.equal(await viewsDigest(shardedDb), await viewsDigest(oneDb), 'three shards after the rebalance: the same views')
+
+  // And back to one projector: it takes over the lone checkpoint at the shards' position.
+  await rebalanceShards(store, sharded, 3, 1)
+  await change(12)
+  await projectAll(store, one, [{ index: 0, count: 1 }])
+  await projectAll(store, sharded, [{ index: 0, count: 1 }])
+  t.equal(await viewsDigest(shardedDb), await viewsDigest(oneDb), 'back to one projector: the same views')
+})
