@@ -71,7 +71,7 @@ export function runTenantStoreContract(t: Test, open: () => Promise<TenantStore>
       },
       'the store adds what it changed, before → after',
     )
-    t.notOk('stateChanges' in trail[2].details, 'a settings-only update changes no state field')
+    t.same(trail[2].details.stateChanges, [{ field: 'failingReason', before: 'Kombo says INVALID', after: null }], 'only the state fields that changed (status kept)')
     t.ok(trail.every((r) => !Number.isNaN(Date.parse(r.at))))
     await t.rejects(store.update('nobody', { status: 'paused' }, who), TenantNotFoundError)
     t.same(await store.auditTrail('nobody'), [])
