@@ -56,3 +56,41 @@ export const ChangeEntry = z.object({
   eventId: z.string().describe('the event-store event it was derived from'),
 })
 export type ChangeEntry = z.infer<typeof ChangeEntry>
+
+/**
+ * What happened to the tenant itself (from its audit trail, tenants/): settings, pause and resume,
+ * tokens (their ids, never a token or its hash), the Kombo integration, offboarding and erasure.
+ */
+export const tenantChangeEntryTypes = [
+  'TenantCreated',
+  'TenantSettingsChanged',
+  'TenantTokensChanged',
+  'TenantIntegrationChanged',
+  'TenantOffboarded',
+  'TenantPersonalDataErased',
+] as const
+export const TenantChangeEntryType = z.enum(tenantChangeEntryTypes)
+export type TenantChangeEntryType = z.infer<typeof TenantChangeEntryType>
+
+/** Every type `GET /changes` can list. */
+export const changeLogEntryTypes = [...changeEntryTypes, ...tenantChangeEntryTypes] as const
+export type ChangeLogEntryType = (typeof changeLogEntryTypes)[number]
+
+export const TenantChangeEntry = z.object({
+  userId: z.null().describe('null: the entry is about the tenant, not a user'),
+  type: TenantChangeEntryType,
+  at: z.string().describe('when it was done (HR time and recorded time are the same for a tenant entry)'),
+  recordedAt: z.string(),
+  changes: z.array(z.object({ field: z.string().describe('a tenant setting or property, e.g. invitePolicy, timeZone, paused, token'), before: z.unknown(), after: z.unknown() })),
+  cause: z.object({
+    kind: z.enum(['admin', 'webhook', 'config', 'relink']).describe('the operator API, a Kombo lifecycle webhook, the tenants file, the re-linker'),
+    actor: z.string().optional(),
+    action: z.string().describe("the tenant audit trail's action, e.g. tenant.invite-policy-changed"),
+  }),
+  eventId: z.string().describe('tenant-audit-<n>: the record of the tenant audit trail it was derived from'),
+})
+export type TenantChangeEntry = z.infer<typeof TenantChangeEntry>
+
+/** One entry of the tenant-wide change log: about a user, or about the tenant. */
+export const ChangeLogEntry = z.union([ChangeEntry, TenantChangeEntry])
+export type ChangeLogEntry = z.infer<typeof ChangeLogEntry>

@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS tenant_audit (
   seq bigserial PRIMARY KEY, tenant text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp(),
   actor text NOT NULL, action text NOT NULL, details jsonb NOT NULL);
 CREATE INDEX IF NOT EXISTS tenant_audit_tenant ON tenant_audit (tenant, seq);
+-- The tenant-wide change log reads the trail in time order, page by page (tenants/change-log.ts).
+CREATE INDEX IF NOT EXISTS tenant_audit_at ON tenant_audit (tenant, at, seq);
 CREATE TABLE IF NOT EXISTS tenant_directory_version (
   singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version bigint NOT NULL);
 INSERT INTO tenant_directory_version (singleton, version) VALUES (true, 0) ON CONFLICT DO NOTHING;
@@ -70,6 +72,19 @@ async function audited(tx: SqlQueryable, tenant: string, audit: AuditEntry): Pro
     JSON.stringify(audit.details ?? {}),
   ])
   await tx.query('UPDATE tenant_directory_version SET version = version + 1')
+}
+
+type StateField = 'status' | 'integrationId' | 'failingReason'
+
+/**
+ * The tenant's own properties an update changed, before → after, added to its audit record by the
+ * store (which alone knows the row it replaced), so every caller's record says what changed.
+ */
+function withStateChanges(audit: AuditEntry, before: Pick<Tenant, StateField>, after: Pick<Tenant, StateField>): AuditEntry {
+  const stateChanges = (['status', 'integrationId', 'failingReason'] as const)
+    .filter((field) => before[field] !== after[field])
+    .map((field) => ({ field, before: before[field], after: after[field] }))
+  return stateChanges.length ? { ...audit, details: { ...audit.details, stateChanges } } : audit
 }
 
 async function boundElsewhere(tx: SqlQueryable, integrationId: string, tenant: string): Promise<void> {
@@ -142,21 +157,23 @@ export class SqlTenantStore implements TenantStore {
           change.failingReason !== undefined ? change.failingReason : current.failingReason,
         ],
       )
-      await audited(tx, id, audit)
-      return toTenant(rows[0])
+      const updated = toTenant(rows[0])
+      await audited(tx, id, withStateChanges(audit, current, updated))
+      return updated
     })
   }
 
   async offboard(id: string, audit: AuditEntry): Promise<Tenant> {
     return this.db.transaction(async (tx) => {
-      await lockedTenant(tx, id)
+      const current = toTenant(await lockedTenant(tx, id))
       await tx.query('DELETE FROM tenant_tokens WHERE tenant = $1', [id])
       const { rows } = await tx.query<Row>(
         "UPDATE tenants SET status = 'offboarded', updated_at = now() WHERE id = $1 RETURNING *",
         [id],
       )
-      await audited(tx, id, audit)
-      return toTenant(rows[0])
+      const updated = toTenant(rows[0])
+      await audited(tx, id, withStateChanges(audit, current, updated))
+      return updated
     })
   }
 

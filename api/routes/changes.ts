@@ -3,7 +3,7 @@
 // default; `Accept: text/csv` gives the same page as CSV (one row per field change) for spreadsheets.
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { ChangeEntry } from '../../schemas/audit.ts'
+import { ChangeLogEntry } from '../../schemas/audit.ts'
 import { ApiError, ErrorBody } from '../errors.ts'
 import type { ApiDeps } from '../ports.ts'
 import { inputSchema, responseSchema } from '../validation.ts'
@@ -18,15 +18,16 @@ export async function changeLogRoutes(app: FastifyInstance, deps: ApiDeps): Prom
     {
       schema: {
         tags: ['audit'],
-        summary: "The tenant's change log: every change of a user, field by field",
+        summary: "The tenant's change log: every change of a user, field by field, and of the tenant's own settings",
         description:
           'Ordered by HR time (`axis=hr`, default) or recorded time (`axis=recorded`), then by event position; `from` inclusive, ' +
           '`to` exclusive on that axis. `Accept: text/csv` returns the same page as CSV, one row per field change, with the next ' +
-          'cursor in the `x-next-cursor` header.',
+          'cursor in the `x-next-cursor` header. Entries of the tenant itself (`Tenant…` types: settings, pause and resume, tokens, ' +
+          'integration, offboarding) have `userId: null`; a `userId` or `field` filter leaves them out.',
         security: tenantSecurity,
         params: inputSchema(TenantParams),
         querystring: inputSchema(ChangeLogQuery),
-        response: { 200: responseSchema(z.object({ data: z.array(ChangeEntry), next: z.string().nullable() })), 400: error, 404: error },
+        response: { 200: responseSchema(z.object({ data: z.array(ChangeLogEntry), next: z.string().nullable() })), 400: error, 404: error },
       },
     },
     async (request, reply) => {

@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { ENTITY_ID_MAX_LENGTH } from '../../schemas/kombo.ts'
 import { isStorableText, STORABLE_TEXT_PROBLEM } from '../../schemas/storable-text.ts'
 import { LearnAmpUserIssue } from '../../schemas/learnamp.ts'
-import { changeEntryTypes, changeFields } from '../../schemas/audit.ts'
+import { changeLogEntryTypes, changeFields } from '../../schemas/audit.ts'
 
 export { isStorableText, STORABLE_TEXT_PROBLEM }
 
@@ -54,7 +54,7 @@ export const ChangeLogQuery = z
     from: instant('from this instant on (inclusive), on the chosen axis'),
     to: instant('before this instant (exclusive), on the chosen axis'),
     axis: z.enum(['hr', 'recorded']).default('hr').describe('which time from, to and the order refer to: HR time (default) or recorded time'),
-    type: z.enum(changeEntryTypes).optional().describe('only entries of this type'),
+    type: z.enum(changeLogEntryTypes).optional().describe('only entries of this type'),
     userId: EntityId.optional().describe('only this user (Kombo employee id)'),
     field: z.enum(changeFields).optional().describe('only entries that change this Learn Amp user field'),
     ...pageFields,

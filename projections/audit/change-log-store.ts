@@ -3,7 +3,7 @@
 // never runs ahead or behind), read by `GET /changes` with keyset pagination. Indexed so a page is
 // an index range scan whatever the table's size: on HR time, on recorded time, and per user/type.
 import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
-import type { ChangeEntry, ChangeEntryType, ChangeField } from '../../schemas/audit.ts'
+import { changeEntryTypes, type ChangeEntry, type ChangeField, type ChangeLogEntry, type ChangeLogEntryType } from '../../schemas/audit.ts'
 import { InvalidCursorError, type Page } from '../viewstore/port.ts'
 
 export const changeLogMigration = `
@@ -26,15 +26,33 @@ export interface ChangeQuery {
   from?: string
   /** Exclusive. */
   to?: string
-  type?: ChangeEntryType
+  type?: ChangeLogEntryType
   userId?: string
   field?: ChangeField
   limit: number
   cursor?: string
 }
 
-export interface ChangeLogReader {
-  listChanges(tenant: string, query: ChangeQuery): Promise<Page<ChangeEntry>>
+/** Without a merged source, every entry is a user's (`ChangeEntry`). */
+export interface ChangeLogReader<E extends ChangeLogEntry = ChangeLogEntry> {
+  listChanges(tenant: string, query: ChangeQuery): Promise<Page<E>>
+}
+
+/** A position in the log's order: the time on the axis (ISO, any fraction) and a position in its source. */
+export interface ChangeKey {
+  t: string
+  p: string
+}
+
+/**
+ * Entries kept elsewhere and merged into the log in the same order (the tenant's own audit trail,
+ * tenants/change-log.ts): on equal time, after the events' entries, then by `p`.
+ */
+export interface ChangeSource {
+  /** Whether any of its entries can match (e.g. not when the query names a user). */
+  serves(query: ChangeQuery): boolean
+  /** At most `limit` entries strictly after `after`, ordered by (time, p). */
+  list(tenant: string, query: ChangeQuery, after: ChangeKey | null, limit: number): Promise<Array<{ entry: ChangeLogEntry; key: ChangeKey }>>
 }
 
 export interface RecordedChange {
@@ -84,6 +102,8 @@ interface Cursor {
   /** The last row's time on the axis (ISO) and its position. */
   t: string
   p: string
+  /** 1: the row was the merged source's (absent: the events'). */
+  s?: 1
 }
 
 const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url')
@@ -95,7 +115,7 @@ function decodeCursor(cursor: string | undefined, axis: ChangeAxis): Cursor | nu
   } catch {
     /* reported below */
   }
-  if (!c || typeof c.t !== 'string' || Number.isNaN(Date.parse(c.t)) || typeof c.p !== 'string' || !/^\d+$/.test(c.p) || (c.axis !== 'hr' && c.axis !== 'recorded')) {
+  if (!c || typeof c.t !== 'string' || Number.isNaN(Date.parse(c.t)) || typeof c.p !== 'string' || !/^\d+$/.test(c.p) || (c.axis !== 'hr' && c.axis !== 'recorded') || (c.s !== undefined && c.s !== 1)) {
     throw new InvalidCursorError('the cursor is not one this API returned; start again without it')
   }
   if (c.axis !== axis) throw new InvalidCursorError(`the cursor belongs to axis=${c.axis}; ask with the same axis or start again without it`)
@@ -115,37 +135,50 @@ interface Row {
 
 const iso = (v: Date | string) => new Date(v).toISOString()
 
-export function openChangeLogReader(db: SqlQueryable): ChangeLogReader {
+const MAX_POSITION = '9223372036854775807'
+const isEventType = (type: string) => (changeEntryTypes as readonly string[]).includes(type)
+/** ISO times compared across sources: the fraction padded to microseconds. */
+const sortable = (t: string) => t.replace(/(\.\d+)?Z$/, (_, f: string | undefined) => `${(f ?? '.').padEnd(7, '0')}Z`)
+
+async function eventEntries(db: SqlQueryable, tenant: string, query: ChangeQuery, after: ChangeKey | null, limit: number): Promise<Array<{ entry: ChangeEntry; key: ChangeKey }>> {
+  const column = query.axis === 'recorded' ? 'recorded_at' : 'at'
+  const params: unknown[] = [tenant]
+  const where = ['tenant = $1']
+  if (query.from) where.push(`${column} >= $${params.push(query.from)}::timestamptz`)
+  if (query.to) where.push(`${column} < $${params.push(query.to)}::timestamptz`)
+  if (query.type) where.push(`type = $${params.push(query.type)}`)
+  if (query.userId) where.push(`user_id = $${params.push(query.userId)}`)
+  if (query.field) where.push(`fields @> ARRAY[$${params.push(query.field)}]::text[]`)
+  if (after) where.push(`(${column}, position) > ($${params.push(after.t)}::timestamptz, $${params.push(after.p)}::bigint)`)
+  const { rows } = await db.query<Row>(
+    `SELECT position, user_id, event_id, type, at, recorded_at, changes, cause FROM audit_changes
+     WHERE ${where.join(' AND ')} ORDER BY ${column}, position LIMIT $${params.push(limit)}`,
+    params,
+  )
+  return rows.map((r) => ({
+    entry: { userId: r.user_id, type: r.type as ChangeEntry['type'], at: iso(r.at), recordedAt: iso(r.recorded_at), changes: r.changes, cause: r.cause, eventId: r.event_id },
+    key: { t: iso(query.axis === 'recorded' ? r.recorded_at : r.at), p: String(r.position) },
+  }))
+}
+
+/** `more`: a source merged in (the tenant audit trail); the cursor says which source the last row came from. */
+export function openChangeLogReader(db: SqlQueryable): ChangeLogReader<ChangeEntry>
+export function openChangeLogReader(db: SqlQueryable, more: ChangeSource): ChangeLogReader
+export function openChangeLogReader(db: SqlQueryable, more?: ChangeSource): ChangeLogReader {
   return {
     async listChanges(tenant, query) {
-      const column = query.axis === 'recorded' ? 'recorded_at' : 'at'
       const after = decodeCursor(query.cursor, query.axis)
-      const params: unknown[] = [tenant]
-      const where = ['tenant = $1']
-      if (query.from) where.push(`${column} >= $${params.push(query.from)}::timestamptz`)
-      if (query.to) where.push(`${column} < $${params.push(query.to)}::timestamptz`)
-      if (query.type) where.push(`type = $${params.push(query.type)}`)
-      if (query.userId) where.push(`user_id = $${params.push(query.userId)}`)
-      if (query.field) where.push(`fields @> ARRAY[$${params.push(query.field)}]::text[]`)
-      if (after) where.push(`(${column}, position) > ($${params.push(after.t)}::timestamptz, $${params.push(after.p)}::bigint)`)
-      const { rows } = await db.query<Row>(
-        `SELECT position, user_id, event_id, type, at, recorded_at, changes, cause FROM audit_changes
-         WHERE ${where.join(' AND ')} ORDER BY ${column}, position LIMIT $${params.push(query.limit + 1)}`,
-        params,
-      )
+      const n = query.limit + 1
+      // After a merged row at time t, every event entry at t came before it (events first on a tie).
+      const events = !query.type || isEventType(query.type) ? await eventEntries(db, tenant, query, after && (after.s ? { t: after.t, p: MAX_POSITION } : after), n) : []
+      const merged = more?.serves(query) ? await more.list(tenant, query, after && (after.s ? after : { t: after.t, p: '0' }), n) : []
+      const rows = [...events.map((r) => ({ ...r, s: 0 })), ...merged.map((r) => ({ ...r, s: 1 }))]
+        .sort((a, b) => sortable(a.key.t).localeCompare(sortable(b.key.t)) || a.s - b.s || (BigInt(a.key.p) < BigInt(b.key.p) ? -1 : BigInt(a.key.p) > BigInt(b.key.p) ? 1 : 0))
+        .slice(0, n)
       const data = rows.slice(0, query.limit)
-      const entries = data.map((r) => ({
-        userId: r.user_id,
-        type: r.type as ChangeEntryType,
-        at: iso(r.at),
-        recordedAt: iso(r.recorded_at),
-        changes: r.changes,
-        cause: r.cause,
-        eventId: r.event_id,
-      }))
       const last = data[data.length - 1]
-      const next = rows.length > query.limit ? encodeCursor({ axis: query.axis, t: iso(query.axis === 'recorded' ? last.recorded_at : last.at), p: String(last.position) }) : null
-      return { data: entries, next }
+      const next = rows.length > query.limit ? encodeCursor({ axis: query.axis, t: last.key.t, p: last.key.p, ...(last.s ? { s: 1 as const } : {}) }) : null
+      return { data: data.map((r) => r.entry), next }
     },
   }
 }

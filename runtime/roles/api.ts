@@ -12,6 +12,7 @@ import { purgeUserFromViewsIn } from '../../projections/viewstore/erase-user.ts'
 import { inviteUser } from '../../processors/commands/invite-user.ts'
 import { createUserHistory } from '../../projections/history.ts'
 import { openChangeLogReader } from '../../projections/audit/change-log-store.ts'
+import { tenantChangeSource } from '../../tenants/change-log.ts'
 import type { TenantPoller } from '../../producers/tenant-poller.ts'
 import { belongsToTenant, redriveDeadLetters } from '../dead-letters.ts'
 import { eraserOf } from '../erasure.ts'
@@ -49,7 +50,8 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
   return {
     views: stores.views,
     history: createUserHistory(stores.eventStore, ctx.timeZoneOf),
-    changes: openChangeLogReader(stores.db),
+    // The tenant's own audit trail (settings, tokens, offboarding) merged in: same database.
+    changes: openChangeLogReader(stores.db, tenantChangeSource(stores.db)),
     now,
     commands: userCommandsOver((command) => inviteUser({ store: stores.eventStore, now, timeZoneOf: ctx.timeZoneOf }, command)),
     syncStatus: {

@@ -49,6 +49,28 @@ export function runSyncStateContract(t: Test, open: () => Promise<Store>): void 
     t.equal(await store.initialSync('old'), null)
   })
 
+  withStore('forgetting the watermarks of a tenant (a re-link) makes its next polls full listings; other tenants keep theirs', async (t, store) => {
+    for (const resource of ['employees', 'groups'] as const) {
+      await store.recordPollStarted('acme', resource)
+      await store.recordPollSucceeded('acme', resource, '2026-03-01T10:00:00.000Z', { fullListingStartedAt: '2026-03-01T09:00:00.000Z' })
+    }
+    await store.recordPollStarted('globex', 'employees')
+    await store.recordPollSucceeded('globex', 'employees', '2026-03-02T10:00:00.000Z', { fullListingStartedAt: '2026-03-02T09:00:00.000Z' })
+    await store.forgetWatermarks('acme')
+    for (const resource of ['employees', 'groups'] as const) {
+      const state = await store.get('acme', resource)
+      t.equal(state?.watermark, null, `${resource}: watermark forgotten`)
+      t.equal(state?.lastFullReconcileAt, null, `${resource}: full-listing time forgotten`)
+      t.match(state?.lastSuccessAt, isoPattern, `${resource}: the rest of its state is kept`)
+    }
+    const other = await store.get('globex', 'employees')
+    t.equal(other?.watermark, '2026-03-02T10:00:00.000Z', 'another tenant keeps its watermark')
+    t.equal(other?.lastFullReconcileAt, '2026-03-02T09:00:00.000Z')
+    await store.forgetWatermarks('nobody') // a tenant never polled: nothing to do, no error
+    await store.recordPollSucceeded('acme', 'employees', '2026-01-01T00:00:00.000Z')
+    t.equal((await store.get('acme', 'employees'))?.watermark, '2026-01-01T00:00:00.000Z', 'after forgetting, an older watermark of the new integration is taken')
+  })
+
   withStore('an unpolled resource has no state', async (t, store) => {
     t.equal(await store.get('acme', 'employees'), null)
     t.same(await store.list('acme'), [])

@@ -60,7 +60,18 @@ export function runTenantStoreContract(t: Test, open: () => Promise<TenantStore>
     t.ok((await store.version()) > before)
     const trail = await store.auditTrail('acme')
     t.same(trail.map((r) => [r.actor, r.action]), [['a', 'tenant.created'], ['b', 'tenant.paused'], ['c', 'tenant.invite-policy-changed']])
-    t.same(trail[1].details, { why: 'x' })
+    t.same(
+      trail[1].details,
+      {
+        why: 'x',
+        stateChanges: [
+          { field: 'status', before: 'active', after: 'paused' },
+          { field: 'failingReason', before: null, after: 'Kombo says INVALID' },
+        ],
+      },
+      'the store adds what it changed, before → after',
+    )
+    t.same(trail[2].details.stateChanges, [{ field: 'failingReason', before: 'Kombo says INVALID', after: null }], 'only the state fields that changed (status kept)')
     t.ok(trail.every((r) => !Number.isNaN(Date.parse(r.at))))
     await t.rejects(store.update('nobody', { status: 'paused' }, who), TenantNotFoundError)
     t.same(await store.auditTrail('nobody'), [])
