@@ -65,7 +65,7 @@ const reactivationReason: Record<DeactivationReason, 'active' | 'restored_in_sou
  * the record decision (after its facts are folded in) and the clock. Each event is folded in before
  * the next is decided, so a second call on the result returns nothing.
  */
-function decideConsequences(initial: EmployeeState, ctx: EmployeeDecisionContext): Pending[] {
+function decideConsequences(initial: EmployeeState, ctx: EmployeeDecisionContext & { firstSight?: boolean }): Pending[] {
   const { now, invitePolicy, timeZone } = ctx
   const out: Pending[] = []
   let state = initial
@@ -100,7 +100,7 @@ function decideConsequences(initial: EmployeeState, ctx: EmployeeDecisionContext
     // one already deferred, held or discarded is the guard's (or an operator's) to decide.
     if (standingHold(state)?.reason === reason) {
       // nothing: the guard (or an operator) decides
-    } else if (ctx.deferDeactivations && state.userActive === true) {
+    } else if (ctx.deferDeactivations && !ctx.firstSight) {
       const data = { ...base, changedAt, reason, asOf: state.changedAt, deferredAt: now.toISOString() }
       emit({ type: 'UserDeactivationDeferred', data }, `deactivated:${reason}:${changedAt}`)
     } else {
@@ -139,7 +139,8 @@ export function decideEmployeeEvents(state: EmployeeState | null, record: KomboE
   let next = state
   for (const fact of facts) next = evolveEmployee(next, fact)
   const pending: Pending[] = facts.map((event) => ({ event, sourceVersion: record.changed_at }))
-  const consequences = next ? decideConsequences(next, ctx) : []
+  // An employee seen for the first time was never an active user: nothing to guard.
+  const consequences = next ? decideConsequences(next, { ...ctx, firstSight: state === null }) : []
   // A deferred deactivation goes before the facts that cause it, so that whoever reads the stream
   // event by event (the user feed, the change log) knows at the fact already that the user stays
   // active for now (nothing is announced for a held user until the hold is released).
