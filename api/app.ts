@@ -14,6 +14,7 @@ import { adminTenantRoutes } from './routes/admin-tenants.ts'
 import type { ApiDeps } from './ports.ts'
 import { changeLogRoutes } from './routes/changes.ts'
 import { deadLetterRoutes } from './routes/dead-letters.ts'
+import { holdRoutes } from './routes/holds.ts'
 import { directoryRoutes } from './routes/directory.ts'
 import { hrRecordRoutes } from './routes/hr-records.ts'
 import { erasureRoutes } from './routes/erasure.ts'
@@ -171,6 +172,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiAppOptions = {}): P
       await changeLogRoutes(tenantScope, deps)
       await erasureRoutes(tenantScope, { erasure })
       await deadLetterRoutes(tenantScope, deps)
+      await holdRoutes(tenantScope, deps)
     },
     { prefix: '/v1/tenants/:tenant' },
   )

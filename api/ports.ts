@@ -1,5 +1,6 @@
 // What the read API needs from the rest of the service. Each dependency is a small port so the API
 // can be tested without the pipeline (in-memory fakes) and wired to the real adapters in runtime/.
+import type { Hold, HoldStatus } from '../schemas/holds.ts'
 import type { ViewReader } from '../projections/viewstore/port.ts'
 import type { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../schemas/learnamp.ts'
 import type { ChangeEntry } from '../schemas/audit.ts'
@@ -50,11 +51,19 @@ export interface UserCommands {
   inviteUser(tenant: string, externalId: string, actor: string): Promise<{ status: 'invited' }>
 }
 
+/** Mass-deactivation holds of a tenant, and an operator's decision on one (processors/mass-deactivation/). */
+export interface HoldAdmin {
+  list(tenant: string, status?: HoldStatus): Promise<Hold[]>
+  decide(tenant: string, id: string, action: 'release' | 'discard', actor: string): Promise<{ kind: 'decided'; hold: Hold } | { kind: 'not_found' } | { kind: 'conflict'; message: string }>
+}
+
 export interface SyncStatusReader {
   /** Per resource: watermark, last poll, lag, errors — shape owned by the poller. */
   list(tenant: string): Promise<Array<Record<string, unknown>>>
   /** The tenant's initial sync (runtime/progress.ts); without it `/sync` has no `initialSync`. */
   initialSync?(tenant: string): Promise<InitialSyncStatus>
+  /** The tenant's open mass-deactivation holds; without it `/sync` has no `holds`. */
+  openHolds?(tenant: string): Promise<Hold[]>
 }
 
 export interface InitialSyncStatus {
@@ -173,6 +182,8 @@ export interface ApiDeps {
   webhooks?: KomboWebhookSink
   /** GDPR erasure; without it the erasure route answers 404. */
   erasure?: PersonalDataEraser
+  /** Mass-deactivation holds; without it the holds routes are not served. */
+  holds?: HoldAdmin
   /** The operator API (/v1/admin); without it (no ADMIN_API_TOKEN) those routes are not served. */
   admin?: AdminApi
 }

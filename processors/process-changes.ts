@@ -32,6 +32,12 @@ export interface ProcessorDeps {
   cache?: StreamStateCache
   /** How many streams of one batch are decided and appended at the same time (default 8). */
   concurrency?: number
+  /**
+   * The mass-deactivation guard runs (the clock applies or holds deferred deactivations,
+   * processors/mass-deactivation/): an active user's deactivation is deferred for it, for tenants
+   * whose guard is on. Without it deactivations are appended at once, as before the guard.
+   */
+  massDeactivationGuard?: boolean
   onAppended?: (info: { stream: string; events: number; ms: number }) => void
   onDeadLetter?: (info: { reason: string; key: string }) => void
 }
@@ -167,7 +173,7 @@ async function planStream(stream: string, group: Pending[], deps: ProcessorDeps)
     const now = deps.now()
     // parseChangeEnvelope validated the record against its resource's schema (id and changed_at included).
     const record = envelope.record as ObserveRecord['record']
-    const context = { tenant: envelope.tenant, now, invitePolicy: settings.invitePolicy, timeZone: settings.timeZone }
+    const context = { tenant: envelope.tenant, now, invitePolicy: settings.invitePolicy, timeZone: settings.timeZone, deferDeactivations: deps.massDeactivationGuard === true && settings.massDeactivation.enabled }
     const decided = kind.decide({ type: 'ObserveRecord', record, context }, state)
     if (decided.length === 0) {
       outcomes.push({ kind: 'unchanged' })

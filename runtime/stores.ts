@@ -18,6 +18,7 @@ import { openSqlDeadLetterStore } from '../producers/changelog/sql-dead-letters.
 import { SqlSyncStateStore } from '../producers/sync-state/sql.ts'
 import type { SyncStateStore } from '../producers/sync-state/port.ts'
 import { openSqlViewStore, type SqlViewStore } from '../projections/viewstore/sql.ts'
+import { openSqlHoldStore, type HoldStore } from '../processors/mass-deactivation/hold-store.ts'
 import { openSqlTenantStore, type SqlTenantStore } from '../tenants/sql.ts'
 import { openSqlRelinkStore, type SqlRelinkStore } from '../producers/relink/relink-store.ts'
 
@@ -32,6 +33,8 @@ export interface Stores {
   deadLetters: DeadLetterStore
   syncState: SyncStateStore
   views: SqlViewStore
+  /** Mass-deactivation holds (processors/mass-deactivation/). */
+  holds: HoldStore
   /** The tenants, their token hashes and audit trail (always the SQL database: every role reads it). */
   tenants: SqlTenantStore
   /** Re-links of reconnected integrations and their id aliases (producers/relink). */
@@ -71,6 +74,7 @@ export async function openStores(config: Config): Promise<Stores> {
     const syncState = new SqlSyncStateStore(db)
     await syncState.migrate()
     const views = await openSqlViewStore(db)
+    const holds = await openSqlHoldStore(db)
     const tenants = await openSqlTenantStore(db)
     const relinks = await openSqlRelinkStore(db)
     return {
@@ -82,6 +86,7 @@ export async function openStores(config: Config): Promise<Stores> {
       deadLetters,
       syncState,
       views,
+      holds,
       tenants,
       relinks,
       describe: {

@@ -80,6 +80,16 @@ export const UserDeactivated = event('UserDeactivated', {
 })
 export const UserReactivated = event('UserReactivated', { reason: z.enum(['rehired', 'active', 'restored_in_source']) })
 
+// ---- the mass-deactivation guard (processors/mass-deactivation/) -----------------------------------
+// A deactivation of an active user is first deferred; the guard then applies it (UserDeactivated)
+// or holds it with the rest of its round for an operator, who releases (UserDeactivated) or
+// discards it (the user stays active until their next change from the HR system).
+const deactivationReason = z.enum(['left', 'inactive', 'deleted_in_source'])
+// `asOf`: the record version (`changed_at`) decided on; a later change from the HR system ends the marker.
+export const UserDeactivationDeferred = event('UserDeactivationDeferred', { reason: deactivationReason, asOf: z.string(), deferredAt: isoDateTime })
+export const UserDeactivationHeld = event('UserDeactivationHeld', { holdId: z.string().min(1), reason: deactivationReason, asOf: z.string() })
+export const UserDeactivationDiscarded = event('UserDeactivationDiscarded', { holdId: z.string().min(1), actor: z.string().min(1) })
+
 export const EmployeeEvent = z.discriminatedUnion('type', [
   EmployeeImported,
   EmployeeNameChanged,
@@ -104,6 +114,9 @@ export const EmployeeEvent = z.discriminatedUnion('type', [
   UserInvited,
   UserDeactivated,
   UserReactivated,
+  UserDeactivationDeferred,
+  UserDeactivationHeld,
+  UserDeactivationDiscarded,
 ])
 export type EmployeeEvent = z.infer<typeof EmployeeEvent>
 export type EmployeeEventType = EmployeeEvent['type']

@@ -1,4 +1,5 @@
 // Teams and locations (read-only views, now or on the two time axes) and the tenant's sync status.
+import { Hold } from '../../schemas/holds.ts'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../../schemas/learnamp.ts'
@@ -95,12 +96,13 @@ export async function directoryRoutes(app: FastifyInstance, deps: ApiDeps, views
             finishedAt: z.string().nullable(),
           })
           .optional(),
+        holds: z.object({ open: z.number().int(), data: z.array(Hold) }).optional().describe('open mass-deactivation holds (GET …/holds)'),
       }),
     },
     handler: async (request) => {
       const { tenant } = request.params
-      const [data, initialSync] = await Promise.all([deps.syncStatus.list(tenant), deps.syncStatus.initialSync?.(tenant)])
-      return initialSync ? { data, initialSync } : { data }
+      const [data, initialSync, openHolds] = await Promise.all([deps.syncStatus.list(tenant), deps.syncStatus.initialSync?.(tenant), deps.syncStatus.openHolds?.(tenant)])
+      return { data, ...(initialSync ? { initialSync } : {}), ...(openHolds ? { holds: { open: openHolds.length, data: openHolds } } : {}) }
     },
   })
 }

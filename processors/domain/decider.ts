@@ -20,6 +20,11 @@ export interface DecisionContext {
   invitePolicy: InvitePolicy
   /** IANA zone the tenant's HR dates are calendar days in (hr-dates.ts). */
   timeZone: string
+  /**
+   * The tenant's mass-deactivation guard is on: deactivating an active user is deferred
+   * (UserDeactivationDeferred) for the guard to apply or hold with the rest of its round.
+   */
+  deferDeactivations?: boolean
 }
 
 /** A Kombo record of the stream's entity arrived (from the change log): the one command every stream kind takes. */

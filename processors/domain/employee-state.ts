@@ -26,6 +26,32 @@ export interface EmployeeState {
   userActive: boolean | null
   /** Why the user was last deactivated; picks the reason of a later reactivation. */
   deactivationReason: DeactivationReason | null
+  /**
+   * A deactivation of this (active) user waiting on the mass-deactivation guard: deferred (the
+   * guard has not looked yet), held (in an operator's hold) or discarded (kept active until the
+   * next change from the HR system). The user stays active meanwhile. Absent in older states.
+   */
+  deactivationHold?: DeactivationHold | null
+}
+
+export interface DeactivationHold {
+  status: 'deferred' | 'held' | 'discarded'
+  reason: DeactivationReason
+  holdId: string | null
+  /** The record version (`changedAt`) it was decided on: any later change from the HR system ends it. */
+  asOf: string
+  /** When it was deferred (the guard decides at the latest this long after, however busy the pipeline). */
+  deferredAt: string
+}
+
+/**
+ * The guard's marker while it stands: decided on the current record version, for a user not yet
+ * deactivated. A later change from the HR system makes it stale (a discard lasts "until the next
+ * real change"; a held user's new change is decided again and goes back into its open hold).
+ */
+export function standingHold(state: EmployeeState): DeactivationHold | null {
+  const hold = state.deactivationHold
+  return hold && hold.asOf === state.changedAt && state.userActive !== false ? hold : null
 }
 
 function applyFact(state: EmployeeState, changedAt: string, fields: Record<string, unknown>): EmployeeState {
@@ -82,9 +108,15 @@ export function evolveEmployee(state: EmployeeState | null, event: EmployeeEvent
     case 'UserInvited':
       return { ...state, invite: { ...state.invite, status: 'invited', invitedAt: data.changedAt } }
     case 'UserDeactivated':
-      return { ...state, userActive: false, deactivationReason: event.data.reason }
+      return { ...state, userActive: false, deactivationReason: event.data.reason, deactivationHold: null }
     case 'UserReactivated':
-      return { ...state, userActive: true, deactivationReason: null }
+      return { ...state, userActive: true, deactivationReason: null, deactivationHold: null }
+    case 'UserDeactivationDeferred':
+      return { ...state, deactivationHold: { status: 'deferred', reason: event.data.reason, holdId: null, asOf: event.data.asOf, deferredAt: event.data.deferredAt } }
+    case 'UserDeactivationHeld':
+      return { ...state, deactivationHold: { status: 'held', reason: event.data.reason, holdId: event.data.holdId, asOf: event.data.asOf, deferredAt: state.deactivationHold?.deferredAt ?? data.changedAt } }
+    case 'UserDeactivationDiscarded':
+      return state.deactivationHold ? { ...state, deactivationHold: { ...state.deactivationHold, status: 'discarded' } } : state
     default:
       return state
   }

@@ -5,7 +5,7 @@ import type { EmployeeEvent } from '../../schemas/events.ts'
 import type { KomboEmployee } from '../../schemas/kombo.ts'
 import { employeeStreamName } from '../../schemas/streams.ts'
 import { diffEmployeeRecord } from './employee-diff.ts'
-import { evolveEmployee, type DeactivationReason, type EmployeeState } from './employee-state.ts'
+import { evolveEmployee, standingHold, type DeactivationReason, type EmployeeState } from './employee-state.ts'
 import { dateField, deactivationReasonAt, hasLeft, instantOf, inviteDueIso, isoInstant, startReached, terminationReached } from './employment.ts'
 import { accessBeginsAt, accessEndsAt } from './hr-dates.ts'
 import { eventId } from './event-ids.ts'
@@ -65,7 +65,7 @@ const reactivationReason: Record<DeactivationReason, 'active' | 'restored_in_sou
  * the record decision (after its facts are folded in) and the clock. Each event is folded in before
  * the next is decided, so a second call on the result returns nothing.
  */
-function decideConsequences(initial: EmployeeState, ctx: EmployeeDecisionContext): Pending[] {
+function decideConsequences(initial: EmployeeState, ctx: EmployeeDecisionContext & { firstSight?: boolean }): Pending[] {
   const { now, invitePolicy, timeZone } = ctx
   const out: Pending[] = []
   let state = initial
@@ -96,7 +96,16 @@ function decideConsequences(initial: EmployeeState, ctx: EmployeeDecisionContext
   const reason = deactivationReasonAt(state, now, timeZone)
   if (reason !== null && state.userActive !== false) {
     const changedAt = reason === 'left' && state.left ? state.left.reachedAt : state.changedAt
-    emit({ type: 'UserDeactivated', data: { ...base, changedAt, reason } }, `deactivated:${reason}:${changedAt}`)
+    // An active user's deactivation waits for the mass-deactivation guard (processors/mass-deactivation/);
+    // one already deferred, held or discarded is the guard's (or an operator's) to decide.
+    if (standingHold(state)?.reason === reason) {
+      // nothing: the guard (or an operator) decides
+    } else if (ctx.deferDeactivations && !ctx.firstSight) {
+      const data = { ...base, changedAt, reason, asOf: state.changedAt, deferredAt: now.toISOString() }
+      emit({ type: 'UserDeactivationDeferred', data }, `deactivated:${reason}:${changedAt}`)
+    } else {
+      emit({ type: 'UserDeactivated', data: { ...base, changedAt, reason } }, `deactivated:${reason}:${changedAt}`)
+    }
   } else if (reason === null && state.userActive === false) {
     const why = startedNow ? 'rehired' : reactivationReason[state.deactivationReason ?? 'inactive']
     const changedAt = startedNow && state.started ? state.started.reachedAt : state.changedAt
@@ -130,8 +139,13 @@ export function decideEmployeeEvents(state: EmployeeState | null, record: KomboE
   let next = state
   for (const fact of facts) next = evolveEmployee(next, fact)
   const pending: Pending[] = facts.map((event) => ({ event, sourceVersion: record.changed_at }))
-  if (next) pending.push(...decideConsequences(next, ctx))
-  return withIds(ctx.tenant, record.id, pending)
+  // An employee seen for the first time was never an active user: nothing to guard.
+  const consequences = next ? decideConsequences(next, { ...ctx, firstSight: state === null }) : []
+  // A deferred deactivation goes before the facts that cause it, so that whoever reads the stream
+  // event by event (the user feed, the change log) knows at the fact already that the user stays
+  // active for now (nothing is announced for a held user until the hold is released).
+  const deferred = consequences.filter((p) => p.event.type === 'UserDeactivationDeferred')
+  return withIds(ctx.tenant, record.id, [...deferred, ...pending, ...consequences.filter((p) => !deferred.includes(p))])
 }
 
 /** What the clock adds when dates are reached with no new record; [] when nothing is due. */

@@ -2,7 +2,7 @@
 // Shared by the decisions (what to emit now) and the Learn Amp mapping (status as of a date), so
 // both always agree. HR dates are calendar days in the tenant's time zone (see hr-dates.ts): the
 // start date's day begins access, the termination date is the last day of employment.
-import type { DeactivationReason, EmployeeState } from './employee-state.ts'
+import { standingHold, type DeactivationReason, type EmployeeState } from './employee-state.ts'
 import { accessBeginsAt, accessEndsAt, inviteDueAt } from './hr-dates.ts'
 
 export function dateField(record: Record<string, unknown>, key: string): string | null {
@@ -42,6 +42,15 @@ export function deactivationReasonAt(state: EmployeeState, now: Date, timeZone: 
   if (hasLeft(state, now, timeZone)) return 'left'
   if (state.record.employment_status === 'INACTIVE') return 'inactive'
   return null
+}
+
+/**
+ * Why the user is deactivated at `now` as Learn Amp sees it: as `deactivationReasonAt`, except
+ * while the mass-deactivation guard keeps an active user active (deferred, held or discarded).
+ */
+export function shownDeactivationReasonAt(state: EmployeeState, now: Date, timeZone: string): DeactivationReason | null {
+  if (standingHold(state)) return null
+  return deactivationReasonAt(state, now, timeZone)
 }
 
 /** Before the start date's day the user exists but has not joined yet. */

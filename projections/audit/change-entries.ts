@@ -4,7 +4,7 @@
 // "what counts as a change of the user"), plus `UserActivated` for a first start date reached.
 import { decidedAt, type RecordedEvent } from '../../processors/eventstore/port.ts'
 import type { EmployeeState } from '../../processors/domain/employee-state.ts'
-import { deactivationReasonAt, isPending } from '../../processors/domain/employment.ts'
+import { isPending, shownDeactivationReasonAt } from '../../processors/domain/employment.ts'
 import type { ChangeCause, ChangeEntry, ChangeField, FieldChange } from '../../schemas/audit.ts'
 import type { LearnAmpUserStatus } from '../../schemas/learnamp.ts'
 import { parseStreamName } from '../../schemas/streams.ts'
@@ -22,7 +22,7 @@ function userFields(state: EmployeeState | null): Partial<Record<ChangeField, un
 /** `timeZone`: the tenant's, so the status agrees with the views (HR dates are local days). */
 function statusAt(state: EmployeeState | null, at: Date, timeZone: string): LearnAmpUserStatus | null {
   if (state === null) return null
-  return deactivationReasonAt(state, at, timeZone) ? 'deactivated' : isPending(state, at, timeZone) ? 'pending' : 'active'
+  return shownDeactivationReasonAt(state, at, timeZone) ? 'deactivated' : isPending(state, at, timeZone) ? 'pending' : 'active'
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)

@@ -2,7 +2,7 @@
 // DESIGN.md. Pure: related entities come in through lookups, time through `asOf` and the tenant's
 // time zone (HR dates are calendar days in it).
 import type { LearnAmpTeamRef, LearnAmpUser, LearnAmpUserIssue } from '../../schemas/learnamp.ts'
-import { deactivationReasonAt, isPending, type EmployeeState } from '../../processors/domain/index.ts'
+import { isPending, shownDeactivationReasonAt, type EmployeeState } from '../../processors/domain/index.ts'
 
 export interface ResolvedRef {
   id: string
@@ -94,7 +94,8 @@ export function toLearnAmpUser(state: EmployeeState, lookups: LearnAmpUserLookup
   }
 
   const teams = teamsOf(r, lookups, issues)
-  const deactivationReason = deactivationReasonAt(state, asOf, timeZone)
+  // The mass-deactivation guard keeps a held user active (processors/mass-deactivation/).
+  const deactivationReason = shownDeactivationReasonAt(state, asOf, timeZone)
   const status = deactivationReason ? 'deactivated' : isPending(state, asOf, timeZone) ? 'pending' : 'active'
 
   return {

@@ -6,7 +6,7 @@
 // own event in the stream and is published from there.
 import { v5 as uuidv5 } from 'uuid'
 import { decidedAt, type RecordedEvent } from '../../processors/eventstore/port.ts'
-import type { EmployeeState } from '../../processors/domain/employee-state.ts'
+import { standingHold, type EmployeeState } from '../../processors/domain/employee-state.ts'
 import { parseStreamName } from '../../schemas/streams.ts'
 import type { UserFeedEvent, UserFeedEventType, UserFeedField, UserFeedSnapshot } from '../../schemas/user-feed.ts'
 import { ownFieldsOf } from '../mapping/learnamp-user.ts'
@@ -60,7 +60,8 @@ export function toUserFeedEvents(recorded: RecordedEvent, before: EmployeeState 
     case 'EmployeeLeft':
       return []
     case 'EmployeeDeletedInSource':
-      return [make('UserDeleted')]
+      // Deferred by the mass-deactivation guard: announced with the deactivation, when it is applied.
+      return standingHold(after) ? [] : [make('UserDeleted')]
     case 'EmployeeRestoredInSource':
       return [make('UserRestored')]
     case 'EmployeePurgedInSource':
@@ -70,6 +71,9 @@ export function toUserFeedEvents(recorded: RecordedEvent, before: EmployeeState 
     case 'UserInvited':
       return [make('UserInvited', { invitedBy: data.by === 'manual' ? 'manual' : 'policy' })]
     case 'UserDeactivated':
+      // A deletion the guard deferred is announced now, with the deactivation it caused.
+      if (before && standingHold(before) && data.reason === 'deleted_in_source') return [make('UserDeleted'), make('UserDeactivated', { reason: String(data.reason) })]
+      return [make(recorded.type, { reason: String(data.reason) })]
     case 'UserReactivated':
       return [make(recorded.type, { reason: String(data.reason) })]
     default: {

@@ -1,6 +1,8 @@
 // The read API role: the Fastify app over this process's stores, listening on HOST:PORT. Webhooks
 // trigger a poll only for tenants this process polls (`pollerOf`).
 import { scopedHrRecords } from '../../api/hr-record-scopes.ts'
+import { decideHold, HoldAlreadyDecidedError, HoldNotFoundError } from '../../processors/mass-deactivation/hold-commands.ts'
+import { reportOpenHolds } from '../mass-deactivation.ts'
 import { buildApiApp } from '../../api/app.ts'
 import { userCommandsOver, eraserOver } from '../../api/domain-commands.ts'
 import type { ApiDeps } from '../../api/ports.ts'
@@ -64,6 +66,7 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
           lagSeconds: s.lastSuccessAt ? Math.max(0, Math.round((now().getTime() - Date.parse(s.lastSuccessAt)) / 1000)) : null,
         })),
       initialSync: (tenant) => readInitialSync(initialSyncSourceOf(stores), tenant, now()),
+      openHolds: (tenant) => stores.holds.list(tenant, 'open'),
     },
     webhooks: {
       onKomboEvent: async (event) => {
@@ -89,6 +92,20 @@ function apiDeps(ctx: RoleContext, deps: { readiness: Readiness; pollerOf: (tena
     },
     erasure: eraserOver(eraserOf(stores)),
     hrRecords: scopedHrRecords(stores.views, (tenant) => ctx.tenants.settingsOf(tenant)),
+    holds: {
+      list: (tenant, status) => stores.holds.list(tenant, status),
+      decide: async (tenant, id, action, actor) => {
+        try {
+          const hold = await decideHold({ store: stores.eventStore, holds: stores.holds, views: stores.views, tenantSettingsOf: ctx.tenantSettingsOf, now }, tenant, id, action, actor)
+          await reportOpenHolds(stores, metrics).catch(() => {})
+          return { kind: 'decided', hold }
+        } catch (err) {
+          if (err instanceof HoldNotFoundError) return { kind: 'not_found' }
+          if (err instanceof HoldAlreadyDecidedError) return { kind: 'conflict', message: err.message }
+          throw err
+        }
+      },
+    },
     deadLetters: {
       list: async (tenant, options) => (await stores.deadLetters.list({ ...options, tenant })).filter((l) => belongsToTenant(l, tenant)),
       redrive: (tenant, id) => redriveDeadLetters(stores, [id], { tenant }),

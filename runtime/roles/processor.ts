@@ -94,6 +94,8 @@ export function changeBatchHandler(ctx: ProcessorContext, hooks: { onError: (err
       now: ctx.now,
       cache: streamCache,
       concurrency: ctx.tuning.processor?.concurrency,
+      // Deactivations of active users wait for the clock's mass-deactivation guard (runtime/roles/projector.ts).
+      massDeactivationGuard: true,
       onAppended: ({ events, ms }) => {
         metrics.eventsAppended.inc(events)
         metrics.appendSeconds.observe(ms / 1000)

@@ -4,6 +4,7 @@ import { Projector } from '../../projections/projector.ts'
 import { parseShard } from '../../projections/shard.ts'
 import { runClockTick, type ClockTickResult } from '../../processors/clock.ts'
 import { startUserFeed } from '../user-feed.ts'
+import { massDeactivationGuardOf, reportOpenHolds } from '../mass-deactivation.ts'
 import { markUninvitedEmployeesDue } from '../../projections/viewstore/tenant-employees.ts'
 import type { TenantChangeSeen } from '../../tenants/directory.ts'
 import type { RoleContext, RoleHandle } from './context.ts'
@@ -17,8 +18,10 @@ export interface ProjectorRole extends RoleHandle {
 /** One clock tick now (tests and the CLI use it; the projector role also runs it on an interval). */
 export function clockTicker(ctx: Pick<RoleContext, 'stores' | 'metrics' | 'tenantSettingsOf' | 'now' | 'logger'>): () => Promise<ClockTickResult> {
   return () =>
-    runClockTick({ store: ctx.stores.eventStore, views: ctx.stores.views, tenantSettingsOf: ctx.tenantSettingsOf, now: ctx.now }).then((tick) => {
+    runClockTick({ store: ctx.stores.eventStore, views: ctx.stores.views, tenantSettingsOf: ctx.tenantSettingsOf, now: ctx.now, massDeactivation: massDeactivationGuardOf(ctx.stores) }).then(async (tick) => {
       ctx.metrics.clockEvents.inc(tick.appended)
+      for (const round of tick.rounds) if (round.kind === 'held' && round.users > 0) ctx.logger.warn({ tenant: round.tenant, holdId: round.holdId, users: round.users }, 'mass deactivation held: release or discard it (POST /v1/tenants/{tenant}/holds/{id}/release | discard)')
+      await reportOpenHolds(ctx.stores, ctx.metrics).catch((err: Error) => ctx.logger.warn({ err }, 'counting open holds failed'))
       for (const { tenant, employeeId, reason } of tick.gaveUp) {
         ctx.metrics.clockGaveUp.inc({ tenant })
         ctx.logger.warn({ tenant, employeeId, reason }, 'clock gave up on an employee whose stream kept changing; it stays due for the next tick')

@@ -200,6 +200,11 @@ export async function runEmployeeStory(t: Test, service: RunningService, simulat
   company.remove('employees', hired.id)
   await syncNow(service)
   ada = await api.user(hired.id)
+  t.equal(ada.status, 'active', 'deleted in source: still active until the clock applies the deactivation (mass-deactivation guard)')
+  // One deletion of 25 users is below the tenant's threshold: the next clock tick applies it.
+  await service.tickClock()
+  await caughtUp(service)
+  ada = await api.user(hired.id)
   t.equal(ada.status, 'deactivated', 'deleted in source: deactivated')
 
   const history = await api.get(`/users/${hired.id}/history`)
