@@ -44,7 +44,8 @@ async function main(): Promise<void> {
     )
   } else {
     // Roles without the read API say when they are up too (operators, process supervisors, tests).
-    process.stdout.write(`\nkombo-sync is running: role ${config.role}, no read API in this process\n\n`)
+    const metrics = service.metricsUrl ? `; metrics: ${service.metricsUrl}/metrics` : ''
+    process.stdout.write(`\nkombo-sync is running: role ${config.role}, no read API in this process${metrics}\n\n`)
   }
   let stopping = false
   const shutdown = (signal: string) => {

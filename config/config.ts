@@ -49,6 +49,8 @@ export const Env = z
   .object({
     PORT: int(3000, 0),
     HOST: z.string().default('127.0.0.1'),
+    /** Roles without the read API (poller, processor, projector) serve GET /metrics and /health/live here; unset: off. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     DATA_DIR: z.string().default('.data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** auto: readable lines on a terminal, JSON otherwise (e.g. `npm start | cat`). */
@@ -104,6 +106,11 @@ export type Env = z.infer<typeof Env>
 export interface Config {
   role: Role
   http: { host: string; port: number }
+  /**
+   * METRICS_PORT: the port (on http.host) where a role without the read API serves /metrics and
+   * /health/live; null: none. The `all` and `api` roles serve /metrics on http.port instead.
+   */
+  metricsPort: number | null
   dataDir: string
   logLevel: Env['LOG_LEVEL']
   logFormat: Env['LOG_FORMAT']
@@ -201,6 +208,7 @@ export function loadConfig(
   return {
     role: role as Role,
     http: { host: e.HOST, port: e.PORT },
+    metricsPort: e.METRICS_PORT ?? null,
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,

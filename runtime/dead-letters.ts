@@ -24,33 +24,48 @@ export async function redriveDeadLetters(
   stores: Pick<Stores, 'deadLetters' | 'changeLog'>,
   ids: string[] | null,
   filter: { tenant?: string } = {},
+  /** After each letter (re-driven or failed): how many of how many are through (the command's progress line). */
+  onProgress?: (p: { done: number; total: number }) => void,
 ): Promise<{ redriven: string[]; failed: Array<{ id: string; reason: string }> }> {
   const letters = (await stores.deadLetters.list({ includeRedriven: false })).filter(
     (l) => (ids === null || ids.includes(l.id)) && (filter.tenant === undefined || belongsToTenant(l, filter.tenant)),
   )
   const redriven: string[] = []
   const failed: Array<{ id: string; reason: string }> = []
+  const report = () => onProgress?.({ done: redriven.length + failed.length, total: letters.length })
+  report()
   for (const letter of letters) {
-    if (letter.origin.stage === 'poller') {
-      // Rejected before it became a change (NUL in its id, too deep, too big): nothing to publish
-      // again; Kombo must send it fixed, and the next poll reads it.
-      failed.push({ id: letter.id, reason: 'rejected at the poller (not a change): fix the record in Kombo; the next poll reads it' })
-      continue
-    }
-    if (letter.rawSize > letter.raw.length) {
-      failed.push({ id: letter.id, reason: `only the first ${letter.raw.length} of ${letter.rawSize} bytes were kept; fix the record in Kombo instead` })
-      continue
-    }
-    let envelope: ChangeEnvelope
-    try {
-      envelope = envelopeOf(letter)
-    } catch (err) {
-      failed.push({ id: letter.id, reason: `not JSON: ${(err as Error).message}` })
-      continue
-    }
-    await stores.changeLog.publish([envelope])
-    await stores.deadLetters.markRedriven(letter.id)
-    redriven.push(letter.id)
+    await redriveOne(stores, letter, redriven, failed)
+    report()
   }
   return { redriven, failed }
+}
+
+/** One letter: published again and marked, or why not (into `failed`). */
+async function redriveOne(
+  stores: Pick<Stores, 'deadLetters' | 'changeLog'>,
+  letter: DeadLetter,
+  redriven: string[],
+  failed: Array<{ id: string; reason: string }>,
+): Promise<void> {
+  if (letter.origin.stage === 'poller') {
+    // Rejected before it became a change (NUL in its id, too deep, too big): nothing to publish
+    // again; Kombo must send it fixed, and the next poll reads it.
+    failed.push({ id: letter.id, reason: 'rejected at the poller (not a change): fix the record in Kombo; the next poll reads it' })
+    return
+  }
+  if (letter.rawSize > letter.raw.length) {
+    failed.push({ id: letter.id, reason: `only the first ${letter.raw.length} of ${letter.rawSize} bytes were kept; fix the record in Kombo instead` })
+    return
+  }
+  let envelope: ChangeEnvelope
+  try {
+    envelope = envelopeOf(letter)
+  } catch (err) {
+    failed.push({ id: letter.id, reason: `not JSON: ${(err as Error).message}` })
+    return
+  }
+  await stores.changeLog.publish([envelope])
+  await stores.deadLetters.markRedriven(letter.id)
+  redriven.push(letter.id)
 }

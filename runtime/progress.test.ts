@@ -1,5 +1,5 @@
 import t from 'tap'
-import { formatInitialSync, formatRebuild, initialSyncProgress, rebuildProgress } from './progress.ts'
+import { formatInitialSync, formatRebuild, formatWork, initialSyncProgress, rebuildProgress, startWorkReporter, workProgress } from './progress.ts'
 import { InMemorySyncStateStore } from '../producers/sync-state/memory.ts'
 
 const now = new Date('2026-03-01T09:00:20.000Z')
@@ -41,4 +41,46 @@ t.test('the memory sync-state store records the initial sync as the SQL one', as
   t.match(await store.initialSync('demo'), { processed: 30, finishedAt: '2026-03-01T09:00:05.000Z' })
   await store.recordPollStarted('demo', 'groups')
   t.equal((await store.initialSync('demo'))?.startedAt, '2026-03-01T09:00:00.000Z', 'started at the first poll only')
+})
+
+t.test('work progress: percent and ETA with a total, what is known without', async (t) => {
+  const p = workProgress(2_500, 10_000, 5_000)
+  t.same(p, { done: 2_500, total: 10_000, percent: 25, ratePerSecond: 500, etaSeconds: 15 })
+  t.equal(formatWork('replay', 'records', p), 'replay: 2,500 of 10,000 records · 25% · 500 records/s · ETA 15s')
+  const unknown = workProgress(2_500, null, 5_000)
+  t.same(unknown, { done: 2_500, total: null, percent: null, ratePerSecond: 500, etaSeconds: null })
+  t.equal(formatWork('redrive', 'dead letters', unknown), 'redrive: 2,500 dead letters · 500 dead letters/s · total not yet known')
+  t.equal(workProgress(0, 10, 0).etaSeconds, null, 'no rate yet: no ETA')
+  t.equal(workProgress(0, 0, 1_000).percent, 100, 'nothing to do is done')
+  t.equal(workProgress(12, 10, 1_000).percent, 100, 'never over 100%')
+  t.equal(workProgress(12, 10, 1_000).etaSeconds, 0)
+})
+
+t.test('the work reporter logs at its interval, measuring the rate on the clock it is given', async (t) => {
+  let clock = 1_000_000
+  let done = 0
+  const lines: Array<{ o: any; m: string }> = []
+  const reporter = startWorkReporter({
+    what: 'replay',
+    unit: 'records',
+    read: () => ({ done, total: 400 }),
+    logger: { info: (o, m) => void lines.push({ o, m }) },
+    now: () => clock,
+    intervalMs: 5,
+  })
+  t.teardown(() => reporter.stop())
+  clock += 10_000
+  done = 100
+  await new Promise((resolve) => setTimeout(resolve, 60)) // real time for the timer; the fake clock stands still
+  t.ok(lines.length >= 1, `${lines.length} line(s) on the interval`)
+  t.equal(lines[0].m, 'replay: 100 of 400 records · 25% · 10 records/s · ETA 30s')
+  t.match(lines[0].o, { progress: 'replay', done: 100, total: 400, percent: 25, etaSeconds: 30 })
+  reporter.stop()
+  const after = lines.length
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  t.equal(lines.length, after, 'stopped: no more lines')
+  clock += 30_000
+  done = 400
+  t.same(reporter.line(), { done: 400, total: 400, percent: 100, ratePerSecond: 10, etaSeconds: 0 }, 'line() logs at once')
+  t.equal(lines.at(-1)!.m, 'replay: 400 of 400 records · 100% · 10 records/s · ETA 0s')
 })

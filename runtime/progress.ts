@@ -1,6 +1,7 @@
 // Progress of long work: a tenant's initial sync (figures kept in the database by the poller and
-// processor roles, so any process can read them) and a view rebuild (whose total is known).
-// Kombo gives no totals, so the initial sync says what is known and no percent.
+// processor roles, so any process can read them), and an operator command's work — a view
+// rebuild, a change-log replay followed to its end, a re-drive of dead letters — whose total is
+// known. Kombo gives no totals, so the initial sync says what is known and no percent.
 import type { InitialSyncRecord, SyncStateStore } from '../producers/sync-state/port.ts'
 
 export type InitialSyncState = 'not_started' | 'polling' | 'processing' | 'done'
@@ -45,31 +46,80 @@ export function formatInitialSync(p: InitialSyncProgress): string {
   return `initial sync: polled ${count(p.polled)} · processed ${count(p.processed)} · visible ${count(p.visible)} · ${count(p.ratePerSecond)} records/s`
 }
 
-export interface RebuildProgress {
+export interface WorkProgress {
   done: number
-  total: number
-  percent: number
+  /** null: not known (yet). */
+  total: number | null
+  /** null without a total. */
+  percent: number | null
   ratePerSecond: number
-  /** Seconds left at the rate so far; null before any progress. */
+  /** Seconds left at the rate so far; null before any progress or without a total. */
   etaSeconds: number | null
 }
 
-/** A rebuild's progress: `done` of `total` event-store positions after `elapsedMs`. */
-export function rebuildProgress(done: number, total: number, elapsedMs: number): RebuildProgress {
-  const percent = total > 0 ? Math.min(100, Math.round((done / total) * 1000) / 10) : 100
+/** `done` of `total` units after `elapsedMs`: percent (100 for nothing to do), rate and ETA. */
+export function workProgress(done: number, total: number | null, elapsedMs: number): WorkProgress {
   const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0
+  const percent = total === null ? null : total > 0 ? Math.min(100, Math.round((done / total) * 1000) / 10) : 100
   return {
     done,
     total,
     percent,
     ratePerSecond: Math.round(rate * 10) / 10,
-    etaSeconds: rate > 0 ? Math.max(0, Math.round((total - done) / rate)) : null,
+    etaSeconds: total !== null && rate > 0 ? Math.max(0, Math.round((total - done) / rate)) : null,
   }
 }
 
-export function formatRebuild(p: RebuildProgress): string {
+/**
+ * `replay: 2,500 of 10,000 records · 25% · 500 records/s · ETA 15s`; without a total
+ * `replay: 2,500 records · 500 records/s · total not yet known`.
+ */
+export function formatWork(what: string, unit: string, p: WorkProgress): string {
+  const rate = `${count(p.ratePerSecond)} ${unit}/s`
+  if (p.total === null) return `${what}: ${count(p.done)} ${unit} · ${rate} · total not yet known`
   const eta = p.etaSeconds === null ? 'ETA unknown' : `ETA ${p.etaSeconds}s`
-  return `rebuild: ${count(p.done)} of ${count(p.total)} events · ${p.percent}% · ${count(p.ratePerSecond)} events/s · ${eta}`
+  return `${what}: ${count(p.done)} of ${count(p.total)} ${unit} · ${p.percent}% · ${rate} · ${eta}`
+}
+
+export interface RebuildProgress extends WorkProgress {
+  total: number
+  percent: number
+}
+
+/** A rebuild's progress: `done` of `total` event-store positions after `elapsedMs`. */
+export function rebuildProgress(done: number, total: number, elapsedMs: number): RebuildProgress {
+  const p = workProgress(done, total, elapsedMs)
+  return { ...p, total, percent: p.percent ?? 100 }
+}
+
+export function formatRebuild(p: RebuildProgress): string {
+  return formatWork('rebuild', 'events', p)
+}
+
+/**
+ * While an operator command works: one info line every `intervalMs` (default 5 s) with what
+ * `read` reports so far. `now` is the clock the rate is measured with (tests pass a fake one).
+ * `line()` logs one at once (the command's last line, or a test); `stop()` ends the timer.
+ */
+export function startWorkReporter(o: {
+  what: string
+  unit: string
+  read: () => { done: number; total: number | null }
+  logger: { info(o: object, m: string): void }
+  now?: () => number
+  intervalMs?: number
+}): { line(): WorkProgress; stop(): void } {
+  const now = o.now ?? Date.now
+  const startedAt = now()
+  const line = () => {
+    const { done, total } = o.read()
+    const p = workProgress(done, total, now() - startedAt)
+    o.logger.info({ progress: o.what, ...p }, formatWork(o.what, o.unit, p))
+    return p
+  }
+  const timer = setInterval(line, o.intervalMs ?? PROGRESS_INTERVAL_MS)
+  timer.unref()
+  return { line, stop: () => clearInterval(timer) }
 }
 
 /** Reads one tenant's progress; the caller (poller role, API) supplies the stores. */

@@ -7,8 +7,12 @@ import { waitFor } from '../test/support/wait-for.ts'
 import { sqlFeedCheckpoints } from '../projections/user-feed/checkpoints.ts'
 import { UserFeedPublisher } from '../projections/user-feed/publisher.ts'
 import type { UserFeedEvent } from '../schemas/user-feed.ts'
-import { parseReplayArgs, replayUserFeed, UsageError } from './replay-commands.ts'
+import { parseReplayArgs, replayChangeLog, replayUserFeed, UsageError } from './replay-commands.ts'
 import { createLogger } from './logger.ts'
+import { openSqlChangeLog } from '../producers/changelog/sql.ts'
+import { anEmployee, later } from '../test/support/kombo-fixtures.ts'
+import { loadConfig } from '../config/config.ts'
+import { capturedLogger } from '../test/support/captured-logger.ts'
 
 t.test('replay arguments: an offset or a time, an optional resource; anything else is a usage error', async (t) => {
   t.same(parseReplayArgs(['--from-offset', '0', '--resource', 'employees']), { from: { offset: 0n }, resources: ['employees'] })
@@ -51,4 +55,60 @@ t.test('feed-replay moves the user-feed checkpoint: the next publisher re-sends 
   t.same(await replayUserFeed([], { db }, logger), { after: null })
   await publishOnce()
   t.same(sent, everything, 'from the start: the whole feed again, identical')
+})
+
+t.test('replay --follow logs the processors\' progress through the replayed records until they have caught up', async (t) => {
+  const db = await openPgliteDatabase()
+  t.teardown(() => db.close())
+  const changeLog = await openSqlChangeLog(db, { pollIntervalMs: 10 })
+  t.teardown(() => changeLog.close())
+  const group = 'processor'
+  await changeLog.publish(
+    Array.from({ length: 30 }, (_, i) => ({
+      tenant: 'acme',
+      integrationId: 'acme-int',
+      resource: 'employees' as const,
+      fetchedAt: later(1),
+      pollId: 'poll-1',
+      record: anEmployee({ id: `emp-${i}`, work_email: `r${i}@example.test` }),
+    })),
+  )
+  const consumed = async (during: () => Promise<unknown>) => {
+    const consumer = await changeLog.consume(group, async () => {}, { resources: ['employees'] })
+    try {
+      return await during()
+    } finally {
+      await consumer.stop()
+    }
+  }
+  await consumed(() => waitFor('first pass', async () => (await changeLog.pending(group, ['employees'])) === 0, 30_000))
+
+  let clock = 0
+  const { lines, logger } = capturedLogger()
+  const config = loadConfig({ DEMO_API_TOKEN: 'replay-follow-token-0123' }, 'all', { demoToken: () => '' })
+  const replaying = replayChangeLog(['--from-offset', '0', '--resource', 'employees', '--follow'], config, { db, changeLog }, group, logger, {
+    intervalMs: 5,
+    pollMs: 5,
+    now: () => clock,
+  })
+  // The processors are still stopped: the follower says nothing has been re-read yet.
+  await waitFor('a line before the processors start', () => lines.some((l) => l.msg.startsWith('replay: ')), 10_000)
+  t.equal(lines.find((l) => l.msg.startsWith('replay: '))!.msg, 'replay: 0 of 30 records · 0% · 0 records/s · ETA unknown')
+  clock = 10_000 // the processors take ten seconds, on the test's clock
+  const positions = await consumed(() => replaying)
+  t.same(positions, [{ resource: 'employees', partition: 0, offset: '1' }])
+  const progress = lines.filter((l) => l.msg.startsWith('replay: ')).map((l) => l.msg)
+  t.equal(progress.at(-1), 'replay: 30 of 30 records · 100% · 3 records/s · ETA 0s', 'the last line: everything, 30 in 10 s')
+  t.match(lines.at(-1), { msg: /re-read everything/, records: 30 })
+})
+
+t.test('replay without --follow only moves the offsets', async (t) => {
+  const db = await openPgliteDatabase()
+  t.teardown(() => db.close())
+  const changeLog = await openSqlChangeLog(db, { pollIntervalMs: 10 })
+  t.teardown(() => changeLog.close())
+  const { lines, logger } = capturedLogger()
+  const config = loadConfig({ DEMO_API_TOKEN: 'replay-follow-token-0123' }, 'all', { demoToken: () => '' })
+  await replayChangeLog(['--from-offset', '0'], config, { db, changeLog }, 'processor', logger)
+  t.same(lines.map((l) => l.msg), ['change log replay: processors will re-read from these offsets when they start'])
 })

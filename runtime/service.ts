@@ -10,6 +10,7 @@ import type { Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { openStores, type Stores } from './stores.ts'
 import { createReadiness } from './readiness.ts'
+import { startMetricsListener } from './metrics-listener.ts'
 import type { RoleContext, Tuning } from './roles/context.ts'
 import { startPollerRole, type PollerRole } from './roles/poller.ts'
 import { startProcessorRole, type ProcessorRole } from './roles/processor.ts'
@@ -26,6 +27,8 @@ export type { Tuning } from './roles/context.ts'
 export interface RunningService {
   /** The read API's URL when this process serves it. */
   url: string | null
+  /** Where a role without the read API serves /metrics (METRICS_PORT); null otherwise. */
+  metricsUrl: string | null
   simulator: KomboSimulator | null
   stores: Stores
   metrics: Metrics
@@ -90,9 +93,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const api: ApiRole | null = runs(config.role, 'api')
       ? started(await startApiRole(ctx, { readiness, pollerOf: (tenant) => pollers.get(tenant) }))
       : null
+    const metricsUrl = await metricsListenerOf(config, ctx, started)
 
     return {
       url: api?.url ?? null,
+      metricsUrl,
       simulator: poller?.simulator ?? null,
       stores,
       metrics: ctx.metrics,
@@ -107,6 +112,24 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     await stopAll()
     throw err
   }
+}
+
+/** The API port serves /metrics for `all` and `api`; the other roles serve it on METRICS_PORT when set. */
+async function metricsListenerOf(config: Config, ctx: RoleContext, started: <R extends { stop(): Promise<void> }>(r: R) => R): Promise<string | null> {
+  if (config.metricsPort === null) return null
+  if (runs(config.role, 'api')) {
+    ctx.logger.info({ role: config.role, metricsPort: config.metricsPort }, 'METRICS_PORT ignored: this role serves /metrics on the API port (PORT)')
+    return null
+  }
+  const listener = started(
+    await startMetricsListener(ctx.metrics.registry, {
+      host: config.http.host,
+      port: config.metricsPort,
+      onError: (err) => ctx.logger.warn({ err }, 'collecting metrics failed'),
+    }),
+  )
+  ctx.logger.info({ url: `${listener.url}/metrics` }, 'serving /metrics and /health/live')
+  return listener.url
 }
 
 const poisonedDetail = (n: number) => (n > 0 ? `${n} record(s) dead-lettered since start because they kept failing (see dead letters)` : undefined)
