@@ -15,8 +15,8 @@ import Fastify from 'fastify'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { throwawayDatabase } from './production.ts'
-import { runLoad } from './read-api.ts'
-import { BENCH_TOKEN, startBenchPipeline, until } from './harness.ts'
+import { runLoad, untilSynced } from './read-api.ts'
+import { BENCH_TOKEN, startBenchPipeline } from './harness.ts'
 
 const { values } = parseArgs({
   options: {
@@ -55,10 +55,7 @@ const pipeline = await startBenchPipeline({
 const bare = Fastify({ logger: false })
 try {
   const { service } = pipeline
-  await until('the initial sync', async () => {
-    const c = await service.stores.views.counts()
-    return c.users >= pipeline.employees && c.teams > 0 && c.locations > 0
-  }, 30 * 60_000, 50)
+  await untilSynced(pipeline)
   const auth = { authorization: `Bearer ${BENCH_TOKEN}` }
   const base = `${service.url}/v1/tenants/demo`
   const json = async (path: string) => (await (await fetch(`${base}${path}`, { headers: auth })).json()) as { data: Array<{ externalId: string }> }
@@ -96,7 +93,12 @@ try {
         const { profile } = await session.post('Profiler.stop')
         writeFileSync(join(values.profile, `${values.store}-${r}-${c}.cpuprofile`), JSON.stringify(profile))
       }
+      if (values.profile) await session.post('Profiler.start')
       const b = await runLoad(`${bareBase}${paths[r]}`, c, Number(values.seconds))
+      if (values.profile) {
+        const { profile } = await session.post('Profiler.stop')
+        writeFileSync(join(values.profile, `${values.store}-${r}-${c}-bare.cpuprofile`), JSON.stringify(profile))
+      }
       const ratio = (ours.requestsPerSecond / b.requestsPerSecond).toFixed(2)
       process.stdout.write(`${values.store} ${r} ${c} conn: ${Math.round(ours.requestsPerSecond)} req/s vs bare ${Math.round(b.requestsPerSecond)} = ${ratio}x  p50/p99 ${ours.p50}/${ours.p99} (bare ${b.p50}/${b.p99}) non2xx ${ours.non2xx}\n`)
     }

@@ -8,7 +8,8 @@ import Fastify from 'fastify'
 import pg from 'pg'
 import { throwawayDatabase } from './production.ts'
 import { peakRssMb, type ResultRow } from './report.ts'
-import { BENCH_TOKEN, sizeLabel, startBenchPipeline, until } from './harness.ts'
+import { BENCH_TOKEN, counterTotal, sizeLabel, startBenchPipeline, until, type BenchPipeline } from './harness.ts'
+import { VIEWS_CHECKPOINT } from '../projections/projector.ts'
 
 const autocannonCli = join(dirname(createRequire(import.meta.url).resolve('autocannon/package.json')), 'autocannon.js')
 
@@ -79,6 +80,29 @@ export async function benchReadApi(options: { employees: number; connections: nu
   return rows
 }
 
+const PROJECTED = ['employee-', 'team-', 'location-', 'legalEntity-', 'absenceType-', 'absence-']
+
+/**
+ * The initial sync done and the projector idle: every record processed, every user visible, and
+ * nothing appended that the views have not applied (absences come last; a load window that
+ * overlapped their projection would measure the projector too).
+ */
+export async function untilSynced(pipeline: BenchPipeline): Promise<void> {
+  const { service } = pipeline
+  await until(
+    'the initial sync',
+    async () => {
+      if ((await counterTotal(service, 'kombo_sync_records_processed_total')) < pipeline.records) return false
+      const counts = await service.stores.views.counts()
+      if (counts.users < pipeline.employees || counts.teams === 0 || counts.locations === 0) return false
+      const after = (await service.stores.views.checkpoint(VIEWS_CHECKPOINT)) ?? undefined
+      return (await service.stores.eventStore.readAll({ after, maxCount: 1, streamPrefixes: PROJECTED })).length === 0
+    },
+    30 * 60_000,
+    50,
+  )
+}
+
 async function emptyViews(databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl })
   await client.connect()
@@ -96,15 +120,7 @@ async function benchVariant(variant: Variant, options: { employees: number; conn
   const bare = Fastify({ logger: false })
   try {
     const { service } = pipeline
-    await until(
-      'the initial sync',
-      async () => {
-        const counts = await service.stores.views.counts()
-        return counts.users >= pipeline.employees && counts.teams > 0 && counts.locations > 0
-      },
-      30 * 60_000,
-      50,
-    )
+    await untilSynced(pipeline)
     const auth = { authorization: `Bearer ${BENCH_TOKEN}` }
     const base = `${service.url}/v1/tenants/demo`
     const json = async (path: string) => {
