@@ -81,8 +81,8 @@ t.test('PostgreSQL: cached answers are served until another process commits a ch
   await upsert(store, 'acme', user('ada', 'Engineer'))
   await upsert(store, 'globex', user('ada', 'Globex engineer'))
   const { wrapped, reads } = counted(store)
-  // The cache turns itself off when its last refresh is older than three refreshes: a period long
-  // enough that a busy machine's event-loop stalls do not do that in the middle of the 50 reads.
+  // A request that finds the last refresh older than three refreshes (a busy machine) waits for a
+  // fresh one rather than reading the views, so the 50 reads stay cached however slow the machine.
   const responses = cachedViewResponses(wrapped, { refreshMs: 250 })
   t.teardown(() => responses.close())
   await waitFor('the first read of the generations', async () => (await responses.getUser('acme', 'ada'), reads.n > 0 && (reads.n = 0, true)))
@@ -160,5 +160,52 @@ t.test('without readable generations the cache is bypassed; entries are bounded'
   const m = reads.n
   for (let i = 0; i < 5; i++) await responses.getUser('acme', 'c')
   t.equal(reads.n, m + 5, 'every read reaches the views while the generations cannot be read')
+  responses.close()
+})
+
+t.test('a request that finds the generations older than maxStaleMs waits for a fresh read, not for the views', async (t) => {
+  const db = await openPgliteDatabase()
+  t.teardown(() => db.close())
+  const store = await openSqlViewStore(db)
+  await upsert(store, 'acme', user('ada', 'Engineer'))
+  const { wrapped, reads } = counted(store)
+  const generationReads = { n: 0 }
+  const watched: SqlViewStore = { ...wrapped, onCommit: undefined, generations: () => (generationReads.n++, store.generations()) }
+  // No timer to speak of, and nothing older than 0 ms is fresh: every request needs a fresh read of
+  // the generations — the state of a cache whose refresh fell behind under load.
+  const responses = cachedViewResponses(watched, { refreshMs: 60_000, maxStaleMs: 0 })
+  t.teardown(() => responses.close())
+  t.equal(await jobTitleOf(responses.getUser('acme', 'ada')), 'Engineer')
+  const viewReads = reads.n
+  const before = generationReads.n
+  for (let i = 0; i < 20; i++) t.equal(await jobTitleOf(responses.getUser('acme', 'ada')), 'Engineer')
+  t.equal(reads.n, viewReads, '20 requests with stale generations: none read the views')
+  t.ok(generationReads.n - before >= 20, `each waited for a fresh read of the generations (${generationReads.n - before})`)
+
+  // A write that this cache object is not told about (as from another process): the next request's
+  // fresh read of the generations sees it.
+  await db.transaction(async (tx) => {
+    await tx.query(`UPDATE view_users SET doc = jsonb_set(doc, '{jobTitle}', '"Manager"') WHERE tenant = 'acme' AND external_id = 'ada'`)
+  })
+  t.equal(await jobTitleOf(responses.getUser('acme', 'ada')), 'Manager', 'the very next request serves the change')
+  responses.close()
+})
+
+t.test('concurrent misses on one answer share one read of the views', async (t) => {
+  const db = await openPgliteDatabase()
+  t.teardown(() => db.close())
+  const store = await openSqlViewStore(db)
+  await upsert(store, 'acme', user('ada', 'Engineer'))
+  const { wrapped, reads } = counted(store)
+  const responses = cachedViewResponses(wrapped, { refreshMs: 60_000, maxStaleMs: 60_000 })
+  t.teardown(() => responses.close())
+  const titles = await Promise.all(Array.from({ length: 32 }, () => jobTitleOf(responses.getUser('acme', 'ada'))))
+  t.same(new Set(titles), new Set(['Engineer']), 'every request got the answer')
+  t.equal(reads.n, 1, '32 concurrent requests, one read')
+  const pages = await Promise.all(Array.from({ length: 8 }, () => responses.listUsers('acme', { limit: 10 })))
+  t.equal(new Set(pages.map((p) => p.json)).size, 1)
+  t.equal(reads.n, 2, 'and one read for 8 concurrent page requests')
+  t.equal(await jobTitleOf(responses.getUser('globex', 'ada')), null, 'another tenant is another answer (not shared)')
+  t.equal(reads.n, 3)
   responses.close()
 })

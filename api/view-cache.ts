@@ -7,9 +7,10 @@
 //
 // The current generations are re-read every `refreshMs` (one small query per API process, not per
 // request), so a change committed by another process (a projector role, an operator's erase, a
-// rebuild) stops being served from the cache within about `refreshMs`. When the generations cannot
-// be read, or the last read is older than three refreshes, the cache is bypassed (every request
-// reads the views), so a lost database connection cannot leave stale answers being served.
+// rebuild) stops being served from the cache within about `refreshMs`, and never later than
+// `maxStaleMs`: a request that finds the last read older than that waits for a fresh one. When the
+// generations cannot be read, the cache is bypassed (every request reads the views), so a lost
+// database connection cannot leave stale answers being served.
 // A change this process makes itself (the projector in `all`, through `onCommit`; an erasure,
 // through `changed()`) turns the cache off at once until the generations have been read again.
 import type { UserQuery, ViewGenerations, ViewReader } from '../projections/viewstore/port.ts'
@@ -32,8 +33,14 @@ export interface ViewResponses {
 }
 
 export interface ViewCacheOptions {
-  /** How often the generations are re-read: the bound on serving another process's stale answer. */
+  /** How often the generations are re-read in the background. */
   refreshMs?: number
+  /**
+   * The bound on serving another process's stale answer: a cached answer is served only against
+   * generations read by a query that started at most this long before the request (default three
+   * refreshes); past it the request waits for a fresh read of the generations.
+   */
+  maxStaleMs?: number
   maxEntries?: number
   /** Bound on the cached JSON texts, in UTF-16 code units (≈ bytes for ASCII JSON, at most 2×). */
   maxChars?: number
@@ -65,7 +72,11 @@ interface Entry {
 
 export function cachedViewResponses(views: ViewReader & ViewGenerations, options: ViewCacheOptions = {}): ViewResponses {
   const { refreshMs, maxEntries, maxChars } = { ...VIEW_CACHE_DEFAULTS, ...options }
+  const maxStaleMs = options.maxStaleMs ?? 3 * refreshMs
   const entries = new Map<string, Entry>()
+  // Reads under way by cache key: concurrent misses on one answer share one read of the views
+  // (64 connections asking for the page that was just invalidated make one query, not 64).
+  const reading = new Map<string, { generation: bigint; json: Promise<SerializedJson | null> }>()
   let chars = 0
   let known = new Map<string, bigint>()
   let knownAt = -Infinity
@@ -73,19 +84,22 @@ export function cachedViewResponses(views: ViewReader & ViewGenerations, options
   // generations that started after the change has succeeded.
   let changeEpoch = 0
   let cleanEpoch = 0
-  let refreshing: Promise<void> | null = null
+  let refreshing: Promise<boolean> | null = null
   let closed = false
 
-  const refresh = (): Promise<void> =>
-    closed ? Promise.resolve() : (refreshing ??= (async () => {
+  /** One read of the generations at a time; true when it succeeded. */
+  const refresh = (): Promise<boolean> =>
+    closed ? Promise.resolve(false) : (refreshing ??= (async () => {
       const startedAt = performance.now()
       const epoch = changeEpoch
       try {
         known = await views.generations()
         knownAt = startedAt
         cleanEpoch = epoch
+        return true
       } catch {
-        // Left stale on purpose: `usable()` turns the cache off until a read succeeds again.
+        // Left stale on purpose: `currentGenerations()` bypasses the cache until a read succeeds again.
+        return false
       } finally {
         refreshing = null
       }
@@ -99,7 +113,21 @@ export function cachedViewResponses(views: ViewReader & ViewGenerations, options
     void refresh()
   })
 
-  const usable = () => cleanEpoch === changeEpoch && performance.now() - knownAt < 3 * refreshMs
+  const freshSince = (since: number) => cleanEpoch === changeEpoch && knownAt >= since
+  /**
+   * Generations read by a query that started at most `maxStaleMs` before this request arrived, or
+   * null (serve from the views). When the timer's last read is older — a busy event loop, a
+   * database queue — the request waits for the next read instead of bypassing the cache: one small
+   * shared query for every waiting request, where bypassing would send each of them to the views,
+   * slow the next refresh further and keep the cache off under exactly the load it is for.
+   */
+  async function currentGenerations(): Promise<Map<string, bigint> | null> {
+    const since = performance.now() - maxStaleMs
+    // Twice at most: a read already under way may have started before `since` or before a commit
+    // of ours; the one after it started after both.
+    for (let i = 0; i < 2 && !freshSince(since); i++) if (!(await refresh())) return null
+    return freshSince(since) ? known : null
+  }
 
   const evict = () => {
     for (const [key, entry] of entries) {
@@ -109,20 +137,7 @@ export function cachedViewResponses(views: ViewReader & ViewGenerations, options
     }
   }
 
-  async function answer(tenant: string, key: string, read: () => Promise<SerializedJson | null>): Promise<SerializedJson | null> {
-    if (!usable()) return read()
-    // The generation before the read: if a write commits meanwhile, the entry is already stale
-    // by its stamp and is replaced on the next request after the refresh that sees it.
-    const generation = known.get(tenant) ?? 0n
-    const cacheKey = `${tenant}\u0000${key}`
-    const hit = entries.get(cacheKey)
-    if (hit && hit.generation === generation) {
-      // Most recently used last: eviction walks the map from the oldest.
-      entries.delete(cacheKey)
-      entries.set(cacheKey, hit)
-      return hit.json
-    }
-    const json = await read()
+  const store = (cacheKey: string, generation: bigint, json: SerializedJson | null) => {
     const current = entries.get(cacheKey)
     if (current) {
       entries.delete(cacheKey)
@@ -135,7 +150,33 @@ export function cachedViewResponses(views: ViewReader & ViewGenerations, options
       chars += size
       evict()
     }
-    return json
+  }
+
+  async function answer(tenant: string, key: string, read: () => Promise<SerializedJson | null>): Promise<SerializedJson | null> {
+    const generations = freshSince(performance.now() - maxStaleMs) ? known : await currentGenerations()
+    if (!generations) return read()
+    // The generation before the read: if a write commits meanwhile, the entry is already stale
+    // by its stamp and is replaced on the next request after the refresh that sees it.
+    const generation = generations.get(tenant) ?? 0n
+    const cacheKey = `${tenant}\u0000${key}`
+    const hit = entries.get(cacheKey)
+    if (hit && hit.generation === generation) {
+      // Most recently used last: eviction walks the map from the oldest.
+      entries.delete(cacheKey)
+      entries.set(cacheKey, hit)
+      return hit.json
+    }
+    const flight = reading.get(cacheKey)
+    if (flight && flight.generation === generation) return flight.json
+    const json = read()
+    reading.set(cacheKey, { generation, json })
+    try {
+      const value = await json
+      store(cacheKey, generation, value)
+      return value
+    } finally {
+      if (reading.get(cacheKey)?.json === json) reading.delete(cacheKey)
+    }
   }
 
   const always = async (json: Promise<SerializedJson | null>) => (await json) as SerializedJson
