@@ -20,18 +20,20 @@ const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
 
 async function copyTable(db: SqlDatabase, table: string): Promise<{ rows: number; ms: number }> {
   const copy = `floor_copy_${table}`
-  const { rows: columns } = await db.query<{ column_name: string }>(
-    `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`,
+  const { rows: columns } = await db.query<{ column_name: string; data_type: string }>(
+    `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`,
     [table],
   )
   const names = columns.map((c) => c.column_name)
   await db.exec(`DROP TABLE IF EXISTS ${quote(copy)}; CREATE TABLE ${quote(copy)} (LIKE ${quote(table)} INCLUDING ALL)`)
-  const select = names.map((n) => `${quote(n)}::text AS ${quote(n)}`).join(', ')
+  // As text, which the insert's parameters are cast back from (as the pipeline sends JSON text);
+  // bytea as bytes, which is how the client has to send it.
+  const select = columns.map((c) => (c.data_type === 'bytea' ? quote(c.column_name) : `${quote(c.column_name)}::text AS ${quote(c.column_name)}`)).join(', ')
   let after = '(0,0)'
   let rows = 0
   let ms = 0
   for (;;) {
-    const page = await db.query<Record<string, string | null> & { floor_ctid: string }>(
+    const page = await db.query<Record<string, unknown> & { floor_ctid: string }>(
       `SELECT ctid::text AS floor_ctid, ${select} FROM ${quote(table)} WHERE ctid > $1::tid ORDER BY ctid LIMIT ${FLOOR_ROWS_PER_INSERT}`,
       [after],
     )
