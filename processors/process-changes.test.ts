@@ -161,35 +161,27 @@ t.test('a batch with repeated keys ends in the same streams as processing it rec
   t.ok((await streamsOf(batched.store)).length > 8, 'the fixture does append several events per stream')
 })
 
-t.test('records of one key stay in order while streams run concurrently', async (t) => {
+t.test('records of one key stay in order; a batch\'s streams are read in one call', async (t) => {
   const { store, deps } = await setup(t)
-  let inFlight = 0
-  let maxInFlight = 0
-  // Stream loads and appends that finish in a shuffled order, to give reordering every chance to show.
+  // Stream reads and appends that finish in a shuffled order, to give reordering every chance to show.
   const shuffled = async <T>(s: string, work: () => Promise<T>): Promise<T> => {
     await new Promise((r) => setTimeout(r, (s.length * 7) % 5))
     return work()
   }
-  // The bound applies to loading and deciding streams (the appends then go in one call).
-  const countedLoad = async <T>(work: () => Promise<T>): Promise<T> => {
-    inFlight++
-    maxInFlight = Math.max(maxInFlight, inFlight)
-    try {
-      return await work()
-    } finally {
-      inFlight--
-    }
-  }
+  const reads: string[][] = []
+  let singleReads = 0
   const slow: EventStore = {
     ...interceptAppends(store, (s, e, o) => shuffled(s, () => store.appendToStream(s, e, o))),
-    readStream: (s, o) => countedLoad(() => shuffled(s, () => store.readStream(s, o))),
+    readStream: (s, o) => (singleReads++, store.readStream(s, o)),
+    readStreams: (names) => (reads.push(names), store.readStreams(names)),
   }
   const batch: ConsumedChange[] = []
   for (let v = 0; v < 5; v++) for (let k = 0; k < 6; k++) batch.push(change(person(`emp-${k}`, `2026-03-01T1${v}:00:00.000Z`, { job_title: `v${v}` }), { offset: batch.length }))
   const outcomes = await processChanges(batch, { ...deps, store: slow, cache: new StreamStateCache(), concurrency: 3 })
   t.equal(outcomes.length, batch.length)
   t.ok(outcomes.every((o) => o.kind === 'appended'), 'every version changes the title')
-  t.ok(maxInFlight > 1 && maxInFlight <= 3, `streams ran concurrently within the bound (max ${maxInFlight})`)
+  t.same(reads.map((names) => names.length), [6], 'the six streams were read in one readStreams call')
+  t.equal(singleReads, 0, 'and not one by one')
   for (let k = 0; k < 6; k++) {
     const events = await store.readStream(employeeStreamName('acme', `emp-${k}`))
     const titles = events.filter((e) => e.type === 'EmployeeJobTitleChanged').map((e) => e.data.job_title)
@@ -235,7 +227,11 @@ t.test('"unchanged" decided on a cached state is confirmed against the stream fi
   await processChanges([change(person('emp-1', '2026-03-01T11:00:00.000Z', { job_title: 'Commodore' }))], deps)
   const stale = cache.get(employeeStreamName('acme', 'emp-1'))!
   let fullReads = 0
-  const reading: EventStore = { ...store, readStream: (s, o) => (o?.maxCount === undefined && fullReads++, store.readStream(s, o)) }
+  const reading: EventStore = {
+    ...store,
+    readStream: (s, o) => (o?.maxCount === undefined && fullReads++, store.readStream(s, o)),
+    readStreams: (names) => ((fullReads += names.length), store.readStreams(names)),
+  }
   const outcomes = await processChanges([change(person('emp-1', '2026-03-01T10:00:00.000Z'))], { ...deps, store: reading, cache })
   t.same(outcomes, [{ kind: 'unchanged' }])
   t.equal(fullReads, 1, 'the revision check noticed the stale entry and the stream was reloaded')

@@ -14,9 +14,10 @@ import { streamCategories, streamName } from '../schemas/streams.ts'
 import type { TenantSettings } from '../schemas/tenant.ts'
 import { WrongExpectedRevisionError, type EventStore, type EventToAppend } from './eventstore/port.ts'
 import { foldEvents, type ObserveRecord } from './domain/decider.ts'
-import { streamKindOfResource, type AnyStreamKind } from './domain/stream-kinds.ts'
+import { streamKindOfResource } from './domain/stream-kinds.ts'
 import type { CachedStreamState, StreamStateCache } from './stream-state-cache.ts'
 import { forEachBounded } from './for-each-bounded.ts'
+import { asStored } from './as-stored.ts'
 
 export interface ProcessorDeps {
   store: EventStore
@@ -79,9 +80,11 @@ export async function processChanges(batch: ConsumedChange[], deps: ProcessorDep
   const maxRetries = deps.maxConflictRetries ?? 10
   let pending = [...groups]
   for (let attempt = 0; pending.length > 0; attempt++) {
+    const bases = await loadBases(pending, deps)
     const plans: StreamPlan[] = new Array(pending.length)
+    // Deciding is pure and in memory; only the confirmation of a cached "unchanged" reads.
     await forEachBounded(pending.map((entry, i) => ({ entry, i })), deps.concurrency ?? DEFAULT_PROCESSOR_CONCURRENCY, async ({ entry: [stream, group], i }) => {
-      plans[i] = await planStream(stream, group, deps)
+      plans[i] = await planStream(stream, group, bases[i], deps)
     })
     const retry: Array<[string, Pending[]]> = []
     let conflict: WrongExpectedRevisionError | null = null
@@ -160,12 +163,45 @@ interface StreamPlan {
   stale: boolean
 }
 
+/** A stream's state to decide on, and whether it came from the cache (then it may be stale). */
+interface Base {
+  base: CachedStreamState<State>
+  cached: boolean
+}
+
+/** Streams per `readStreams` call: bounds one query's size (and one answer's memory). */
+export const STREAMS_PER_READ = 500
+
+/**
+ * Every pending stream's state: from the cache, else read — all the missing streams of the batch
+ * in one `readStreams` call per STREAMS_PER_READ (one query on the SQL store, not one per stream)
+ * — and folded.
+ */
+async function loadBases(pending: Array<[string, Pending[]]>, deps: ProcessorDeps): Promise<Base[]> {
+  const bases: Base[] = new Array(pending.length)
+  const missing: number[] = []
+  pending.forEach(([stream], i) => {
+    const cached = deps.cache?.get(stream) as CachedStreamState<State> | undefined
+    if (cached) bases[i] = { base: cached, cached: true }
+    else missing.push(i)
+  })
+  for (let start = 0; start < missing.length; start += STREAMS_PER_READ) {
+    const chunk = missing.slice(start, start + STREAMS_PER_READ)
+    const histories = await deps.store.readStreams(chunk.map((i) => pending[i][0]))
+    chunk.forEach((i, k) => {
+      const history = histories[k]
+      const kind = streamKindOfResource(pending[i][1][0].envelope.resource)
+      const revision = history.length === 0 ? 'no_stream' : history[history.length - 1].revision
+      bases[i] = { base: { state: foldEvents(kind, history), revision }, cached: false }
+    })
+  }
+  return bases
+}
+
 /** Decides every record of one stream in order, on its cached or freshly folded state. */
-async function planStream(stream: string, group: Pending[], deps: ProcessorDeps): Promise<StreamPlan> {
+async function planStream(stream: string, group: Pending[], { base, cached }: Base, deps: ProcessorDeps): Promise<StreamPlan> {
   const kind = streamKindOfResource(group[0].envelope.resource)
   const cache = deps.cache
-  const cached = cache?.get(stream) as CachedStreamState<State> | undefined
-  const base = cached ?? (await load(stream, kind, deps.store))
   let state = base.state
   const events: EventToAppend[] = []
   const outcomes: ProcessOutcome[] = []
@@ -179,9 +215,10 @@ async function planStream(stream: string, group: Pending[], deps: ProcessorDeps)
       outcomes.push({ kind: 'unchanged' })
       continue
     }
-    // Evolve with the events as a reload would see them (JSON round trip), so the next record
-    // of this stream (and the cache) decides on exactly the state a reload would fold.
-    for (const e of decided) state = kind.evolve(state, { type: e.type, data: JSON.parse(JSON.stringify(e.data)) })
+    // Evolve with the events as a reload would see them (as-stored.ts: the same object when it is
+    // plain JSON), so the next record of this stream (and the cache) decides on exactly the state
+    // a reload would fold.
+    for (const e of decided) state = kind.evolve(state, { type: e.type, data: asStored(e.data) })
     const metadata = {
       changedAt: envelope.record.changed_at,
       pollId: envelope.pollId,
@@ -198,17 +235,12 @@ async function planStream(stream: string, group: Pending[], deps: ProcessorDeps)
   if (events.length === 0) {
     // Nothing to append means no expected revision checks the cached state: confirm it is
     // still the stream's last revision (one small read) before trusting "unchanged".
-    if (cached && !(await isCurrent(stream, cached.revision, deps.store))) {
+    if (cached && !(await isCurrent(stream, base.revision, deps.store))) {
       cache!.delete(stream)
       stale = true
     } else cache?.set(stream, base)
   }
   return { stream, group, base, state, events, outcomes, stale }
-}
-
-async function load(stream: string, kind: AnyStreamKind, store: EventStore): Promise<CachedStreamState<State>> {
-  const history = await store.readStream(stream)
-  return { state: foldEvents(kind, history), revision: history.length === 0 ? 'no_stream' : history[history.length - 1].revision }
 }
 
 async function isCurrent(stream: string, revision: bigint | 'no_stream', store: EventStore): Promise<boolean> {

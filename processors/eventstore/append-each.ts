@@ -1,6 +1,6 @@
-// `appendToStreams` for adapters that append one stream per call, and the check every adapter makes.
+// `appendToStreams` and `readStreams` for adapters that append or read one stream per call, and the checks every adapter makes.
 import { forEachBounded } from '../for-each-bounded.ts'
-import { WrongExpectedRevisionError, type AppendResult, type StreamAppend } from './port.ts'
+import { WrongExpectedRevisionError, type AppendResult, type RecordedEvent, type StreamAppend } from './port.ts'
 
 /** Each stream on its own, `concurrency` at a time; a stream's conflict is its result, any other failure rejects. */
 export async function appendEach(
@@ -31,4 +31,22 @@ export function assertDistinctStreams(appends: StreamAppend[]): void {
     if (seen.has(a.streamName)) throw new RangeError(`appendToStreams: stream ${a.streamName} appears twice; put its events in one append`)
     seen.add(a.streamName)
   }
+}
+
+export function assertDistinctNames(names: string[]): void {
+  if (new Set(names).size !== names.length) throw new RangeError('readStreams: a stream is named twice')
+}
+
+/** Each stream read on its own, `concurrency` at a time (in flight together over one connection); any failure rejects. */
+export async function readEach(readOne: (name: string) => Promise<RecordedEvent[]>, names: string[], concurrency = 16): Promise<RecordedEvent[][]> {
+  assertDistinctNames(names)
+  const results: RecordedEvent[][] = new Array(names.length)
+  await forEachBounded(
+    names.map((name, i) => ({ name, i })),
+    concurrency,
+    async ({ name, i }) => {
+      results[i] = await readOne(name)
+    },
+  )
+  return results
 }

@@ -65,6 +65,7 @@ for (const [adapter, openRaw] of adapters) t.test(`${adapter}: employee data is 
   t.match(stored, 'Engineering', 'non-personal streams stay in the clear')
   t.match(stored, '"pollId":"p1"', 'metadata stays in the clear')
   t.same((await store.readStream(ada)).map((e) => e.data), [{ record: { first_name: 'Adalind', work_email: 'Adalind@acme.test' } }, { first_name: 'Adalinde' }], 'reads decrypt')
+  t.same((await store.readStreams([ada]))[0], await store.readStream(ada), 'readStreams decrypts as readStream does')
 
   const live: string[] = []
   const sub = store.subscribeToAll({ streamPrefixes: [`employee-${tenant}_`] }, async (e) => void live.push(`${e.streamName}:${JSON.stringify(e.data)}`))
@@ -76,6 +77,10 @@ for (const [adapter, openRaw] of adapters) t.test(`${adapter}: employee data is 
   t.equal(first.alreadyErased, false)
   t.equal((await keys.erase(ada, { tenant, employeeId: 'ada' })).alreadyErased, true, 'erasing twice is harmless')
   t.same(await store.readStream(ada), [], 'the erased stream reads as empty')
+  const [adaMany, bobMany, teamMany] = await store.readStreams([ada, bob, team])
+  t.same(adaMany, [], 'readStreams leaves the erased stream out too')
+  t.same(bobMany.map((e) => (e.data as { record: { first_name: string } }).record.first_name), ['Bobbington'], 'and decrypts the others')
+  t.equal(teamMany.length, 1, 'non-personal streams come through as stored')
   t.same((await store.readAll()).filter((e) => e.streamName === ada), [], 'and is left out of $all')
   t.equal((await store.readStream(bob)).length, 1, 'another employee is untouched')
   t.same([...(await keys.erasedAmong(tenant, ['ada', 'bob', 'cyd']))], ['ada'])

@@ -67,6 +67,13 @@ export interface EncryptionOptions {
   isPersonal?: (stream: string) => boolean
 }
 
+/** Events of the named streams (each stream's in order) back into one list per name. */
+function regroup(names: string[], events: RecordedEvent[]): RecordedEvent[][] {
+  const byName = new Map<string, RecordedEvent[]>(names.map((n) => [n, []]))
+  for (const e of events) byName.get(e.streamName)?.push(e)
+  return names.map((n) => byName.get(n)!)
+}
+
 export function withPersonalDataEncryption(inner: EventStore, keys: PersonalDataKeys, options: EncryptionOptions = {}): EventStore {
   const isPersonal = options.isPersonal ?? isEmployeeStream
   const ownerOf = (stream: string) => {
@@ -108,18 +115,25 @@ export function withPersonalDataEncryption(inner: EventStore, keys: PersonalData
       return inner.appendToStream(streamName, sealed, appendOptions)
     },
     async appendToStreams(appends) {
-      const sealed = await Promise.all(
-        appends.map(async (a) => {
-          if (!isPersonal(a.streamName)) return a
-          const state = await keys.keyFor(a.streamName, ownerOf(a.streamName))
-          if (state.kind === 'erased') throw new PersonalDataErasedError(a.streamName)
-          return { ...a, events: a.events.map((e) => ({ ...e, data: seal(state.key, e.data, a.streamName) })) }
-        }),
-      )
+      // Every personal stream's key in one lookup (keys are created on first use).
+      const personal = appends.filter((a) => isPersonal(a.streamName)).map((a) => ({ stream: a.streamName, owner: ownerOf(a.streamName) }))
+      const states = personal.length > 0 ? await keys.keysFor(personal) : new Map<string, KeyState>()
+      const sealed = appends.map((a) => {
+        if (!isPersonal(a.streamName)) return a
+        const state = states.get(a.streamName)
+        if (!state) throw new Error(`no data key for ${a.streamName} after creating it`)
+        if (state.kind === 'erased') throw new PersonalDataErasedError(a.streamName)
+        return { ...a, events: a.events.map((e) => ({ ...e, data: seal(state.key, e.data, a.streamName) })) }
+      })
       return inner.appendToStreams(sealed)
     },
     async readStream(streamName, readOptions) {
       return decryptAll(await inner.readStream(streamName, readOptions))
+    },
+    async readStreams(names) {
+      const streams = await inner.readStreams(names)
+      // One key lookup for every personal stream of the call, not one per stream.
+      return regroup(names, await decryptAll(streams.flat()))
     },
     async readAll(readOptions = {}) {
       // Callers page until an empty page: a page whose events were all erased must not end that.

@@ -37,7 +37,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './port.ts'
-import { appendEach } from './append-each.ts'
+import { appendEach, readEach } from './append-each.ts'
 import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 /** EventStoreDB refused or failed an operation; `retriable` says whether trying again can help. */
@@ -220,6 +220,7 @@ export function openEsdbEventStore(connectionString: string): EventStore {
     // EventStoreDB appends one stream per call: the streams go in parallel over the one connection.
     appendToStreams: (appends) => appendEach((a) => appendToStream(a.streamName, a.events, { expectedRevision: a.expectedRevision }), appends),
     readStream: (streamName, options) => readStreamEsdb(ctx, streamName, options),
+    readStreams: (names) => readEach((name) => readStreamEsdb(ctx, name), names),
     readAll: (options) => readAllEsdb(ctx, options),
     subscribeToAll: (options, handler) => subscribeToAllEsdb(ctx, options, handler),
     async close() {

@@ -18,6 +18,8 @@ export type KeyState = { kind: 'key'; key: Buffer } | { kind: 'erased'; erasedAt
 export interface PersonalDataKeys {
   /** The stream's key, created on first use; `erased` once the employee was erased. */
   keyFor(stream: string, owner: { tenant: string; employeeId: string }): Promise<KeyState>
+  /** `keyFor` of several streams in two statements (one insert, one read), not two per stream. */
+  keysFor(streams: Array<{ stream: string; owner: { tenant: string; employeeId: string } }>): Promise<Map<string, KeyState>>
   /** Known states of these streams (streams without a key row are absent). */
   statesOf(streams: string[]): Promise<Map<string, KeyState>>
   /**
@@ -58,6 +60,41 @@ const toState = (row: Row): KeyState =>
   row.erased_at !== null || row.key === null
     ? { kind: 'erased', erasedAt: new Date(row.erased_at ?? 0) }
     : { kind: 'key', key: Buffer.from(row.key, 'base64') }
+
+/** The keys' in-process cache, as the functions outside `openSqlPersonalDataKeys` use it. */
+interface KeyCache {
+  cached(stream: string): KeyState | undefined
+  remember(stream: string, state: KeyState): void
+}
+
+async function keysForSql(
+  db: SqlDatabase,
+  cache: KeyCache,
+  streams: Array<{ stream: string; owner: { tenant: string; employeeId: string } }>,
+): Promise<Map<string, KeyState>> {
+  const result = new Map<string, KeyState>()
+  const missing = new Map<string, { tenant: string; employeeId: string }>()
+  for (const { stream, owner } of streams) {
+    const hit = cache.cached(stream)
+    if (hit) result.set(stream, hit)
+    else missing.set(stream, owner)
+  }
+  if (missing.size === 0) return result
+  const names = [...missing.keys()]
+  // Arrays as parameters: one statement whatever the count, and no parameter limit to chunk for.
+  await db.query(
+    `INSERT INTO personal_data_keys (stream, tenant, employee_id, key)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT (stream) DO NOTHING`,
+    [names, names.map((n) => missing.get(n)!.tenant), names.map((n) => missing.get(n)!.employeeId), names.map(() => randomBytes(32).toString('base64'))],
+  )
+  const { rows } = await db.query<Row>('SELECT stream, key, erased_at FROM personal_data_keys WHERE stream = ANY($1::text[])', [names])
+  for (const row of rows) {
+    const state = toState(row)
+    cache.remember(row.stream, state)
+    result.set(row.stream, state)
+  }
+  return result
+}
 
 /**
  * `cacheMs`: how long a key is reused without asking the database. An erasure in this process is
@@ -107,6 +144,8 @@ export async function openSqlPersonalDataKeys(db: SqlDatabase, options: { cacheM
       remember(stream, state)
       return state
     },
+
+    keysFor: (streams) => keysForSql(db, { cached, remember }, streams),
 
     async statesOf(streams) {
       const result = new Map<string, KeyState>()

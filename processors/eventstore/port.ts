@@ -85,6 +85,12 @@ export interface EventStore {
   appendToStreams(appends: StreamAppend[]): Promise<Array<AppendResult | WrongExpectedRevisionError>>
   /** The stream's events; an empty list when the stream does not exist. */
   readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>
+  /**
+   * Several whole streams, forwards: entry i is `readStream(names[i])` (an empty list for a stream
+   * that does not exist). One round trip where the adapter can (SQL: one query), so a batch's
+   * streams cost one read, not one each. The names must be distinct.
+   */
+  readStreams(names: string[]): Promise<RecordedEvent[][]>
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>
   /**
    * Catch-up then live: calls `handler` for every event after `after`, one at a time, in global

@@ -14,7 +14,7 @@ import type {
   Subscription,
 } from './port.ts'
 import { WrongExpectedRevisionError } from './port.ts'
-import { assertDistinctStreams } from './append-each.ts'
+import { assertDistinctNames, assertDistinctStreams } from './append-each.ts'
 import { Wakeups } from '../../sql/wakeups.ts'
 import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
 
@@ -328,6 +328,19 @@ async function readStreamSql(ctx: SqlStoreContext, streamName: string, opts: Rea
   return rows.map(toRecorded)
 }
 
+async function readStreamsSql(ctx: SqlStoreContext, names: string[]): Promise<RecordedEvent[][]> {
+  assertDistinctNames(names)
+  if (names.length === 0) return []
+  // The (stream_name, revision) unique index answers this as one index scan per name.
+  const { rows } = await ctx.db.query<EventRow>(
+    `SELECT ${COLUMNS} FROM events WHERE stream_name = ANY($1::text[]) ORDER BY stream_name, revision`,
+    [names],
+  )
+  const byName = new Map<string, RecordedEvent[]>(names.map((n) => [n, []]))
+  for (const row of rows) byName.get(row.stream_name)?.push(toRecorded(row))
+  return names.map((n) => byName.get(n)!)
+}
+
 export async function openSqlEventStore(db: SqlDatabase, options: { pollIntervalMs?: number } = {}): Promise<EventStore> {
   await migrateEventStore(db)
   const ctx: SqlStoreContext = { db, pollIntervalMs: options.pollIntervalMs ?? 50, wakeups: new Wakeups(), subscriptions: new Set() }
@@ -348,6 +361,7 @@ export async function openSqlEventStore(db: SqlDatabase, options: { pollInterval
     },
 
     readStream: (streamName, opts) => readStreamSql(ctx, streamName, opts),
+    readStreams: (names) => readStreamsSql(ctx, names),
     readAll: (opts) => readAllSql(ctx, opts),
     subscribeToAll: (opts, handler) => subscribeToAllSql(ctx, opts, handler),
 

@@ -76,7 +76,9 @@ const toError = (err: unknown) => (err instanceof Error ? err : new Error(String
 
 export async function openSqlChangeLog(db: SqlDatabase, options: SqlChangeLogOptions = {}): Promise<ChangeLog> {
   const pollIntervalMs = options.pollIntervalMs ?? 50
-  const batchSize = options.batchSize ?? 100
+  // Big batches: the processor reads, decides and appends a batch with a fixed number of statements
+  // (one read of its streams, one append), so records per batch is statements saved per record.
+  const batchSize = options.batchSize ?? 1000
   const retryBackoffMs = options.retryBackoffMs ?? 500
   const maxRetryBackoffMs = options.maxRetryBackoffMs ?? 30_000
   await migrateChangeLog(db)

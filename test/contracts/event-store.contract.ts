@@ -149,6 +149,24 @@ export function runEventStoreContract(t: Test, open: OpenEventStore): void {
     t.same(await store.readStream(s, { fromRevision: 9n }), [], 'reading past the end gives an empty list')
   })
 
+  t.test('readStreams: several whole streams in one call, in the order named', async (t) => {
+    const store = await storeFor(t)
+    const p = freshPrefix()
+    const a = events(3)
+    const b = events(2)
+    await store.appendToStream(`${p}a`, a)
+    await store.appendToStream(`${p}b`, b)
+    await store.appendToStream(`${p}a`, events(1, 'Later'))
+    const [readB, missing, readA] = await store.readStreams([`${p}b`, `${p}missing`, `${p}a`])
+    t.same(readB.map((e) => e.id), b.map((e) => e.id), 'each stream in append order with its ids')
+    t.same(missing, [], 'a missing stream reads as an empty list')
+    t.same(readA.map((e) => e.revision), [0n, 1n, 2n, 3n], 'interleaved appends of another stream do not mix in')
+    t.same(readA.map((e) => e.type), [...a.map((e) => e.type), 'Later'])
+    t.same(readA, await store.readStream(`${p}a`), 'the same events as readStream, field for field')
+    t.same(await store.readStreams([]), [], 'an empty call')
+    await t.rejects(store.readStreams([`${p}a`, `${p}a`]), RangeError, 'a stream named twice is refused')
+  })
+
   t.test('readAll: global order, after a position, stream prefix filter', async (t) => {
     const store = await storeFor(t)
     const pa = freshPrefix()
