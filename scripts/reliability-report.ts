@@ -5,6 +5,8 @@
 // scripts/soak-load.ts). Nothing on the page is merged by hand.
 //   nice -n 10 npx tsx scripts/reliability-report.ts --run > docs/reliability.md
 //   npx tsx scripts/reliability-report.ts [LOG] > docs/reliability.md   (rows of an earlier run)
+//   npx tsx scripts/reliability-report.ts --outcomes npm-test.log --since 2026-12-02T00:22:00Z > docs/reliability.md
+//                                    (outcomes and rows of an `npm test` run: every reliability file runs there)
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
@@ -27,7 +29,15 @@ const ITEMS: Array<{ item: string; what: string; tests: string[] }> = [
 
 const args = process.argv.slice(2)
 const run = args.includes('--run')
-const path = args.find((a) => !a.startsWith('--')) ?? process.env.RELIABILITY_LOG ?? join(tmpdir(), 'kombo-sync-reliability.jsonl')
+/** `--option value` pairs: `--outcomes TAPLOG` reads the files' outcomes from an earlier run's TAP output (e.g. `npm test`'s), `--since ISO` keeps only the log rows written since. */
+const option = (name: string): string | undefined => {
+  const at = args.indexOf(name)
+  return at >= 0 ? args[at + 1] : undefined
+}
+const outcomesLog = option('--outcomes')
+const since = option('--since')
+const valued = new Set([outcomesLog, since])
+const path = args.find((a) => !a.startsWith('--') && !valued.has(a)) ?? process.env.RELIABILITY_LOG ?? join(tmpdir(), 'kombo-sync-reliability.jsonl')
 
 /** Runs every file of ITEMS and the other reliability tests with a fresh log; each file's ok / not ok. */
 function runTests(): Map<string, boolean> {
@@ -36,11 +46,16 @@ function runTests(): Map<string, boolean> {
   const files = [...new Set([...ITEMS.flatMap((i) => i.tests), ...dir])]
   const tap = spawnSync('npx', ['tap', '--reporter=tap', ...files], { encoding: 'utf8', env: { ...process.env, RELIABILITY_LOG: path }, maxBuffer: 1 << 28 })
   process.stderr.write(tap.stdout.split('\n').filter((l) => /^(not )?ok /.test(l)).join('\n') + '\n')
+  return outcomesIn(tap.stdout)
+}
+
+/** Each test file's top-level `ok N - file` / `not ok N - file` line of a TAP stream. */
+function outcomesIn(tapOutput: string): Map<string, boolean> {
   const outcome = new Map<string, boolean>()
-  for (const m of tap.stdout.matchAll(/^(not ok|ok) \d+ - (\S+)/gm)) outcome.set(m[2], m[1] === 'ok')
+  for (const m of tapOutput.matchAll(/^(not ok|ok) \d+ - (\S+)/gm)) outcome.set(m[2], m[1] === 'ok')
   return outcome
 }
-const outcomes = run ? runTests() : null
+const outcomes = run ? runTests() : outcomesLog ? outcomesIn(readFileSync(outcomesLog, 'utf8')) : null
 
 const readJson = (file: string): any => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null)
 const soak = readJson('docs/soak-report.json')
@@ -61,6 +76,7 @@ const rows = readFileSync(path, 'utf8')
   .split('\n')
   .filter((l) => l.trim())
   .map((l) => JSON.parse(l) as Row)
+  .filter((r) => since === undefined || r.at >= since)
 
 // Several runs of the same trial add up; the newest outcome and loss are shown.
 const merged = new Map<string, Row>()
@@ -84,6 +100,8 @@ and the load run; do not edit by hand. Regenerate:
 nice -n 10 npm run soak -- --minutes 10 --report docs/soak-report.json
 nice -n 10 npx tsx scripts/soak-load.ts --minutes 10 --report docs/load-report.json
 nice -n 10 npx tsx scripts/reliability-report.ts --run > docs/reliability.md
+# or from a whole \`npm test\` run (every reliability file runs there):
+npm test > npm-test.log; npx tsx scripts/reliability-report.ts --outcomes npm-test.log --since <its start> > docs/reliability.md
 \`\`\`
 
 ## Issue 12's items and their regression tests
@@ -119,7 +137,7 @@ function itemsTable(): string {
   const rowsOf = (file: string) => rows.filter((r) => r.test === file).length
   return ['| item | what | regression test | outcome | rows |', '| --- | --- | --- | --- | ---: |']
     .concat(ITEMS.flatMap((i) => i.tests.map((f) => `| ${i.item} | ${cell(i.what)} | \`${f}\` | ${result(f)} | ${rowsOf(f)} |`)))
-    .join('\n') + (outcomes === null ? '\n\n(Outcomes are filled in by \`--run\`.)' : `\n\nOutcomes of the run that generated this page (${new Date().toISOString()}).`)
+    .join('\n') + (outcomes === null ? '\n\n(Outcomes are filled in by \`--run\` or \`--outcomes TAPLOG\`.)' : `\n\nOutcomes of ${outcomesLog ? `the test run whose TAP output is \`${outcomesLog.split('/').pop()}\`` : 'the run that generated this page'} (page generated ${new Date().toISOString()}).`)
 }
 
 function soakSection(): string {
