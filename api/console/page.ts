@@ -41,4 +41,11 @@ input { padding: .35rem; width: 28rem; max-width: 100%; }
 .error { color: #b3261e; white-space: pre-wrap; }
 .change { font-family: ui-monospace, monospace; font-size: .85rem; }
 progress { width: 12rem; }
+h3 { font-size: .95rem; margin: .9rem 0 .3rem; }
+code { font-family: ui-monospace, monospace; font-size: .85rem; }
+.hold-users { color: #4b5563; max-width: 28rem; overflow-wrap: anywhere; }
+.actions { white-space: nowrap; }
+button:disabled { opacity: .5; cursor: default; }
+#hold-actor { width: 18rem; margin-left: .5rem; }
+#holds label { display: inline; }
 `

@@ -133,8 +133,10 @@ async function tenantPage(t) {
 function syncSection(sync) {
   if (sync.error) return h('section', { id: 'sync' }, h('h2', { text: 'Sync' }), errorBox(sync.error))
   const initial = sync.initialSync
+  const openHolds = sync.holds && sync.holds.open
   return h('section', { id: 'sync' },
     h('h2', { text: 'Sync' }),
+    openHolds ? h('p', { class: 'bad', id: 'sync-holds', text: openHolds + ' open mass-deactivation hold(s): deactivations wait for an operator (below).' }) : null,
     initial ? h('p', { id: 'initial-sync' },
       'Initial sync: ' + fmt(initial.state) + ' — polled ' + fmt(initial.polled) + ', processed ' + fmt(initial.processed) + ', visible ' + fmt(initial.visible) +
       (initial.ratePerSecond ? ', ' + Math.round(initial.ratePerSecond) + ' records/s' : '') +
@@ -149,25 +151,79 @@ function syncSection(sync) {
     ], list(sync), 'Not polled yet.'))
 }
 
+// A message that outlives the refresh after an action (the page is re-rendered from the API, so a
+// result or an error shown before route() would vanish with it).
+const flash = { holds: null }
+const lastActor = {
+  get: () => store.getItem('kombo-sync.actor') || '',
+  set: (v) => store.setItem('kombo-sync.actor', v),
+}
+const USERS_SHOWN = 20
+
+function holdUsers(x) {
+  const users = Array.isArray(x.users) ? x.users : []
+  const shown = users.slice(0, USERS_SHOWN).join(', ') + (users.length > USERS_SHOWN ? ' … and ' + (users.length - USERS_SHOWN) + ' more' : '')
+  return h('div', {}, h('strong', { class: 'hold-count', text: users.length + ' user' + (users.length === 1 ? '' : 's') }), h('div', { class: 'change hold-users', text: shown }))
+}
+
 function holdsSection(t, holds) {
   const section = h('section', { id: 'holds' }, h('h2', { text: 'Mass-deactivation holds' }))
-  if (holds.error) return section.append(h('p', { class: 'muted', text: 'Holds are not available: ' + holds.error.message })), section
-  const open = list(holds).filter((x) => x.status === 'open' || x.status === 'held' || !x.status)
-  const act = (hold, action) => async () => {
-    const actor = 'console'
-    try {
-      await tenantApi(t, 'POST', '/holds/' + enc(hold.id) + '/' + action, { actor })
-      route()
-    } catch (err) { section.append(errorBox(err)) }
+  if (holds.error) {
+    // 404: this API has no holds routes (no hold store configured); anything else is a real error.
+    if (holds.error.status === 404) return section.append(h('p', { class: 'muted', text: 'Holds are not available on this API.' })), section
+    return section.append(errorBox(holds.error)), section
   }
+  const all = list(holds)
+  const open = all.filter((x) => x.status === 'open')
+  const decided = all.filter((x) => x.status !== 'open').slice(0, 10)
+  const note = h('div', { id: 'hold-note' })
+  section.append(note)
+  if (flash.holds) note.append(flash.holds), (flash.holds = null)
+  // Who decides is kept in the audit (the users' events and the hold): asked for every time,
+  // prefilled with the name this tab used last.
+  const actor = h('input', { id: 'hold-actor', autocomplete: 'off', placeholder: 'your name or email, for the audit', value: lastActor.get() || 'console' })
+  const act = (hold, action, buttons) => async () => {
+    const who = actor.value.trim()
+    if (!who) return note.replaceChildren(errorBox('Enter who decides (kept in the audit) before you ' + action + ' a hold.')), actor.focus()
+    const users = Array.isArray(hold.users) ? hold.users.length : 0
+    const question = action === 'release'
+      ? 'Release hold ' + hold.id + ': deactivate ' + users + ' user(s) now, audited as ' + who + '?'
+      : 'Discard hold ' + hold.id + ': keep ' + users + ' user(s) active until their next change in the HR system, audited as ' + who + '?'
+    if (!window.confirm(question)) return
+    buttons.forEach((b) => (b.disabled = true))
+    lastActor.set(who)
+    try {
+      const res = await tenantApi(t, 'POST', '/holds/' + enc(hold.id) + '/' + action, { actor: who })
+      const done = (res && res.data) || hold
+      flash.holds = h('p', { class: 'ok', role: 'status', id: 'hold-result', text: 'Hold ' + done.id + ' ' + fmt(done.status) + ' by ' + fmt(done.decidedBy) + ' (' + users + ' user(s)).' })
+    } catch (err) {
+      flash.holds = errorBox((action === 'release' ? 'Release' : 'Discard') + ' of hold ' + hold.id + ' failed: ' + (err.message || err) + (err.status ? ' (HTTP ' + err.status + ')' : ''))
+    }
+    route()
+  }
+  if (open.length) section.append(h('p', {}, h('label', { for: 'hold-actor', text: 'Decided by (kept in the audit)' }), actor))
   section.append(table([
+    ['Hold', (x) => h('code', { class: 'hold-id', text: x.id })],
     ['Created', (x) => fmt(x.createdAt)],
-    ['Users', (x) => fmt(Array.isArray(x.users) ? x.users.length : x.users)],
+    ['Users', holdUsers],
     ['Reason', (x) => fmt(x.reason)],
-    ['', (x) => h('span', {},
-      h('button', { class: 'primary release', 'data-hold': x.id, onclick: act(x, 'release'), text: 'Release' }), ' ',
-      h('button', { class: 'discard', 'data-hold': x.id, onclick: act(x, 'discard'), text: 'Discard' }))],
+    ['', (x) => {
+      const release = h('button', { class: 'primary release', type: 'button', 'data-hold': x.id, text: 'Release' })
+      const discard = h('button', { class: 'discard', type: 'button', 'data-hold': x.id, text: 'Discard' })
+      release.addEventListener('click', act(x, 'release', [release, discard]))
+      discard.addEventListener('click', act(x, 'discard', [release, discard]))
+      return h('span', { class: 'actions' }, release, ' ', discard)
+    }],
   ], open, 'No open holds.'))
+  if (decided.length) {
+    section.append(h('h3', { text: 'Decided' }), h('div', { id: 'decided-holds' }, table([
+      ['Hold', (x) => h('code', { class: 'hold-id', text: x.id })],
+      ['Status', (x) => h('span', { class: 'hold-status ' + (x.status === 'released' ? 'ok' : 'muted'), text: x.status })],
+      ['Decided', (x) => fmt(x.decidedAt) + ' by ' + fmt(x.decidedBy)],
+      ['Users', holdUsers],
+      ['Reason', (x) => fmt(x.reason)],
+    ], decided, '')))
+  }
   return section
 }
 
