@@ -35,16 +35,19 @@ if (!existsSync(CHROMIUM)) {
     // A real hold: the HR system reports 10 active employees deleted (through the simulator's control
     // API, as a test of the deployed service would), the clock tick holds them (default threshold:
     // more than 10 % and at least 10 users; 10 of the 20-odd active users is far above it).
-    const deletedIds = others.filter((e) => before[e.id] === 'active').slice(0, DELETED).map((e) => e.id)
     const control = simulator.url.replace(/\/v1$/, '/_control')
-    t.equal(deletedIds.length, DELETED, `${DELETED} active employees to delete`)
-    const deletions = await Promise.all(deletedIds.map(async (id) => (await fetch(`${control}/integrations/demo/employees/${id}`, { method: 'DELETE' })).status))
-    t.same(deletions, deletedIds.map(() => 200), 'the simulator deleted them')
-    await syncNow(service)
-    await service.tickClock()
-    await caughtUp(service)
-    const [held] = (await client.get('/holds?status=open')).body.data
-    t.same([held?.status, [...held.users].sort()], ['open', [...deletedIds].sort()], 'the tick held the 10 deletions')
+    const holdDeletionOf = async (ids: string[]) => {
+      t.equal(ids.length, DELETED, `${DELETED} active employees to delete`)
+      const deletions = await Promise.all(ids.map(async (id) => (await fetch(`${control}/integrations/demo/employees/${id}`, { method: 'DELETE' })).status))
+      t.same(deletions, ids.map(() => 200), 'the simulator deleted them')
+      await syncNow(service)
+      await service.tickClock()
+      await caughtUp(service)
+      return (await client.get('/holds?status=open')).body.data[0]
+    }
+    const deletedIds = others.filter((e) => before[e.id] === 'active').slice(0, DELETED).map((e) => e.id)
+    const held = await holdDeletionOf(deletedIds)
+    t.same([held?.status, [...(held?.users ?? [])].sort()], ['open', [...deletedIds].sort()], 'the tick held the 10 deletions')
 
     const browser: Browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -125,6 +128,30 @@ if (!existsSync(CHROMIUM)) {
     t.match(refused, new RegExp(`Discard of hold ${held.id} failed: .*released by ops@example\\.test.*\\(HTTP 409\\)`), 'the conflict is shown with who released it')
     t.match(await stale.textContent('#decided-holds'), /released/, 'and the stale tab now shows the hold released')
     await stale.screenshot({ path: join(shots, 'console-holds.png'), fullPage: true })
+
+    // A second round of deletions held, and discarded from the page: the actor is required.
+    const secondIds = others.filter((e) => statuses[e.id] === 'active').slice(0, DELETED).map((e) => e.id)
+    const second = await holdDeletionOf(secondIds)
+    t.ok(second && second.id !== held.id, 'a second hold is open')
+    await page.reload()
+    await page.waitForSelector(`#holds button.discard[data-hold="${second.id}"]`)
+    t.equal(await page.inputValue('#hold-actor'), 'ops@example.test', 'the actor field is prefilled with the name this tab used last')
+    await page.fill('#hold-actor', ' ')
+    const asked = dialogs.length
+    await page.click(`#holds button.discard[data-hold="${second.id}"]`)
+    t.match(await page.textContent('#hold-note'), /Enter who decides/, 'no actor: the console says so')
+    t.equal(dialogs.length, asked, 'and asks nothing, calls nothing')
+    t.equal((await client.get('/holds?status=open')).body.data.length, 1, 'the hold is still open')
+    await page.fill('#hold-actor', 'lead@example.test')
+    await page.click(`#holds button.discard[data-hold="${second.id}"]`)
+    await page.waitForSelector('#hold-result')
+    t.match(dialogs.at(-1), /Discard hold .*keep 10 user\(s\) active.*lead@example\.test/)
+    t.match(await page.textContent('#hold-result'), /discarded by lead@example\.test/)
+    await caughtUp(service)
+    const discarded = (await client.get('/holds')).body.data.find((x: { id: string }) => x.id === second.id)
+    t.same([discarded.status, discarded.decidedBy], ['discarded', 'lead@example.test'], 'the API has the hold discarded by the actor')
+    const afterDiscard = await statusesNow()
+    t.same(secondIds.map((id) => afterDiscard[id]), secondIds.map(() => 'active'), 'its users stay active')
 
     // An unauthenticated call from the page is refused by the API, not by the console.
     const status = await page.evaluate(async (url) => (await fetch(url)).status, `${service.url}/v1/tenants/demo/users`)
