@@ -81,3 +81,9 @@ t.test('tenant time zone: the demo company is in Berlin; a tenants file names IA
   t.equal(loadConfig({ TENANTS_FILE: 't.json' }, 'all', file({ timeZone: 'Pacific/Auckland' })).tenants[0].timeZone, 'Pacific/Auckland')
   t.throws(() => loadConfig({ TENANTS_FILE: 't.json' }, 'all', file({ timeZone: 'Europe/Atlantis' })), /IANA time zone/)
 })
+
+t.test('PROJECTOR_SHARD: i/N picks a shard, unset is the one projector, a bad value is refused by name', async (t) => {
+  t.same(loadConfig({ DATABASE_URL: 'postgres://db/kombo' }, 'projector', { demoToken }).projectorShard, { index: 0, count: 1 })
+  t.same(loadConfig({ PROJECTOR_SHARD: '2/4', DATABASE_URL: 'postgres://db/kombo' }, 'projector', { demoToken }).projectorShard, { index: 2, count: 4 })
+  t.throws(() => loadConfig({ PROJECTOR_SHARD: '4/4', DATABASE_URL: 'postgres://db/kombo' }, 'projector', { demoToken }), { name: 'ConfigError', message: /PROJECTOR_SHARD must be "i\/N"/ })
+})

@@ -8,6 +8,7 @@ import { TenantId } from '../schemas/envelope.ts'
 import { InvitePolicy } from '../schemas/invite-policy.ts'
 import { MassDeactivationThreshold, OptionalField, OptionalResource, TimeZone } from '../schemas/tenant.ts'
 import { KomboSyncError } from '../errors/kombo-sync-error.ts'
+import { parseShard, type TenantShard } from '../projections/shard.ts'
 
 export const roles = ['all', 'poller', 'processor', 'projector', 'api'] as const
 export type Role = (typeof roles)[number]
@@ -51,6 +52,8 @@ export const Env = z
     HOST: z.string().default('127.0.0.1'),
     /** Roles without the read API (poller, processor, projector) serve GET /metrics and /health/live here; unset: off. */
     METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+    /** `i/N`: this projector owns the tenants whose hash mod N is i (projections/shard.ts); unset: all of them. */
+    PROJECTOR_SHARD: z.string().optional(),
     DATA_DIR: z.string().default('.data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** auto: readable lines on a terminal, JSON otherwise (e.g. `npm start | cat`). */
@@ -111,6 +114,8 @@ export interface Config {
    * /health/live; null: none. The `all` and `api` roles serve /metrics on http.port instead.
    */
   metricsPort: number | null
+  /** PROJECTOR_SHARD: the tenants this process projects (default: every tenant, one projector). */
+  projectorShard: TenantShard
   dataDir: string
   logLevel: Env['LOG_LEVEL']
   logFormat: Env['LOG_FORMAT']
@@ -163,6 +168,14 @@ export class ConfigError extends KomboSyncError {
   readonly retriable = false
 }
 
+function projectorShardOf(text: string | undefined): TenantShard {
+  try {
+    return parseShard(text)
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+}
+
 export function loadConfig(
   env: Record<string, string | undefined>,
   role: string,
@@ -209,6 +222,7 @@ export function loadConfig(
     role: role as Role,
     http: { host: e.HOST, port: e.PORT },
     metricsPort: e.METRICS_PORT ?? null,
+    projectorShard: projectorShardOf(e.PROJECTOR_SHARD),
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,

@@ -1,7 +1,6 @@
 // The projector role: the views' projector, the clock on its interval, and the downstream user
 // feed (Kafka only) from its own checkpoint.
 import { Projector } from '../../projections/projector.ts'
-import { parseShard } from '../../projections/shard.ts'
 import { runClockTick, type ClockTickResult } from '../../processors/clock.ts'
 import { startUserFeed } from '../user-feed.ts'
 import { massDeactivationGuardOf, reportOpenHolds } from '../mass-deactivation.ts'
@@ -42,7 +41,7 @@ export async function startProjectorRole(ctx: RoleContext, tickClock: () => Prom
   }
   let skipped = 0
   // PROJECTOR_SHARD=i/N: this process owns the tenants whose hash mod N is i (projections/shard.ts).
-  const shard = parseShard(process.env.PROJECTOR_SHARD)
+  const shard = ctx.config.projectorShard
   const projector = new Projector({
     store: stores.eventStore,
     views: stores.views,
