@@ -9,7 +9,8 @@ export const CHECKED_FOLDERS = ['producers', 'processors', 'projections', 'api',
 
 const importPattern = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm
 
-function sourceFiles(dir: string): string[] {
+/** The non-test TypeScript files under `dir`, recursively. */
+export function sourceFiles(dir: string): string[] {
   const out: string[] = []
   for (const name of readdirSync(dir)) {
     const path = join(dir, name)

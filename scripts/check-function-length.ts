@@ -4,9 +4,10 @@
 // of their own. Counted from the function's first to its last line, comments included, with the
 // TypeScript parser so that nested functions and object-literal methods count as themselves.
 // Run by .ci/run before the tests: `npx tsx scripts/check-function-length.ts [folder …]`.
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import ts from 'typescript'
+import { sourceFiles } from './check-cycles.ts'
 
 export const MAX_LINES = 80
 export const CHECKED_FOLDERS = ['runtime', 'processors', 'projections']
@@ -18,15 +19,6 @@ export interface LongFunction {
   lines: number
 }
 
-function sourceFiles(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name)
-    if (statSync(path).isDirectory()) out.push(...sourceFiles(path))
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts')) out.push(path)
-  }
-  return out
-}
 
 function nameOf(node: ts.FunctionLikeDeclaration, source: ts.SourceFile): string {
   if (node.name) return node.name.getText(source)

@@ -30,6 +30,7 @@ import { startService } from '../runtime/service.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { syncNow } from '../test/support/e2e-story.ts'
 import { startCuttableProxy } from './soak-proxy.ts'
+import { testPostgresUrl } from '../test/support/postgres.ts'
 
 export interface SoakOptions {
   durationMs: number
@@ -127,22 +128,6 @@ async function killableKafka(td: Teardown) {
   }
 }
 
-async function createDatabase(td: Teardown): Promise<string> {
-  const name = `kombo_sync_soak_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  td.teardown(async () => {
-    const c = new pg.Client({ connectionString: adminUrl })
-    await c.connect()
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await c.end()
-  })
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
-  return url.toString()
-}
 
 type User = Record<string, unknown> & { externalId: string }
 
@@ -188,7 +173,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const { log } = options
   try {
     log(`soak: seed ${options.seed}, ${Math.round(options.durationMs / 1000)} s of faults, ${options.changesPerSecond} changes/s across ${TENANTS.length} companies of ${options.employees}`)
-    const [kafka, registry, esdb, databaseUrl] = await Promise.all([killableKafka(td), startRestartableRegistry(td), startRestartableEsdbDouble(td), createDatabase(td)])
+    const [kafka, registry, esdb, databaseUrl] = await Promise.all([killableKafka(td), startRestartableRegistry(td), startRestartableEsdbDouble(td), testPostgresUrl(td)])
     const dbUrl = new URL(databaseUrl)
     const pgProxy = await startCuttableProxy({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) })
     td.teardown(() => pgProxy.close())
