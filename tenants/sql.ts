@@ -127,13 +127,20 @@ export class SqlTenantStore implements TenantStore {
     const settings = TenantSettings.parse(tenant.settings)
     const hashes = tenant.tokens.map((t) => ({ ...t, sha256: normaliseHash(t.sha256) }))
     return this.db.transaction(async (tx) => {
+      // Creates are rare and roles apart seed the same tenants at the same moment: one create at a
+      // time (a transaction-scoped advisory lock), so the checks below see a concurrent create's
+      // committed row and answer "exists" / "bound elsewhere" instead of a raw unique violation
+      // (on the id or the integration) that stopped the losing role from starting.
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('kombo_sync.tenant_create'))")
       const { rows: existing } = await tx.query('SELECT 1 FROM tenants WHERE id = $1', [tenant.id])
       if (existing.length) throw new TenantExistsError(tenant.id)
       if (tenant.integrationId) await boundElsewhere(tx, tenant.integrationId, tenant.id)
+      // ON CONFLICT as well: a writer that does not take the lock (none today) still gets "exists".
       const { rows } = await tx.query<Row>(
-        'INSERT INTO tenants (id, integration_id, settings, status, failing_reason) VALUES ($1, $2, $3, $4, $5) RETURNING *',
+        'INSERT INTO tenants (id, integration_id, settings, status, failing_reason) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING *',
         [tenant.id, tenant.integrationId, JSON.stringify(settings), tenant.status ?? 'active', tenant.failingReason ?? null],
       )
+      if (rows.length === 0) throw new TenantExistsError(tenant.id)
       for (const t of hashes) await insertToken(tx, tenant.id, t)
       await audited(tx, tenant.id, audit)
       return toTenant(rows[0])

@@ -31,6 +31,20 @@ export function runTenantStoreContract(t: Test, open: () => Promise<TenantStore>
     t.ok((await store.version()) > v0, 'a write moves the version')
   })
 
+  withStore('two creates of one tenant at the same moment (roles apart seeding): one wins, the other is told it exists', async (t, store) => {
+    // On PostgreSQL the two transactions run on two connections of the pool: neither sees the
+    // other's uncommitted row in its check, so the insert itself must answer "exists".
+    for (let round = 0; round < 5; round++) {
+      const id = `race-${round}`
+      const create = (n: number) => store.create({ id, integrationId: `int-${id}`, settings: settings(), tokens: [{ id: `k${n}`, sha256: hash(`${id}-${n}`), source: 'file' }] }, who)
+      const outcomes = await Promise.allSettled([create(1), create(2)])
+      const won = outcomes.filter((o) => o.status === 'fulfilled')
+      const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+      t.equal(won.length, 1, `round ${round}: exactly one create wins`)
+      t.ok(lost.length === 1 && lost[0].reason instanceof TenantExistsError, `round ${round}: the other gets TenantExistsError (got ${lost.map((l) => String(l.reason)).join(', ')})`)
+    }
+  })
+
   withStore('ids and integrations are unique; tokens too', async (t, store) => {
     await store.create({ id: 'acme', integrationId: 'int-1', settings: settings(), tokens: [{ id: 'k', sha256: hash('x'), source: 'api' }] }, who)
     await t.rejects(store.create({ id: 'acme', integrationId: 'int-2', settings: settings(), tokens: [] }, who), TenantExistsError)
