@@ -14,18 +14,12 @@ import type { SqlQueryable } from '../../sql/database.ts'
 import { komboResources, type KomboResource } from '../../schemas/kombo.ts'
 import { streamCategories } from '../../schemas/streams.ts'
 import type { KomboClient } from '../kombo/client.ts'
+import type { RelinkEmployeeCommand } from '../../processors/commands/relink-employee.ts'
 import { matchRecords, type ExistingEntity, type IncomingRecord } from './match.ts'
-import { REPORT_LIMIT, type IdAlias, type MatchedBy, type RelinkReport, type RelinkRun, type SqlRelinkStore } from './relink-store.ts'
+import { REPORT_LIMIT, type IdAlias, type RelinkReport, type RelinkRun, type SqlRelinkStore } from './relink-store.ts'
 
-export interface EmployeeRelink {
-  tenant: string
-  entityId: string
-  fromKomboId: string
-  toKomboId: string
-  fromIntegrationId: string | null
-  toIntegrationId: string
-  matchedBy: MatchedBy
-}
+/** One matched employee: the relink command's fields, the actor added by whoever records it. */
+export type EmployeeRelink = Omit<RelinkEmployeeCommand, 'actor'>
 
 export interface RelinkDeps {
   client: Pick<KomboClient, 'listPage'>
