@@ -71,6 +71,7 @@ export interface InitialSyncStatus {
   polled: number
   processed: number
   visible: number
+  /** Records processed per second since the initial sync started (until it finished). */
   ratePerSecond: number
   startedAt: string | null
   finishedAt: string | null

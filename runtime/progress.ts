@@ -2,20 +2,12 @@
 // processor roles, so any process can read them), and an operator command's work — a view
 // rebuild, a change-log replay followed to its end, a re-drive of dead letters — whose total is
 // known. Kombo gives no totals, so the initial sync says what is known and no percent.
+import type { InitialSyncStatus } from '../api/ports.ts'
 import type { InitialSyncRecord, SyncStateStore } from '../producers/sync-state/port.ts'
 
-export type InitialSyncState = 'not_started' | 'polling' | 'processing' | 'done'
-
-export interface InitialSyncProgress {
-  state: InitialSyncState
-  polled: number
-  processed: number
-  visible: number
-  /** Records processed per second since the initial sync started (until it finished). */
-  ratePerSecond: number
-  startedAt: string | null
-  finishedAt: string | null
-}
+// The figures are what `/sync` answers (the API's port owns the shape); the state names come from it.
+export type InitialSyncProgress = InitialSyncStatus
+export type InitialSyncState = InitialSyncStatus['state']
 
 /**
  * The initial sync's figures. `record` null with `everPolled` true: the tenant was first polled
