@@ -13,8 +13,9 @@ import { belongsToTenant, redriveDeadLetters } from './dead-letters.ts'
 import { PROCESSOR_GROUP } from './processor-group.ts'
 import { replayChangeLog, replayUserFeed, UsageError } from './replay-commands.ts'
 import { ConsumerGroupActiveError } from '../producers/changelog/replay.ts'
+import { rebalanceProjectors } from './rebalance-projectors.ts'
 
-export const adminCommands = ['rebuild', 'dead-letters', 'redrive', 'erase', 'replay', 'feed-replay'] as const
+export const adminCommands = ['rebuild', 'dead-letters', 'redrive', 'erase', 'replay', 'feed-replay', 'rebalance-projectors'] as const
 
 /** `--tenant acme` → 'acme'. */
 const optionValue = (args: string[], name: string): string | undefined => {
@@ -76,6 +77,16 @@ export async function runAdminCommand(command: string, args: string[], config: C
           return 2
         }
       }
+      case 'rebalance-projectors':
+        try {
+          const result = await rebalanceProjectors(args, stores, await projectionSettingsOf(stores), logger)
+          process.stdout.write(`${JSON.stringify({ ...result, position: result.position?.toString() ?? null })}\n`)
+          return 0
+        } catch (err) {
+          if (!(err instanceof UsageError)) throw err
+          process.stderr.write(`${err.message}\n`)
+          return 2
+        }
       default:
         throw new Error(`unknown command ${command}`)
     }
