@@ -16,6 +16,8 @@ const POISON_AFTER_ATTEMPTS = 5
 export interface BatchedSubscriptionOptions {
   store: EventStore
   streamPrefixes: string[]
+  /** The streams whose event data the runner reads (ReadAllOptions.decodes); default all. */
+  decodes?: (streamName: string) => boolean
   batchSize?: number
   /** How long a partial batch may wait for more events before it is handled. */
   flushAfterMs?: number
@@ -92,6 +94,7 @@ export abstract class BatchedSubscription {
       {
         after: this.lastReceived ?? undefined,
         streamPrefixes: this.subscriptionOptions.streamPrefixes,
+        decodes: this.subscriptionOptions.decodes,
         onError: (err) => {
           this.fail(err)
           if (this.subscription === subscription) void this.reopen()

@@ -16,6 +16,11 @@ export interface Projection {
   streamPrefixes: string[]
   /** Whether an event delivered from those streams is one it applies. */
   canHandle(event: RecordedEvent): boolean
+  /**
+   * The streams whose event data it reads (ReadAllOptions.decodes; absent: all). Must hold for
+   * every stream of an event `canHandle` accepts: events of other streams may arrive undecoded.
+   */
+  decodes?: (streamName: string) => boolean
   /** Applies a batch of handled events; the runner commits it with the checkpoint. */
   apply(tx: ViewTransaction, events: RecordedEvent[]): Promise<void>
 }
@@ -32,6 +37,8 @@ export const learnAmpViews = (settings: ProjectionSettings, shard: TenantShard =
   name: shardCheckpointName(VIEWS_CHECKPOINT, shard),
   streamPrefixes: projectedStreamPrefixes,
   canHandle: (event) => projectedStreamPrefixes.some((p) => event.streamName.startsWith(p)) && ownsStream(shard, event.streamName),
+  // A shard drops other tenants' events by name: it never needs their keys or plaintext.
+  ...(shard.count > 1 ? { decodes: (streamName: string) => ownsStream(shard, streamName) } : {}),
   apply: async (tx, events) => {
     await applyEvents(tx, events, settings, [changeLogOf(settings)])
   },

@@ -44,7 +44,7 @@ export async function rebalanceShards(
       let at = positions.get(projection.name) ?? null
       // Its own tenants' events only, up to the barrier: one transaction per page, checkpoint CAS.
       while (barrier !== null && (at === null || at < barrier)) {
-        const page = (await store.readAll({ after: at ?? undefined, maxCount: PAGE, streamPrefixes: projection.streamPrefixes })).filter((e) => e.position <= barrier)
+        const page = (await store.readAll({ after: at ?? undefined, maxCount: PAGE, streamPrefixes: projection.streamPrefixes, decodes: projection.decodes })).filter((e) => e.position <= barrier)
         if (page.length === 0) break
         const position = page[page.length - 1].position
         const handled: RecordedEvent[] = page.filter((e) => projection.canHandle(e))

@@ -112,3 +112,34 @@ t.test('ciphertext copied into another stream does not open', async (t) => {
   await raw.appendToStream(b, [{ id: randomUUID(), type: 'EmployeeNameChanged', data: sealed.data }])
   await t.rejects(store.readStream(b), PersonalDataDecryptionError)
 })
+
+t.test('decodes: streams the reader will not look into pass as stored, without a key lookup; the others open', async (t) => {
+  const raw = await openSqlEventStore(db)
+  t.teardown(() => raw.close())
+  let looked: string[] = []
+  const counting = { ...keys, statesOf: (streams: string[]) => ((looked = looked.concat(streams)), keys.statesOf(streams)) }
+  const store = withPersonalDataEncryption(raw, counting)
+  const tenant = `t${randomBytes(4).toString('hex')}`
+  const mine = employeeStreamName(tenant, 'mine')
+  const theirs = employeeStreamName(tenant, 'theirs')
+  await store.appendToStream(mine, [{ id: randomUUID(), type: 'EmployeeImported', data: { name: 'Ada' } }])
+  await store.appendToStream(theirs, [{ id: randomUUID(), type: 'EmployeeImported', data: { name: 'Bob' } }])
+  const [first] = await raw.readStream(mine)
+  const decodes = (stream: string) => stream === mine
+
+  looked = []
+  const page = (await store.readAll({ after: first.position - 1n, decodes })).filter((e) => e.streamName.includes(tenant))
+  t.same(page.map((e) => e.streamName), [mine, theirs], 'both events delivered, in order, with their positions')
+  t.same(page[0].data, { name: 'Ada' }, 'the stream it decodes: plaintext')
+  t.notOk(dump([page[1]]).includes('Bob'), 'the other stream: as stored (ciphertext), never decrypted')
+  t.same(looked, [mine], 'only the decoded stream’s key was looked up')
+
+  looked = []
+  const seen: RecordedEvent[] = []
+  const sub = store.subscribeToAll({ after: first.position - 1n, decodes }, async (e) => void (e.streamName.includes(tenant) && seen.push(e)))
+  t.teardown(() => sub.close())
+  await waitFor('both events delivered', () => seen.length === 2)
+  t.same(seen[0].data, { name: 'Ada' }, 'subscription: the decoded stream opens')
+  t.notOk(dump([seen[1]]).includes('Bob'), 'subscription: the other passes as stored')
+  t.notOk(looked.includes(theirs), 'subscription: no key lookup for the other stream')
+})

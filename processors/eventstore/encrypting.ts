@@ -94,13 +94,15 @@ export function withPersonalDataEncryption(inner: EventStore, keys: PersonalData
     }
   }
 
-  const decryptAll = async (events: RecordedEvent[]): Promise<RecordedEvent[]> => {
-    const personal = events.filter((e) => isPersonal(e.streamName)).map((e) => e.streamName)
+  /** `decodes`: the streams the reader looks into (ReadAllOptions); the others pass as stored. */
+  const decryptAll = async (events: RecordedEvent[], decodes: (stream: string) => boolean = () => true): Promise<RecordedEvent[]> => {
+    const opens = (stream: string) => isPersonal(stream) && decodes(stream)
+    const personal = events.filter((e) => opens(e.streamName)).map((e) => e.streamName)
     if (personal.length === 0) return events
     const states = await keys.statesOf(personal)
     const out: RecordedEvent[] = []
     for (const e of events) {
-      const d = isPersonal(e.streamName) ? decryptOne(e, states.get(e.streamName)) : e
+      const d = opens(e.streamName) ? decryptOne(e, states.get(e.streamName)) : e
       if (d) out.push(d)
     }
     return out
@@ -140,14 +142,14 @@ export function withPersonalDataEncryption(inner: EventStore, keys: PersonalData
       let after = readOptions.after
       for (;;) {
         const page = await inner.readAll({ ...readOptions, after })
-        const visible = await decryptAll(page)
+        const visible = await decryptAll(page, readOptions.decodes)
         if (visible.length > 0 || page.length === 0 || readOptions.maxCount === undefined) return visible
         after = page[page.length - 1].position
       }
     },
     subscribeToAll(subscribeOptions, handler) {
       return inner.subscribeToAll(subscribeOptions, async (event) => {
-        const [d] = await decryptAll([event])
+        const [d] = await decryptAll([event], subscribeOptions.decodes)
         if (d) await handler(d)
       })
     },

@@ -54,6 +54,14 @@ export interface ReadAllOptions {
   maxCount?: number
   /** Only streams whose names start with one of these prefixes (e.g. `employee-`). */
   streamPrefixes?: string[]
+  /**
+   * Which streams' event data the reader will look at (default: all). Events of other streams are
+   * still delivered, in order and with their positions, but a decoding decorator (the personal-data
+   * encryption) may hand them on as stored, undecoded: the reader must use only their stream name
+   * and position. A projector shard reads the whole log and applies its own tenants' events only;
+   * without this it would look up the keys of and decrypt every other tenant's events to drop them.
+   */
+  decodes?: (streamName: string) => boolean
 }
 
 export interface SubscribeOptions extends Omit<ReadAllOptions, 'maxCount'> {
