@@ -74,13 +74,8 @@ function regroup(names: string[], events: RecordedEvent[]): RecordedEvent[][] {
   return names.map((n) => byName.get(n)!)
 }
 
-export function withPersonalDataEncryption(inner: EventStore, keys: PersonalDataKeys, options: EncryptionOptions = {}): EventStore {
-  const isPersonal = options.isPersonal ?? isEmployeeStream
-  const ownerOf = (stream: string) => {
-    const parsed = parseStreamName(stream)
-    return parsed ? { tenant: parsed.tenant, employeeId: parsed.komboId } : { tenant: '', employeeId: stream }
-  }
-
+/** Opens what a read returned: erased streams' events left out, others' as stored (`decodes`). */
+function decrypterOf(keys: PersonalDataKeys, isPersonal: (stream: string) => boolean) {
   // The stream name is bound into the ciphertext, so an event copied to another stream won't open.
   const decryptOne = (e: RecordedEvent, state: KeyState | undefined): RecordedEvent | null => {
     if (state?.kind === 'erased') return null
@@ -107,6 +102,17 @@ export function withPersonalDataEncryption(inner: EventStore, keys: PersonalData
     }
     return out
   }
+  return decryptAll
+}
+
+export function withPersonalDataEncryption(inner: EventStore, keys: PersonalDataKeys, options: EncryptionOptions = {}): EventStore {
+  const isPersonal = options.isPersonal ?? isEmployeeStream
+  const ownerOf = (stream: string) => {
+    const parsed = parseStreamName(stream)
+    return parsed ? { tenant: parsed.tenant, employeeId: parsed.komboId } : { tenant: '', employeeId: stream }
+  }
+
+  const decryptAll = decrypterOf(keys, isPersonal)
 
   return {
     async appendToStream(streamName, events, appendOptions) {
