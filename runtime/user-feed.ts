@@ -10,7 +10,7 @@ import { sqlFeedCheckpoints } from '../projections/user-feed/checkpoints.ts'
 
 export async function startUserFeed(
   config: Config,
-  deps: { stores: Pick<Stores, 'db' | 'eventStore'>; metrics: Metrics; logger: Logger },
+  deps: { stores: Pick<Stores, 'db' | 'eventStore' | 'personalDataKeys'>; metrics: Metrics; logger: Logger },
 ): Promise<{ publisher: UserFeedPublisher; stop(): Promise<void> } | null> {
   if (!config.kafka) return null
   const { openKafkaUserFeedSink } = await import('../projections/user-feed/kafka.ts')
@@ -25,6 +25,8 @@ export async function startUserFeed(
     store: deps.stores.eventStore,
     sink,
     checkpoints: sqlFeedCheckpoints(deps.stores.db),
+    // Published under the erasure lock, as the projector writes views (test/reliability/feed-erasure-race.test.ts).
+    erasures: { keys: deps.stores.personalDataKeys, db: deps.stores.db },
     onPublished: ({ feedEvents, position }) => {
       deps.metrics.userFeedEvents.inc(feedEvents)
       deps.metrics.userFeedPosition.set(Number(position))

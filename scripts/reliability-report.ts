@@ -1,8 +1,8 @@
 // Generates docs/reliability.md in one run: runs the reliability regression tests (each appends
 // what it tried as a JSON line, see test/support/reliability-log.ts), records which numbered item
 // of issue 12 each file backs and whether it passed, and adds the chaos soak's and the load run's
-// reports (docs/soak-report.json, docs/load-report.json, written by scripts/soak.ts and
-// scripts/soak-load.ts). Nothing on the page is merged by hand.
+// reports (docs/soak-report.json, docs/load-report.json and docs/load-report-postgres.json, written
+// by scripts/soak.ts and scripts/soak-load.ts). Nothing on the page is merged by hand.
 //   nice -n 10 npx tsx scripts/reliability-report.ts --run > docs/reliability.md
 //   npx tsx scripts/reliability-report.ts [LOG] > docs/reliability.md   (rows of an earlier run)
 //   npx tsx scripts/reliability-report.ts --outcomes npm-test.log --since 2026-12-02T00:22:00Z > docs/reliability.md
@@ -24,6 +24,8 @@ const ITEMS: Array<{ item: string; what: string; tests: string[] }> = [
   { item: '8', what: 'NUL / lone surrogates in API input; erasure not atomic', tests: ['test/reliability/api-input.test.ts', 'processors/commands/erase-employee.test.ts'] },
   { item: '9', what: 'error shapes outside the documented one', tests: ['test/reliability/api-input.test.ts'] },
   { item: 'race', what: 'erasure against an in-flight projector batch', tests: ['test/reliability/erasure-race.test.ts'] },
+  { item: 'race', what: 'erasure against an in-flight user-feed batch', tests: ['test/reliability/feed-erasure-race.test.ts'] },
+  { item: 'load', what: 'API reads queued behind the sync\'s transactions on the embedded database', tests: ['sql/embedded-turns.test.ts'] },
   { item: 'soak', what: 'chaos soak (short variant)', tests: ['test/reliability/soak.test.ts'] },
 ]
 
@@ -59,7 +61,10 @@ const outcomes = run ? runTests() : outcomesLog ? outcomesIn(readFileSync(outcom
 
 const readJson = (file: string): any => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null)
 const soak = readJson('docs/soak-report.json')
-const load = readJson('docs/load-report.json')
+const loads = [
+  { file: 'docs/load-report.json', report: readJson('docs/load-report.json') },
+  { file: 'docs/load-report-postgres.json', report: readJson('docs/load-report-postgres.json') },
+]
 
 interface Row {
   fault: string
@@ -99,6 +104,7 @@ and the load run; do not edit by hand. Regenerate:
 \`\`\`sh
 nice -n 10 npm run soak -- --minutes 10 --report docs/soak-report.json
 nice -n 10 npx tsx scripts/soak-load.ts --minutes 10 --report docs/load-report.json
+nice -n 10 npx tsx scripts/soak-load.ts --minutes 10 --postgres --report docs/load-report-postgres.json
 nice -n 10 npx tsx scripts/reliability-report.ts --run > docs/reliability.md
 # or from a whole \`npm test\` run (every reliability file runs there):
 npm test > npm-test.log; npx tsx scripts/reliability-report.ts --outcomes npm-test.log --since <its start> > docs/reliability.md
@@ -114,7 +120,7 @@ ${soakSection()}
 
 ## The read API under load during a sync
 
-${loadSection()}
+${loads.map(({ file, report }) => loadSection(file, report)).join('\n\n')}
 
 ## Every fault and bad input tried
 
@@ -155,14 +161,20 @@ function soakSection(): string {
   ].join('\n')
 }
 
-function loadSection(): string {
-  if (!load) return 'No load report (docs/load-report.json) yet.'
+function loadSection(file: string, load: any): string {
+  if (!load) return `No load report (${file}) yet.`
+  const rss = load.rssMb
+  const machine = load.machineLoad ? ` Machine load average (1/5/15 min) ${load.machineLoad.atStart.join(' / ')} at the start, ${load.machineLoad.atEnd.join(' / ')} at the end.` : ''
   return [
-    `\`scripts/soak-load.ts\` (${load.minutes} minutes, ${load.connections} connections, ${load.database} database, the company changing at ${load.churnPerSecond}/s; run ${load.at}): ${load.ok ? 'no error, every answer checked was right' : '**not clean, see below**'}.`,
+    `### ${load.database === 'postgres' ? 'PostgreSQL' : 'Embedded database (the default)'}`,
     '',
-    `- ${load.requests} requests (${load.requestsPerSecond} /s on average); non-2xx ${load.non2xx}, errors ${load.errors}, timeouts ${load.timeouts}.`,
-    `- Latency p50 ${load.latencyMs.p50} ms, p90 ${load.latencyMs.p90} ms, p99 ${load.latencyMs.p99} ms, max ${load.latencyMs.max} ms (a shared, loaded 2-core machine: compare only with a run made at the same time).`,
-    `- RSS of the service: ${load.rssMb.first} MB at the start, at most ${load.rssMb.max} MB, ${load.rssMb.last} MB at the end (${load.rssMb.samples} samples, every 10 s).`,
+    `\`scripts/soak-load.ts\`${load.database === 'postgres' ? ' --postgres' : ''} (${load.minutes} minutes, ${load.connections} connections, ${load.database} database, the company changing at ${load.churnPerSecond}/s; run ${load.at}; ${file}): ${load.ok ? 'no error, flat RSS, every answer checked was right' : '**not clean, see below**'}.`,
+    '',
+    `- ${load.requests} requests (${load.requestsPerSecond} /s on average); errors ${load.errors}, timeouts ${load.timeouts}; non-2xx ${load.non2xx}${load.notYetSynced404 === undefined ? '' : `, of which ${load.notYetSynced404} a 404 for a new hire the sync had not reached yet (a right answer) and ${load.wrongNon2xx} wrong; ${load.lost404.count} a 404 for a user the service had already listed`}.`,
+    `- Latency p50 ${load.latencyMs.p50} ms, p90 ${load.latencyMs.p90} ms, p99 ${load.latencyMs.p99} ms, max ${load.latencyMs.max} ms (a shared, loaded 2-core machine: compare only with a run made at the same time).${machine}`,
+    rss.end === undefined
+      ? `- RSS of the service: ${rss.first} MB at the start, at most ${rss.max} MB, ${rss.last} MB at the end (${rss.samples} samples, every 10 s).`
+      : `- RSS of the service: ${rss.start} MB at the start, ${rss.afterWarmUp} MB after the warm-up (${rss.afterWarmUpAtS} s), at most ${rss.max} MB, ${rss.end} MB at the end (${rss.samples} samples, every 10 s): ${rss.flat ? 'flat' : '**not flat**'} (${rss.flatMeans}).`,
     `- Answers: ${load.sampledAnswers.checked} users sampled during the load, ${load.sampledAnswers.wrong} wrong; after the load ${load.finalUsers.users} users for ${load.finalUsers.employees} employees, ${load.finalUsers.wrong} with a job title or email other than Kombo's.`,
   ].join('\n')
 }

@@ -7,7 +7,15 @@
 // in-memory cache (stream → state at a revision); an event whose predecessor is not cached (after a
 // restart, a replay, an evicted entry) re-reads its stream up to that revision. No table of its own
 // to keep consistent: the event store is the only truth.
+//
+// Erasure: the batch's events were read (and decrypted) before it is published, so an erasure
+// committing in between would leave the erased person's data in the feed. With `erasures`, a
+// batch is published inside a transaction of the keys' database holding the erasure lock shared
+// (as the projector's view transaction does): events of streams erased by then are left out, and
+// an erasure starting meanwhile waits until the publish was acknowledged.
 import type { EventStore, RecordedEvent } from '../../processors/eventstore/port.ts'
+import type { PersonalDataKeys } from '../../processors/eventstore/personal-data-keys.ts'
+import type { SqlDatabase } from '../../sql/database.ts'
 import { BatchedSubscription } from '../batched-subscription.ts'
 import type { EmployeeState } from '../../processors/domain/employee-state.ts'
 import { employeeDecider } from '../../processors/domain/employee.ts'
@@ -29,6 +37,12 @@ export interface UserFeedPublisherOptions {
   flushAfterMs?: number
   /** Employee states kept in memory between batches (default 10 000). */
   maxCachedStates?: number
+  /**
+   * The personal data keys and their database: each batch is published under the erasure lock,
+   * leaving out the events of streams erased since they were read. Without it an erasure between
+   * the read and the publish leaves the erased person's data in the feed.
+   */
+  erasures?: { keys: Pick<PersonalDataKeys, 'erasedStreamsIn'>; db: Pick<SqlDatabase, 'transaction'> }
   onPublished?: (info: { events: number; feedEvents: number; position: bigint }) => void
   onError?: (err: Error) => void
 }
@@ -47,9 +61,27 @@ export class UserFeedPublisher extends BatchedSubscription {
   /** Publishes, then moves the checkpoint. A retried batch maps to the same feed events again. */
   protected async handleBatch(events: RecordedEvent[], position: bigint): Promise<void> {
     const feed = await this.feedEventsOf(events)
-    await this.options.sink.publish(feed)
+    const published = await this.publishUnlessErased(feed)
     await this.options.checkpoints.setCheckpoint(USER_FEED_CHECKPOINT, position)
-    this.options.onPublished?.({ events: events.length, feedEvents: feed.length, position })
+    this.options.onPublished?.({ events: events.length, feedEvents: published, position })
+  }
+
+  /** Publishes the feed events of the streams not erased by now; returns how many were published. */
+  private async publishUnlessErased(feed: Array<{ stream: string; events: UserFeedEvent[] }>): Promise<number> {
+    const erasures = this.options.erasures
+    if (!erasures) return this.publish(feed.flatMap((f) => f.events))
+    // A transaction only for its lock: held until the sink acknowledged (or failed).
+    return erasures.db.transaction(async (tx) => {
+      const erased = await erasures.keys.erasedStreamsIn(tx, feed.map((f) => f.stream))
+      // Their cached states hold decrypted data too: gone with the key.
+      for (const stream of erased) this.states.delete(stream)
+      return this.publish(feed.filter((f) => !erased.has(f.stream)).flatMap((f) => f.events))
+    })
+  }
+
+  private async publish(events: UserFeedEvent[]): Promise<number> {
+    await this.options.sink.publish(events)
+    return events.length
   }
 
   /** The employee's state just before `event`, from the cache or from its stream. */
@@ -68,13 +100,14 @@ export class UserFeedPublisher extends BatchedSubscription {
     while (this.states.size > max) this.states.delete(this.states.keys().next().value!)
   }
 
-  private async feedEventsOf(events: RecordedEvent[]): Promise<UserFeedEvent[]> {
-    const out: UserFeedEvent[] = []
+  /** Each event's feed events, with the stream they come from. */
+  private async feedEventsOf(events: RecordedEvent[]): Promise<Array<{ stream: string; events: UserFeedEvent[] }>> {
+    const out: Array<{ stream: string; events: UserFeedEvent[] }> = []
     for (const event of events) {
       const before = await this.stateBefore(event)
       const after = employeeDecider.evolve(before, asDomainEvents<EmployeeEvent>([event])[0])
       this.remember(event.streamName, event.revision, after)
-      out.push(...toUserFeedEvents(event, before, after))
+      out.push({ stream: event.streamName, events: toUserFeedEvents(event, before, after) })
     }
     return out
   }
