@@ -68,6 +68,8 @@ interface Run {
   count: number
   shards: ShardRun[]
   spawnedAt: number
+  /** CPU seconds of the PostgreSQL backends serving the copy (each backend's last reading). */
+  postgresCpu: number
   digest: string
 }
 
@@ -90,7 +92,15 @@ async function runShards(db: Database, count: number, last: bigint, timeoutMs: n
   try {
     children.push(...(await Promise.all(starting)))
     const shards: Array<Partial<ShardRun>> = names.map(() => ({}))
-    while (shards.some((s) => s.doneAt === undefined)) {
+    // Sampled every 10th poll and kept per backend, so a pooled connection closed during the run
+    // still counts up to its last sample (its last moments are missed: a lower bound).
+    const backendCpu = new Map<number, number>()
+    const sampleBackends = async () => {
+      const { rows } = await watcher.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')
+      for (const { pid } of rows) backendCpu.set(pid, Math.max(backendCpu.get(pid) ?? 0, cpuSecondsOf(pid)))
+    }
+    for (let poll = 0; shards.some((s) => s.doneAt === undefined); poll++) {
+      if (poll % 10 === 0) await sampleBackends()
       if (performance.now() - spawnedAt > timeoutMs) throw new Error(`projector-shards: ${count} projector(s) did not reach position ${last} in ${timeoutMs} ms:\n${children.map((c) => c.output().slice(-2000)).join('\n---\n')}`)
       const { rows } = await watcher.query<{ name: string; position: string }>('SELECT name, position FROM projection_checkpoints WHERE name = ANY($1)', [names])
       const now = performance.now()
@@ -103,9 +113,11 @@ async function runShards(db: Database, count: number, last: bigint, timeoutMs: n
       }
       await new Promise((r) => setTimeout(r, 50))
     }
+    await sampleBackends()
+    const postgresCpu = [...backendCpu.values()].reduce((sum, cpu) => sum + cpu, 0)
     const { rows } = await watcher.query<{ n: string }>('SELECT count(*) AS n FROM projection_dead_letters')
     if (Number(rows[0].n) > 0) throw new Error(`projector-shards: ${rows[0].n} event(s) skipped by the projectors with N=${count}`)
-    return { count, shards: shards as ShardRun[], spawnedAt, digest: '' }
+    return { count, shards: shards as ShardRun[], spawnedAt, postgresCpu, digest: '' }
   } finally {
     await Promise.all([...children.map((c) => c.stop()), ...starting.map((p) => p.then((c) => c.stop(), () => undefined))])
     await watcher.end()
@@ -120,18 +132,19 @@ function shardRow(run: Run, base: Run | undefined, filled: Filled, plan: Project
   const rate = (filled.events / (done - first)) * 1000
   const tenants = tenantIds(plan.tenants)
   const owned = Array.from({ length: run.count }, (_, index) => tenants.filter((t) => ownsTenant({ index, count: run.count }, t)).length)
+  const projecting = run.shards.reduce((sum, s) => sum + s.cpuAtDone - s.cpuAtFirst, 0)
   const baseRate = base ? (filled.events / (Math.max(...base.shards.map((s) => s.doneAt)) - Math.min(...base.shards.map((s) => s.firstAt)))) * 1000 : undefined
   return {
     benchmark: 'projector shards',
     scenario: `${run.count} projector process(es), ${plan.tenants} tenants × ${plan.employeesPerTenant} employees, ${filled.events} events, PostgreSQL`,
     value: rate,
     unit: 'events/s',
-    ...(baseRate !== undefined && run.count !== base!.count ? { baseline: { label: `${base!.count} projector`, value: baseRate, unit: 'events/s' } } : {}),
+    ...(baseRate !== undefined && run !== base ? { baseline: { label: `${base!.count} projector`, value: baseRate, unit: 'events/s' } } : {}),
     peakRssMb: Math.max(...run.shards.map((s) => s.peakRssMb)),
     note:
       `from the first shard's first checkpoint to the last shard at the end: ${((done - first) / 1000).toFixed(1)} s (spawn to end ${((done - run.spawnedAt) / 1000).toFixed(1)} s); ` +
       `tenants per shard ${owned.join('/')}; CPU s per process while projecting ${run.shards.map((s) => (s.cpuAtDone - s.cpuAtFirst).toFixed(1)).join('/')}; ` +
-      `peak RSS MB per process ${run.shards.map((s) => s.peakRssMb).join('/')}; ${digestNote}; peak RSS column: the largest process`,
+      `PostgreSQL backends ≥ ${run.postgresCpu.toFixed(1)} CPU s; together ${(((projecting + run.postgresCpu) / filled.events) * 1e6).toFixed(0)} CPU µs per event of the log; peak RSS MB per process ${run.shards.map((s) => s.peakRssMb).join('/')}; ${digestNote}; peak RSS column: the largest process`,
   }
 }
 
