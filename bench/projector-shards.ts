@@ -83,6 +83,8 @@ async function runShards(db: Database, count: number, last: bigint, timeoutMs: n
     // No clock tick during the run: it would append events and change what is projected.
     CLOCK_INTERVAL_MS: String(24 * 3600 * 1000),
     DEMO_API_TOKEN: 'bench-projector-shards-token',
+    // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a shard's time goes.
+    ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}),
   })
   const spawnedAt = performance.now()
   const starting = Array.from({ length: count }, (_, index) => startChildService(env(index), 120_000, 'projector'))
@@ -148,11 +150,11 @@ function shardRow(run: Run, base: Run | undefined, filled: Filled, plan: Project
   }
 }
 
-function sizeRow(filled: Filled, sizes: Awaited<ReturnType<typeof tableSizes>>): ResultRow {
+function sizeRow(run: Run, filled: Filled, sizes: Awaited<ReturnType<typeof tableSizes>>): ResultRow {
   const perRow = sizes.tables.map((t) => `${t.table} ${t.rows} rows ${t.rows ? Math.round(t.bytes / t.rows) : '—'} B/row`).join(', ')
   return {
     benchmark: 'projector shards: sizes',
-    scenario: `first import of ${filled.employees} employees (${filled.records} records), after the N=1 projection`,
+    scenario: `first import of ${filled.employees} employees (${filled.records} records), after the first projection (N=${run.count})`,
     value: filled.events / filled.employees,
     unit: 'events/employee',
     peakRssMb: peakRssMb(),
@@ -182,7 +184,7 @@ export async function benchProjectorShards(options: ProjectorShardsOptions): Pro
           const row = shardRow(run, base, filled, options, base ? `views digest equal to N=${base.count}'s` : `views digest ${run.digest.slice(0, 12)}`)
           rows.push(row)
           process.stderr.write(`projector-shards: N=${count}: ${row.value.toFixed(0)} events/s\n`)
-          if (!base) rows.push(sizeRow(filled, await tableSizes(db)))
+          if (!base) rows.push(sizeRow(run, filled, await tableSizes(db)))
         } finally {
           await db.close()
         }
