@@ -88,6 +88,9 @@ async function runShards(db: Database, count: number, last: bigint, timeoutMs: n
   })
   const spawnedAt = performance.now()
   const starting = Array.from({ length: count }, (_, index) => startChildService(env(index), 120_000, 'projector'))
+  // Handled now: a child failing while the watcher connects must not end this process unhandled
+  // (the throw-away databases would be left behind); Promise.all below still reports it.
+  for (const p of starting) p.catch(() => undefined)
   const children: ChildService[] = []
   const watcher = new pg.Client({ connectionString: db.url })
   await watcher.connect()
