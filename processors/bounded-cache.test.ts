@@ -45,7 +45,7 @@ t.test('zero limits keep nothing; bad limits are refused', async (t) => {
 t.test('approximateBytes grows with the content of a JSON-like value and survives a cycle', async (t) => {
   const small = approximateBytes({ id: 'a', tags: ['x'] })
   const big = approximateBytes({ id: 'a', tags: ['x'], notes: 'y'.repeat(1_000) })
-  t.ok(big - small >= 2_000, 'a 1,000-character string counts at two bytes a character')
+  t.ok(big - small >= 1_000, 'a 1,000-character string counts at least a byte a character')
   t.equal(approximateBytes(Buffer.alloc(100)), 164)
   const cyclic: Record<string, unknown> = { a: 1 }
   cyclic.self = cyclic

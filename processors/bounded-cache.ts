@@ -101,17 +101,20 @@ export class BoundedCache<V> {
 }
 
 /**
- * A rough size of a JSON-like value in bytes: strings at two bytes a character (V8 may store them
- * in one), numbers and booleans at 8, objects and arrays at 16 plus their members, Buffers at their
- * length, bigints at 16. It walks the value (no serialising, nothing allocated) and is meant for
- * budgets, not accounting: it errs on the high side.
+ * A rough size of a JSON-like value on V8's heap, in bytes: a string at 16 plus one a character
+ * (Latin-1 strings take one; others take two, so this is low for them), a number or boolean at 8,
+ * an object or array at 24 plus 8 a member (property names are shared between objects of one
+ * shape) plus the members, a Buffer at its length. It walks the value (nothing serialised or
+ * allocated), which costs about as much as a JSON.stringify of it: callers on a hot path pass a
+ * size they already know instead (see StreamStateCache). Calibrated on folded employee states:
+ * 4.7 KB of heap each after JSON.parse (4.0 KB of JSON), this says 5.6 KB.
  */
 export function approximateBytes(value: unknown, depth = 0): number {
   // Deeper than any record we keep (and a guard against a cycle): counted as one small object.
-  if (depth > 32) return 16
+  if (depth > 32) return 24
   switch (typeof value) {
     case 'string':
-      return 16 + value.length * 2
+      return 16 + value.length
     case 'number':
     case 'boolean':
       return 8
@@ -121,12 +124,12 @@ export function approximateBytes(value: unknown, depth = 0): number {
       if (value === null) return 8
       if (Buffer.isBuffer(value)) return 64 + value.length
       if (value instanceof Date) return 32
-      let bytes = 16
+      let bytes = 24
       if (Array.isArray(value)) {
         for (const item of value) bytes += 8 + approximateBytes(item, depth + 1)
         return bytes
       }
-      for (const key in value) bytes += 16 + key.length * 2 + approximateBytes((value as Record<string, unknown>)[key], depth + 1)
+      for (const key in value) bytes += 8 + approximateBytes((value as Record<string, unknown>)[key], depth + 1)
       return bytes
     }
     default:

@@ -17,7 +17,7 @@ t.test('keeps at most its capacity, dropping the least recently used stream', as
 })
 
 t.test('keeps at most its byte budget, however few entries that is', async (t) => {
-  const state = (kb: number) => ({ record: { notes: 'x'.repeat(kb * 512) } }) // ~kb KiB at two bytes a character
+  const state = (kb: number) => ({ record: { notes: 'x'.repeat(kb * 1024) } }) // ~kb KiB at a byte a character
   const cache = new StreamStateCache(1_000, 10 * 1024)
   for (let i = 0; i < 20; i++) cache.set(`s-${i}`, { state: state(3), revision: BigInt(i) })
   t.ok(cache.bytes <= 10 * 1024, `holds ${cache.bytes} bytes, within the budget`)
@@ -27,6 +27,8 @@ t.test('keeps at most its byte budget, however few entries that is', async (t) =
   cache.set('huge', { state: state(20), revision: 0n })
   t.equal(cache.get('huge'), undefined, 'a state bigger than the whole budget is not kept')
   t.equal(cache.size, 3, 'and evicts nothing')
+  cache.set('told', { state: 'tiny', revision: 0n }, 9 * 1024)
+  t.same([cache.size, cache.get('told')?.state], [1, 'tiny'], 'a size the caller gives is the one counted')
 })
 
 t.test('capacity 0 caches nothing; a bad capacity is refused', async (t) => {
