@@ -94,6 +94,11 @@ export class BoundedCache<V> {
     this.bytesHeld = 0
   }
 
+  /** Drops every entry whose value matches (one pass over all entries). */
+  deleteWhere(matches: (value: V) => boolean): void {
+    for (const [key, slot] of this.slots) if (matches(slot.value)) this.delete(key)
+  }
+
   /** Entries from the least to the most recently used (a snapshot: safe to delete while iterating). */
   entries(): Array<[string, V]> {
     return [...this.slots].map(([key, slot]) => [key, slot.value])
