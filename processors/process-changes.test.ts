@@ -255,3 +255,35 @@ t.test('a failing stream fails the batch after the others settled, and a retry c
   t.same(outcomes.map((o) => o.kind), ['unchanged', 'appended', 'unchanged'], 'the redelivered batch appends only what was missing')
   t.equal((await store.readAll()).filter((e) => e.type === 'EmployeeImported').length, 3)
 })
+
+t.test('a state evicted from the cache (by count or by bytes) is read again and decided as if never cached', async (t) => {
+  const { store, deps } = await setup(t)
+  // The bytes of one such state, so that the byte bound below keeps one state but not two.
+  const probe = new StreamStateCache()
+  await processChanges([change(person('probe-a', '2026-03-01T10:00:00.000Z'))], { ...deps, cache: probe })
+  const oneState = probe.bytes
+  // What the same records append with no cache at all: the evicting caches must append exactly that.
+  for (const [at, fields] of [['2026-03-01T10:00:00.000Z', {}], ['2026-03-01T10:00:00.000Z', {}], ['2026-03-01T11:00:00.000Z', { job_title: 'Commodore' }]] as const) {
+    await processChanges([change(person('uncached-a', at, fields))], deps)
+  }
+  const expected = (await store.readStream(employeeStreamName('acme', 'uncached-a'))).map((e) => e.type)
+  t.equal(expected.filter((type) => type === 'EmployeeJobTitleChanged').length, 1)
+  for (const [label, cache] of [['count', new StreamStateCache(1)], ['bytes', new StreamStateCache(10, Math.floor(oneState * 1.5))]] as const) {
+    const tenantStream = (id: string) => employeeStreamName('acme', `${label}-${id}`)
+    let streamsRead = 0
+    const reading: EventStore = { ...store, readStreams: (names) => ((streamsRead += names.length), store.readStreams(names)) }
+    const mine = { ...deps, store: reading, cache }
+    await processChanges([change(person(`${label}-a`, '2026-03-01T10:00:00.000Z'))], mine)
+    await processChanges([change(person(`${label}-b`, '2026-03-01T10:00:00.000Z'))], mine)
+    t.equal(cache.size, 1, `${label}: one state kept`)
+    t.ok(cache.get(tenantStream('b')), `${label}: the most recent one`)
+    t.equal(cache.get(tenantStream('a')), undefined, `${label}: a's state was evicted`)
+    streamsRead = 0
+    t.same(await processChanges([change(person(`${label}-a`, '2026-03-01T10:00:00.000Z'))], mine), [{ kind: 'unchanged' }], `${label}: a redelivery is still recognised`)
+    t.equal(streamsRead, 1, `${label}: because a's stream was read again`)
+    const newer = await processChanges([change(person(`${label}-a`, '2026-03-01T11:00:00.000Z', { job_title: 'Commodore' }))], mine)
+    t.same(newer.map((o) => o.kind), ['appended'], `${label}: a newer version appends`)
+    const events = await store.readStream(tenantStream('a'))
+    t.same(events.map((e) => e.type), expected, `${label}: the same events as without a cache, once each`)
+  }
+})

@@ -15,7 +15,7 @@ import type { TenantSettings } from '../schemas/tenant.ts'
 import { WrongExpectedRevisionError, type EventStore, type EventToAppend } from './eventstore/port.ts'
 import { foldEvents, type ObserveRecord } from './domain/decider.ts'
 import { streamKindOfResource } from './domain/stream-kinds.ts'
-import type { CachedStreamState, StreamStateCache } from './stream-state-cache.ts'
+import { stateBytesFromJson, type CachedStreamState, type StreamStateCache } from './stream-state-cache.ts'
 import { forEachBounded } from './for-each-bounded.ts'
 import { asStored } from './as-stored.ts'
 
@@ -113,7 +113,7 @@ export async function processChanges(batch: ConsumedChange[], deps: ProcessorDep
           retry.push([plan.stream, plan.group])
           return
         }
-        deps.cache?.set(plan.stream, { state: plan.state, revision: result.nextExpectedRevision })
+        deps.cache?.set(plan.stream, { state: plan.state, revision: result.nextExpectedRevision }, stateBytesOf(plan.group))
         deps.onAppended?.({ stream: plan.stream, events: plan.events.length, ms })
         settled(plan)
       })
@@ -238,10 +238,13 @@ async function planStream(stream: string, group: Pending[], { base, cached }: Ba
     if (cached && !(await isCurrent(stream, base.revision, deps.store))) {
       cache!.delete(stream)
       stale = true
-    } else cache?.set(stream, base)
+    } else cache?.set(stream, base, stateBytesOf(group))
   }
   return { stream, group, base, state, events, outcomes, stale }
 }
+
+/** The cache's size of the stream's state, from the raw bytes (the JSON wire format) of its last record. */
+const stateBytesOf = (group: Pending[]): number => stateBytesFromJson(group[group.length - 1].change.raw.length)
 
 async function isCurrent(stream: string, revision: bigint | 'no_stream', store: EventStore): Promise<boolean> {
   const [last] = await store.readStream(stream, { direction: 'backwards', maxCount: 1 })

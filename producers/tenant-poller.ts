@@ -270,7 +270,11 @@ export class TenantPoller {
 
   private recentlyPublished(resource: KomboResource): RecentlyPublished {
     let published = this.published.get(resource)
-    if (!published) this.published.set(resource, (published = new RecentlyPublished()))
+    if (!published) {
+      // The poll's own overlap and clock, so what it drops mid-listing is what the next poll cannot re-read.
+      const options = { overlapMs: this.o.overlapMs, futureToleranceMs: this.o.futureToleranceMs, now: () => (this.o.now?.() ?? new Date()).getTime() }
+      this.published.set(resource, (published = new RecentlyPublished(options)))
+    }
     return published
   }
 

@@ -4,6 +4,7 @@
 // The keys live in the SQL database (embedded or DATABASE_URL) whichever event store is used.
 import { randomBytes } from 'node:crypto'
 import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
+import { BoundedCache, type BoundedCacheLimits } from '../bounded-cache.ts'
 
 const migration = `
 CREATE TABLE IF NOT EXISTS personal_data_keys (
@@ -97,21 +98,32 @@ async function keysForSql(
 }
 
 /**
+ * Keys kept in memory at most, by count and by approximate bytes (a key state is ~300 bytes with
+ * its stream name): the cache must not grow with the number of employees a process has seen. A key
+ * evicted or expired is read again (one statement per batch, keysFor), so the limits trade memory
+ * for reads, never correctness. Constants, not configuration: nobody should need to tune them.
+ */
+export const KEY_CACHE_LIMITS: BoundedCacheLimits = { maxEntries: 50_000, maxBytes: 16 * 1024 * 1024 }
+
+/**
  * `cacheMs`: how long a key is reused without asking the database. An erasure in this process is
  * seen at once; another process (a separate processor or projector role) sees it within cacheMs.
  */
-function keyCache(cacheMs: number) {
-  const cache = new Map<string, { state: KeyState; at: number }>()
+export function keyCache(cacheMs: number, limits: BoundedCacheLimits = KEY_CACHE_LIMITS, now: () => number = Date.now) {
+  const cache = new BoundedCache<{ state: KeyState; at: number }>(limits, ({ state }) => (state.kind === 'key' ? 120 + state.key.length : 96))
   return {
     cache,
     cached(stream: string) {
       const hit = cache.get(stream)
-      if (!hit || Date.now() - hit.at > cacheMs) return undefined
+      if (!hit) return undefined
+      if (now() - hit.at > cacheMs) {
+        cache.delete(stream)
+        return undefined
+      }
       return hit.state
     },
     remember(stream: string, state: KeyState) {
-      if (cache.size > 50_000) cache.clear()
-      cache.set(stream, { state, at: Date.now() })
+      cache.set(stream, { state, at: now() })
     },
   }
 }
@@ -127,9 +139,9 @@ async function erasedRowsIn(tx: SqlQueryable, streams: string[]): Promise<Row[]>
   return rows
 }
 
-export async function openSqlPersonalDataKeys(db: SqlDatabase, options: { cacheMs?: number } = {}): Promise<PersonalDataKeys> {
+export async function openSqlPersonalDataKeys(db: SqlDatabase, options: { cacheMs?: number; cacheLimits?: BoundedCacheLimits } = {}): Promise<PersonalDataKeys> {
   await db.exec(migration)
-  const { cache, cached, remember } = keyCache(options.cacheMs ?? 30_000)
+  const { cache, cached, remember } = keyCache(options.cacheMs ?? 30_000, options.cacheLimits)
 
   return {
     async keyFor(stream, owner) {
