@@ -20,6 +20,7 @@ import { BENCH_TOKEN, benchEnv, sizeLabel, startBenchService, until } from './ha
 import { measureChangeDelays, percentile } from './change-rate.ts'
 import { peakRssMb, printTable, type ResultRow } from './report.ts'
 import { tempDir } from './temp-dir.ts'
+import { PROCESSOR_GROUP } from '../runtime/processor-group.ts'
 
 export interface FairnessOptions {
   /** Employees of the big tenant whose initial sync runs (default 10k). */
@@ -75,6 +76,8 @@ interface HeadOfLine {
   bigSyncMs: number
   /** Whether the big tenant's sync was still running when the last change was made. */
   bigBusyThroughout: boolean
+  /** The most records of the big tenant seen waiting for the processors (sampled every 250 ms). */
+  bigBacklogMax: number
 }
 
 /** One run: the small tenant synced, then the big one resumed, then a change a second to the small one. */
@@ -86,6 +89,7 @@ async function headOfLine(o: FairnessOptions, limit: number): Promise<HeadOfLine
   const file = tenantsFile(data.dir, [{ id: 'small', integrationId: 'small-int' }, { id: 'big', integrationId: 'big-int', paused: true }], o.pollIntervalMs)
   const env = { TENANTS_FILE: file, POLL_INTERVAL_MS: String(o.pollIntervalMs), TENANT_BACKLOG_LIMIT: String(limit), TENANT_REFRESH_MS: '200' }
   const service = await startBenchService(benchEnv(proxy.url, data.dir, env), 'all')
+  let sampling: NodeJS.Timeout | undefined
   try {
     const db = service.stores.db
     const smallTarget = everyEmployee(smallSim, 'small-int')
@@ -94,6 +98,10 @@ async function headOfLine(o: FairnessOptions, limit: number): Promise<HeadOfLine
     await service.stores.tenants.update('big', { status: 'active' }, { actor: 'bench', action: 'tenant.resumed', details: { why: 'bench/fairness.ts' } })
     const resumedAt = performance.now()
     let bigDoneAt = 0
+    let bigBacklogMax = 0
+    sampling = setInterval(() => {
+      void service.stores.changeLog.tenantPending(PROCESSOR_GROUP, 'big').then((n) => (bigBacklogMax = Math.max(bigBacklogMax, n)), () => {})
+    }, 250)
     const watchingBig = until('the big tenant synced', async () => (await usersOf(db, 'big')) >= bigTarget, 60 * 60_000, 100).then(() => (bigDoneAt = performance.now()))
     const company = smallSim.integration('small-int')
     const r = await measureChangeDelays({
@@ -108,8 +116,9 @@ async function headOfLine(o: FairnessOptions, limit: number): Promise<HeadOfLine
     })
     const lastChangeAt = performance.now() - r.drainMs
     await watchingBig
-    return { delays: r.delays, made: r.made, bigSyncMs: bigDoneAt - resumedAt, bigBusyThroughout: bigDoneAt > lastChangeAt }
+    return { delays: r.delays, made: r.made, bigSyncMs: bigDoneAt - resumedAt, bigBusyThroughout: bigDoneAt > lastChangeAt, bigBacklogMax }
   } finally {
+    clearInterval(sampling)
     await service.stop()
     await proxy.close()
     await bigSim.close()
@@ -154,7 +163,7 @@ export async function benchFairness(options: Partial<FairnessOptions> = {}): Pro
       unit: 'ms p99 change → API',
       baseline: { label: 'poll interval', value: o.pollIntervalMs, unit: 'ms' },
       peakRssMb: peakRssMb(),
-      note: `p50 ${Math.round(percentile(r.delays, 50))} ms, max ${Math.round(r.delays[r.delays.length - 1])} ms over ${r.made} changes; big tenant synced in ${(r.bigSyncMs / 1000).toFixed(1)} s${r.bigBusyThroughout ? ' (still syncing when the last change was made)' : ' (done before the last change: later changes ran without it)'}`,
+      note: `p50 ${Math.round(percentile(r.delays, 50))} ms, max ${Math.round(r.delays[r.delays.length - 1])} ms over ${r.made} changes; the big tenant's backlog peaked at ${r.bigBacklogMax} records, it synced in ${(r.bigSyncMs / 1000).toFixed(1)} s${r.bigBusyThroughout ? ' (still syncing when the last change was made)' : ' (done before the last change: later changes ran without it)'}`,
     })
   }
   const [on, off] = results

@@ -72,6 +72,31 @@ t.test("one tenant at its limit does not hold another tenant's page", async (t) 
   t.equal(await bigPage, 'aborted')
 })
 
+t.test('below the limit pages are counted, not asked about: the next question comes when they could reach it', async (t) => {
+  const { log, published, publisher } = setup()
+  log.pending.set('big', 100)
+  const publish = publisher('big')
+  await publish(new Array(400).fill(0))
+  t.equal(log.asked.length, 1, 'asked before the first page (100 pending)')
+  await publish(new Array(400).fill(0))
+  await publish(new Array(100).fill(0))
+  t.equal(log.asked.length, 1, 'at most 100 + 800 pending now, below 1000: not asked')
+  log.pending.set('big', 300)
+  await publish(new Array(100).fill(0))
+  t.equal(log.asked.length, 2, 'the bound reached 1000, so the change log was asked again (300 pending)')
+  await publish(new Array(600).fill(0))
+  t.equal(log.asked.length, 2, '300 + 100 published since: room for this page without asking')
+  log.pending.set('big', 1000)
+  const controller = new AbortController()
+  let fifth = false
+  const waiting = publisher('big', controller.signal)([1]).then(() => (fifth = true))
+  await waitFor('the budget to ask again', () => log.asked.length >= 4, 10_000)
+  t.equal(fifth, false, 'the bound (1000) and the answer (1000) are at the limit: the page waits')
+  log.pending.set('big', 0)
+  await waiting
+  t.equal(published.length, 6)
+})
+
 t.test('stopping the poller aborts the wait without publishing', async (t) => {
   const { log, waited, published, publisher } = setup()
   log.pending.set('big', 1000)

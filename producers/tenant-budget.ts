@@ -24,6 +24,8 @@ export interface TenantBudgetOptions {
 export interface TenantBudget {
   /** Resolves once the tenant may publish; rejects with the signal's reason when it is aborted first. */
   waitForRoom(tenant: string, signal?: AbortSignal): Promise<void>
+  /** Records of the tenant were published after `waitForRoom` (they count until the next question). */
+  published(tenant: string, records: number): void
   /** `publish` behind the budget: each call waits for room first. */
   publishing<T>(tenant: string, signal: AbortSignal | undefined, publish: (items: T[]) => Promise<void>): (items: T[]) => Promise<void>
 }
@@ -32,31 +34,46 @@ export function tenantBudget(o: TenantBudgetOptions): TenantBudget {
   if (!(o.limit >= 0)) throw new RangeError(`limit must be 0 (off) or positive, got ${o.limit}`)
   if (!(o.checkMs > 0)) throw new RangeError(`checkMs must be positive, got ${o.checkMs}`)
 
+  // Per tenant, an upper bound of its pending records: the count last asked plus what was published
+  // since (pending only shrinks by the processors committing). While it is below the limit, a page
+  // goes without asking: one question per (limit − pending) records instead of one per page, which
+  // matters on the embedded database, where every question queues behind the processors' statements.
+  const bound = new Map<string, number>()
+
   async function waitForRoom(tenant: string, signal?: AbortSignal): Promise<void> {
     if (o.limit === 0) return
     signal?.throwIfAborted()
+    if ((bound.get(tenant) ?? o.limit) < o.limit) return
     let pending = await o.changeLog.tenantPending(o.group, tenant)
-    if (pending < o.limit) return
-    const started = Date.now()
-    o.onWait?.(tenant, pending)
-    try {
-      while (pending >= o.limit) {
-        await sleep(o.checkMs, undefined, { signal })
-        pending = await o.changeLog.tenantPending(o.group, tenant)
+    if (pending >= o.limit) {
+      const started = Date.now()
+      o.onWait?.(tenant, pending)
+      try {
+        while (pending >= o.limit) {
+          await sleep(o.checkMs, undefined, { signal })
+          pending = await o.changeLog.tenantPending(o.group, tenant)
+        }
+      } catch (err) {
+        o.onWaited?.(tenant, Date.now() - started, signal?.aborted === true)
+        throw signal?.aborted ? signal.reason : err
       }
-    } catch (err) {
-      o.onWaited?.(tenant, Date.now() - started, signal?.aborted === true)
-      throw signal?.aborted ? signal.reason : err
+      o.onWaited?.(tenant, Date.now() - started, false)
     }
-    o.onWaited?.(tenant, Date.now() - started, false)
+    bound.set(tenant, pending)
+  }
+
+  const published = (tenant: string, records: number) => {
+    if (bound.has(tenant)) bound.set(tenant, bound.get(tenant)! + records)
   }
 
   return {
     waitForRoom,
+    published,
     publishing: (tenant, signal, publish) => async (items) => {
       if (items.length === 0) return publish(items)
       await waitForRoom(tenant, signal)
       await publish(items)
+      published(tenant, items.length)
     },
   }
 }
