@@ -77,7 +77,7 @@ interface HeadOfLine {
   /** Whether the big tenant's sync was still running when the last change was made. */
   bigBusyThroughout: boolean
   /** The most records of the big tenant seen waiting for the processors (sampled every 250 ms). */
-  bigBacklogMax: number
+  bigBacklogMax: number | string
 }
 
 /** One run: the small tenant synced, then the big one resumed, then a change a second to the small one. */
@@ -99,8 +99,9 @@ async function headOfLine(o: FairnessOptions, limit: number): Promise<HeadOfLine
     const resumedAt = performance.now()
     let bigDoneAt = 0
     let bigBacklogMax = 0
+    let sampleError: string | undefined
     sampling = setInterval(() => {
-      void service.stores.changeLog.tenantPending(PROCESSOR_GROUP, 'big').then((n) => (bigBacklogMax = Math.max(bigBacklogMax, n)), () => {})
+      void service.stores.changeLog.tenantPending(PROCESSOR_GROUP, 'big').then((n) => (bigBacklogMax = Math.max(bigBacklogMax, n)), (err: Error) => (sampleError ??= err.message))
     }, 250)
     const watchingBig = until('the big tenant synced', async () => (await usersOf(db, 'big')) >= bigTarget, 60 * 60_000, 100).then(() => (bigDoneAt = performance.now()))
     const company = smallSim.integration('small-int')
@@ -116,7 +117,7 @@ async function headOfLine(o: FairnessOptions, limit: number): Promise<HeadOfLine
     })
     const lastChangeAt = performance.now() - r.drainMs
     await watchingBig
-    return { delays: r.delays, made: r.made, bigSyncMs: bigDoneAt - resumedAt, bigBusyThroughout: bigDoneAt > lastChangeAt, bigBacklogMax }
+    return { delays: r.delays, made: r.made, bigSyncMs: bigDoneAt - resumedAt, bigBusyThroughout: bigDoneAt > lastChangeAt, bigBacklogMax: sampleError ? `? (${sampleError})` : bigBacklogMax }
   } finally {
     clearInterval(sampling)
     await service.stop()
