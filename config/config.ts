@@ -94,6 +94,10 @@ export const Env = z
     KOMBO_UNKNOWN_INTEGRATION: z.enum(['create-paused', 'log']).default('create-paused'),
     /** How often each role checks the tenant table for changes. */
     TENANT_REFRESH_MS: int(1000, 50),
+    /** A tenant's records the processors have not committed at which its poller waits before the next page; 0 turns the budget off. */
+    TENANT_BACKLOG_LIMIT: int(1000, 0),
+    /** How often a poller waiting on its tenant's backlog asks again. */
+    TENANT_BACKLOG_CHECK_MS: int(200, 10),
     SIMULATOR_EMPLOYEES: int(300, 1),
     SIMULATOR_SEED: int(1),
     SIMULATOR_CHURN_PER_SECOND: z.coerce.number().min(0).default(0.5),
@@ -139,6 +143,8 @@ export interface Config {
   unknownIntegration: 'create-paused' | 'log'
   /** How often every role checks the tenant table's version. */
   tenantRefreshMs: number
+  /** The per-tenant backlog budget (producers/tenant-budget.ts): limit 0 is off. */
+  tenantBacklog: { limit: number; checkMs: number }
   /** The demo tenant's token when it was generated or given (printed at start); null otherwise. */
   demoToken: string | null
   /** true when the operator gave the demo token (DEMO_API_TOKEN): a secret they have, never printed. */
@@ -235,6 +241,7 @@ export function loadConfig(
     adminTokenSha256: e.ADMIN_API_TOKEN ? sha256(e.ADMIN_API_TOKEN) : null,
     unknownIntegration: e.KOMBO_UNKNOWN_INTEGRATION,
     tenantRefreshMs: e.TENANT_REFRESH_MS,
+    tenantBacklog: { limit: e.TENANT_BACKLOG_LIMIT, checkMs: e.TENANT_BACKLOG_CHECK_MS },
     demoToken,
     demoTokenGiven: e.DEMO_API_TOKEN !== undefined,
     pollIntervalMs: e.POLL_INTERVAL_MS,

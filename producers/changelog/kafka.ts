@@ -11,6 +11,7 @@ import { komboResources, type KomboResource } from '../../schemas/kombo.ts'
 import { envelopeJsonSchema, valueSubject } from '../../schemas/registry.ts'
 import type { ChangeLog, ChangeLogConsumer, ConsumedChange } from './port.ts'
 import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
+import { TenantInFlight, type SentMessage } from './kafka-tenant-pending.ts'
 
 export interface KafkaChangeLogOptions {
   brokers: string[]
@@ -136,11 +137,25 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
     }),
   )
 
+  // One admin client for tenantPending's committed-offset lookups, connected on first use.
+  let admin: ReturnType<Kafka['admin']> | null = null
+  const adminClient = async () => {
+    if (!admin) {
+      const fresh = kafka.admin()
+      await fresh.connect()
+      admin = fresh
+    }
+    return admin
+  }
+  const inFlight = new TenantInFlight(async (group) =>
+    (await adminClient()).fetchOffsets({ groupId: `${prefix}${group}`, topics: [...topicOf.values()] }),
+  )
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    // Java's murmur2 partitioner: the same key lands in the same partition whoever produces it.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    // Java's murmur2 partitioner: the same key lands in the same partition whoever produces it
+    // (wrapped only to note each record's partition for tenantPending).
+    createPartitioner: () => inFlight.partitioner(Partitioners.DefaultPartitioner()),
   })
   await producer.connect()
   const consumers = new Set<ChangeLogConsumer>()
@@ -149,6 +164,7 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
     async publish(envelopes: Traced<ChangeEnvelope>[]): Promise<void> {
       if (envelopes.length === 0) return
       const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers?: Record<string, string> }>>()
+      const sent: SentMessage[] = []
       for (const envelope of envelopes) {
         const resource = envelope.resource as KomboResource
         let value: Buffer
@@ -160,13 +176,16 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
         const topic = topicOf.get(resource)!
         if (!byTopic.has(topic)) byTopic.set(topic, [])
         const traceparent = envelope[TRACEPARENT]
-        byTopic.get(topic)!.push({ key: changeKey(envelope.tenant, envelope.record.id), value, ...(traceparent ? { headers: { traceparent } } : {}) })
+        const message = { key: changeKey(envelope.tenant, envelope.record.id), value, ...(traceparent ? { headers: { traceparent } } : {}) }
+        byTopic.get(topic)!.push(message)
+        sent.push({ tenant: envelope.tenant, topic, message })
       }
       try {
-        await producer.sendBatch({
+        const result = await producer.sendBatch({
           acks: -1,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         })
+        inFlight.recordSent(sent, result)
       } catch (err) {
         const retriable = (err as { retriable?: boolean }).retriable !== false
         throw new ChangeLogPublishError(`publishing ${envelopes.length} changes failed: ${(err as Error).message}`, retriable, { cause: err })
@@ -261,9 +280,12 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
       }
     },
 
+    tenantPending: (group, tenant) => inFlight.pending(group, tenant),
+
     async close(): Promise<void> {
       await Promise.all([...consumers].map((c) => c.stop()))
       await producer.disconnect()
+      await admin?.disconnect()
     },
   }
 }

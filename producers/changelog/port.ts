@@ -48,6 +48,13 @@ export interface ChangeLog {
    * resources (default all). Used for readiness, metrics and "caught up" checks.
    */
   pending(group: string, resources?: KomboResource[]): Promise<number>
+  /**
+   * How many records of one tenant (keys `tenant:…`, schemas/envelope.ts) the group has not
+   * committed yet, over every resource: the per-tenant backlog budget (producers/tenant-budget.ts)
+   * asks it before each page it lets a poller publish. The Kafka adapter counts only what this
+   * process published (what it cannot know cheaply otherwise); the SQL adapter counts the table.
+   */
+  tenantPending(group: string, tenant: string): Promise<number>
   close(): Promise<void>
 }
 

@@ -15,6 +15,8 @@ import type { ChangeEnvelope } from '../../schemas/envelope.ts'
 import { endSpans, SpanKind, startSpan, traceparentOf, tracingEnabled, TRACEPARENT, type Traced } from '../../tracing/spans.ts'
 import { initialSyncSourceOf, startInitialSyncReporter } from '../progress.ts'
 import { relinkedPublish, relinkerOf } from '../relinks.ts'
+import { tenantBudget, type TenantBudget } from '../../producers/tenant-budget.ts'
+import { PROCESSOR_GROUP } from '../processor-group.ts'
 
 export interface PollerRole extends RoleHandle {
   simulator: KomboSimulator | null
@@ -43,8 +45,9 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
     onRetry: (info) => ctx.metrics.upstreamRetries.inc({ reason: String(info.reason ?? 'unknown').slice(0, 40) }),
   })
 
+  const budget = backlogBudget(ctx)
   const supervised = new TenantPollers({
-    create: (tenant) => newTenantPoller(ctx, client, tenant),
+    create: (tenant) => newTenantPoller(ctx, client, tenant, budget),
     onStarted: (t) => logger.info({ tenant: t.id, integrationId: t.integrationId }, 'polling the tenant'),
     onStopped: (tenant, why) => logger.info({ tenant, why }, 'stopped polling the tenant'),
   })
@@ -89,9 +92,28 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
   }
 }
 
-function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant): TenantPoller {
+/** The per-tenant backlog budget (TENANT_BACKLOG_LIMIT), counted against the processors' group. */
+function backlogBudget(ctx: RoleContext): TenantBudget {
+  const { limit, checkMs } = ctx.config.tenantBacklog
+  return tenantBudget({
+    changeLog: ctx.stores.changeLog,
+    group: PROCESSOR_GROUP,
+    limit,
+    checkMs,
+    // Waiting is the budget working, not a problem: debug only; the metric shows how much.
+    onWait: (tenant, pending) => ctx.logger.debug({ tenant, pending, limit }, "tenant's backlog at its budget: the next page waits for the processors"),
+    onWaited: (tenant, waitedMs, aborted) => {
+      ctx.metrics.tenantBacklogWaitSeconds.inc({ tenant }, waitedMs / 1000)
+      ctx.logger.debug({ tenant, waitedMs, aborted }, aborted ? 'backlog wait ended by stop' : "tenant's backlog below its budget: publishing")
+    },
+  })
+}
+
+function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant, budget: TenantBudget): TenantPoller {
   const { config, stores, metrics, logger } = ctx
-  return new TenantPoller({
+  // Aborted when this poller stops, so a page waiting on the backlog budget does not hold the stop.
+  const stopping = new AbortController()
+  const poller = new TenantPoller({
     // Only the fields of the tenant's scopes leave the client (data minimisation, docs/data-kept.md).
     client: minimisingClient(client, tenant.settings.optionalFields),
     tenant: tenant.id,
@@ -101,7 +123,7 @@ function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant):
     integrationId: tenant.integrationId!,
     syncState: stores.syncState,
     // A re-linked integration's records go into the existing streams (producers/relink).
-    publish: relinkedPublish(ctx, tenant.id, tenant.integrationId!, async (envelopes) => {
+    publish: relinkedPublish(ctx, tenant.id, tenant.integrationId!, budget.publishing(tenant.id, stopping.signal, async (envelopes: ChangeEnvelope[]) => {
       const spans = traceChanges(envelopes)
       try {
         await stores.changeLog.publish(envelopes)
@@ -111,7 +133,7 @@ function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant):
       }
       endSpans(spans)
       for (const e of envelopes) metrics.recordsPolled.inc({ tenant: e.tenant, resource: e.resource })
-    }),
+    })),
     intervalMs: tenant.settings.pollIntervalMs ?? config.pollIntervalMs,
     overlapMs: config.watermarkOverlapMs,
     skipRepeats: ctx.tuning.poller?.skipRepeats,
@@ -136,6 +158,14 @@ function newTenantPoller(ctx: RoleContext, client: KomboClient, tenant: Tenant):
       },
     },
   })
+  // The poller's own stop signal is private: abort ours first (a budget wait then ends at once,
+  // its page unpublished and the watermark kept), then stop the poller as usual.
+  const stop = poller.stop.bind(poller)
+  poller.stop = () => {
+    stopping.abort(new Error(`the poller of tenant ${tenant.id} was stopped`))
+    return stop()
+  }
+  return poller
 }
 
 /** One new trace per change record, started as it is published; its context travels with the record. */
