@@ -17,7 +17,7 @@
 //
 // test/reliability/soak.test.ts runs a short variant in `npm test`, so this keeps working.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -78,6 +78,8 @@ export interface SoakReport {
   quiescedInMs: number
   /** Role starts that timed out and were tried again (a loaded machine), none of which lost anything. */
   slowStarts: number
+  /** The machine's 1-minute load average while the churn ran (sampled every 10 s): figures from a loaded machine read differently. */
+  loadAverage: { first: number; max: number; last: number }
   /** The downstream user feed read back from its topic (scripts/soak-feed.ts). */
   feed: Omit<FeedReport, 'ok'> & { ok: boolean }
   ok: boolean
@@ -161,6 +163,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     // ---- churn and faults ---------------------------------------------------------------------
     const churn = startChurn(companies, options.changesPerSecond)
+    const load = [loadavg()[0]]
+    const loadSampler = setInterval(() => load.push(loadavg()[0]), 10_000)
+    td.teardown(() => clearInterval(loadSampler))
     td.teardown(() => churn.stop())
 
     const faults: Record<string, number> = {}
@@ -220,6 +225,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       log(`fault ${faultCount}: ${kind} done, back after ${Date.now() - began} ms`)
     }
     const churned = churn.stop()
+    clearInterval(loadSampler)
+    load.push(loadavg()[0])
+    const loadAverage = { first: load[0], max: Math.max(...load), last: load.at(-1)! }
     log(`faults stopped after ${faultCount}; ${churned.made} changes in ${churned.seconds} s (${churned.achievedPerSecond}/s of ${churned.requestedPerSecond}/s asked); waiting for quiescence`)
 
     // ---- the truth: a clean embedded service that syncs the final companies once --------------
@@ -309,6 +317,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       lost: lost.slice(0, 50),
       duplicated: duplicated.slice(0, 50),
       quiescedInMs,
+      loadAverage: { first: Math.round(loadAverage.first * 100) / 100, max: Math.round(loadAverage.max * 100) / 100, last: Math.round(loadAverage.last * 100) / 100 },
       slowStarts,
       feed,
       ok,
