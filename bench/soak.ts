@@ -16,8 +16,10 @@ export async function benchSoak(options: { minutes: number; seed?: number; chang
     quiesceTimeoutMs: 300_000,
     log: (line) => process.stderr.write(`bench: soak: ${line}\n`),
   })
-  const lost = report.lost.length + report.feed.gaps
-  const duplicated = report.duplicated.length
+  const lost = report.lostCount + report.feed.gaps
+  const duplicated = report.duplicatedCount
+  // A failed soak says what it found, not only how much.
+  if (!report.ok) for (const line of [...report.lost, ...report.duplicated, ...report.feed.problems].slice(0, 20)) process.stderr.write(`bench: soak: ${line.slice(0, 600)}\n`)
   return [
     {
       benchmark: 'soak',
@@ -29,7 +31,7 @@ export async function benchSoak(options: { minutes: number; seed?: number; chang
       note:
         `${report.ok ? 'ok' : 'FAILED'}: ${report.users} users, ${report.events} events, ${report.faultCount} faults, ` +
         `${report.feed.feedEvents} feed events (${report.feed.redeliveries} redeliveries dropped), lost ${lost} ` +
-        `(${report.lost.length} users, ${report.feed.gaps} feed events), duplicated ${duplicated}, feed mismatches ${report.feed.mismatches}, ` +
+        `(${report.lostCount} users, ${report.feed.gaps} feed events), duplicated ${duplicated}, feed mismatches ${report.feed.mismatches}, ` +
         `quiet after ${Math.round(report.quiescedInMs / 1000)} s`,
     },
   ]

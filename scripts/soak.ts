@@ -75,6 +75,9 @@ export interface SoakReport {
   lost: string[]
   /** Event ids seen more than once; streams whose revisions skip or repeat. */
   duplicated: string[]
+  /** How many of each there were (the lists keep the first 50). */
+  lostCount: number
+  duplicatedCount: number
   quiescedInMs: number
   /** Role starts that timed out and were tried again (a loaded machine), none of which lost anything. */
   slowStarts: number
@@ -239,14 +242,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const reference = await startService(referenceConfig, { logger: createLogger('silent') })
     td.teardown(() => reference.stop())
     const expected = new Map<string, User[]>()
+    const referenceFrom = Date.now()
     for (const tenant of TENANTS) {
       await syncNow(reference, tenant)
       expected.set(tenant, (await allUsers(reference.url!, tenant))!)
     }
+    log(`clean sync done in ${Math.round((Date.now() - referenceFrom) / 1000)} s: ${[...expected.values()].map((u) => u.length).join(' + ')} users`)
 
     const quietFrom = Date.now()
     let lost: string[] = []
+    let told = quietFrom
     for (;;) {
+      if (Date.now() - told > 30_000) {
+        told = Date.now()
+        log(`not quiet yet: ${lost.length} users missing or different (${lost[0]?.slice(0, 200)})`)
+      }
       lost = []
       for (const tenant of TENANTS) {
         const actual = await allUsers(apiUrl(), tenant)
@@ -315,6 +325,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       faults,
       faultCount,
       lost: lost.slice(0, 50),
+      lostCount: lost.length,
+      duplicatedCount: duplicated.length,
       duplicated: duplicated.slice(0, 50),
       quiescedInMs,
       loadAverage: { first: Math.round(loadAverage.first * 100) / 100, max: Math.round(loadAverage.max * 100) / 100, last: Math.round(loadAverage.last * 100) / 100 },
