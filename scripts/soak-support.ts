@@ -96,7 +96,10 @@ export function diffUsers(tenant: string, actual: User[], expected: User[]): str
   for (const e of expected) {
     const a = got.get(e.externalId)
     if (!a) out.push(`${tenant}/${e.externalId}: missing`)
-    else if (comparable(a) !== comparable(e)) out.push(`${tenant}/${e.externalId}: differs (${comparable(a).slice(0, 300)} vs ${comparable(e).slice(0, 300)})`)
+    else if (comparable(a) !== comparable(e)) {
+      const fields = Object.keys(e).filter((k) => k !== 'invite' && JSON.stringify(a[k]) !== JSON.stringify(e[k]))
+      out.push(`${tenant}/${e.externalId}: differs in ${fields.map((k) => `${k} ${JSON.stringify(a[k])} (clean sync: ${JSON.stringify(e[k])})`).join(', ').slice(0, 600)}`)
+    }
     got.delete(e.externalId)
   }
   for (const id of got.keys()) out.push(`${tenant}/${id}: a user the clean sync does not have`)
