@@ -1,5 +1,7 @@
 // The chaos soak's short variant (scripts/soak.ts): the same roles, faults and comparison as the
-// 10-minute run, for long enough to draw several faults, so `npm test` keeps the soak working.
+// 10-minute run (the views, the streams and the user feed read back from its topic), for long
+// enough to draw several faults, at 10 changes/s rather than 50 to stay short, so `npm test` keeps
+// the soak working.
 // SOAK_TEST_SECONDS / SOAK_TEST_SEED to lengthen or repeat it.
 import t from 'tap'
 import { runSoak } from '../../scripts/soak.ts'
