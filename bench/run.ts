@@ -1,6 +1,8 @@
-// `npm run bench [-- --quick | --full] [--only initial-sync,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log] [--sizes 1000,10000] [--write | --no-write]`
+// `npm run bench [-- --quick | --full] [--only initial-sync,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log,soak] [--sizes 1000,10000] [--soak-minutes 10] [--write | --no-write]`
 // Runs the benchmarks one after another in this process, prints a table and (by default, not with
 // --quick) writes it into docs/benchmarks.md. See docs/benchmarks.md for what each one measures.
+// The chaos soak (bench/soak.ts, ~15 minutes) runs with --full or when --only names it, never in
+// the default or --quick plans.
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { benchInitialSync } from './initial-sync.ts'
@@ -11,9 +13,10 @@ import { benchRebuild } from './rebuild.ts'
 import { benchChangeLog } from './change-log.ts'
 import { benchSteadyState } from './steady-state.ts'
 import { benchProductionSteadyState, benchRoleMemory } from './roles.ts'
+import { benchSoak } from './soak.ts'
 import { machineFacts, markdownSection, printTable, writeMarkdownSection, type ResultRow } from './report.ts'
 
-const names = ['initial-sync', 'production', 'scaling', 'read-api', 'rebuild', 'steady-state', 'role-memory', 'production-steady-state', 'change-log'] as const
+const names = ['initial-sync', 'production', 'scaling', 'read-api', 'rebuild', 'steady-state', 'role-memory', 'production-steady-state', 'change-log', 'soak'] as const
 type Name = (typeof names)[number]
 
 const { values } = parseArgs({
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     full: { type: 'boolean', default: false },
     only: { type: 'string' },
     sizes: { type: 'string' },
+    'soak-minutes': { type: 'string' },
     write: { type: 'boolean' },
     'no-write': { type: 'boolean', default: false },
   },
@@ -32,14 +36,17 @@ const mode = values.quick ? 'quick' : values.full ? 'full' : 'default'
 const plan = {
   // --quick only keeps the benchmarks working (CI, < 60 s): small sizes, one connection count, and
   // no production mode (starting Kafka and the registry alone takes ~15 s).
-  quick: { sync: [300], syncBefore: [] as number[], production: [] as number[], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], changeLog: [10_000], rates: [10], steadyBefore: [] as number[], steadySeconds: 2, roleMemory: [] as number[], productionRates: [] as number[] },
-  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [16, 64], seconds: 5, rebuild: [100_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 15, roleMemory: [10_000], productionRates: [10, 100, 1_000] },
-  full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 30, roleMemory: [100_000], productionRates: [10, 100, 1_000] },
+  quick: { sync: [300], syncBefore: [] as number[], production: [] as number[], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], changeLog: [10_000], rates: [10], steadyBefore: [] as number[], steadySeconds: 2, roleMemory: [] as number[], productionRates: [] as number[], soakMinutes: null as number | null },
+  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [16, 64], seconds: 5, rebuild: [100_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 15, roleMemory: [10_000], productionRates: [10, 100, 1_000], soakMinutes: 10 },
+  full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 30, roleMemory: [100_000], productionRates: [10, 100, 1_000], soakMinutes: 10 },
 }[mode]
 const sizes = values.sizes ? values.sizes.split(',').map((s) => Number(s.trim())) : plan.sync
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--sizes takes positive integers, e.g. --sizes 1000,10000`)
 const only = values.only ? (values.only.split(',').map((s) => s.trim()) as Name[]) : [...names]
 for (const n of only) if (!names.includes(n)) throw new Error(`--only: unknown benchmark "${n}"; choose from ${names.join(', ')}`)
+// The soak only when asked for by name, or with --full (its 10 minutes of faults are no default).
+const soakMinutes = plan.soakMinutes !== null && (mode === 'full' || values.only?.split(',').some((n) => n.trim() === 'soak')) ? Number(values['soak-minutes'] ?? plan.soakMinutes) : null
+if (soakMinutes !== null && !(soakMinutes > 0)) throw new Error(`--soak-minutes takes a positive number, e.g. --soak-minutes 10`)
 const write = values['no-write'] ? false : (values.write ?? mode !== 'quick')
 
 const startedAt = new Date()
@@ -102,6 +109,9 @@ await run('steady-state', async () => [
   ...(await benchSteadyState({ employees: Math.min(1_000, plan.apiEmployees), rates: plan.rates, seconds: plan.steadySeconds, pollIntervalMs: 500 })),
 ])
 
+// Last: it starts its own broker, registry and database, and is the longest by far.
+if (soakMinutes !== null) await run('soak', () => benchSoak({ minutes: soakMinutes }))
+
 printTable(rows)
 const seconds = (performance.now() - started) / 1000
 process.stderr.write(`bench: finished in ${seconds.toFixed(1)} s\n`)
@@ -110,6 +120,7 @@ if (write) {
   const skipped = [
     ...skippedProduction,
     ...(mode === 'quick' ? ['Production mode and processor scaling: left out of --quick (starting Kafka and the registry alone takes ~15 s).'] : []),
+    ...(soakMinutes === null ? ['The chaos soak: only with --full or `--only soak` (10 minutes of faults).'] : []),
     ...(only.length < names.length ? [`Benchmarks left out with --only: ${names.filter((n) => !only.includes(n)).join(', ')}.`] : []),
   ]
   const argv = process.argv.slice(2).join(' ')
