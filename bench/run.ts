@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --full] [--only initial-sync,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log,soak] [--sizes 1000,10000] [--soak-minutes 10] [--write | --no-write]`
+// `npm run bench [-- --quick | --full] [--only initial-sync,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log,projector-shards,fairness,soak] [--sizes 1000,10000] [--soak-minutes 10] [--write | --no-write]`
 // Runs the benchmarks one after another in this process, prints a table and (by default, not with
 // --quick) writes it into docs/benchmarks.md. See docs/benchmarks.md for what each one measures.
 // The chaos soak (bench/soak.ts, ~15 minutes) runs with --full or when --only names it, never in
@@ -14,9 +14,11 @@ import { benchChangeLog } from './change-log.ts'
 import { benchSteadyState } from './steady-state.ts'
 import { benchProductionSteadyState, benchRoleMemory } from './roles.ts'
 import { benchSoak } from './soak.ts'
+import { benchProjectorShards } from './projector-shards.ts'
+import { benchFairness } from './fairness.ts'
 import { machineFacts, markdownSection, printTable, writeMarkdownSection, type ResultRow } from './report.ts'
 
-const names = ['initial-sync', 'production', 'scaling', 'read-api', 'rebuild', 'steady-state', 'role-memory', 'production-steady-state', 'change-log', 'soak'] as const
+const names = ['initial-sync', 'production', 'scaling', 'read-api', 'rebuild', 'steady-state', 'role-memory', 'production-steady-state', 'change-log', 'projector-shards', 'fairness', 'soak'] as const
 type Name = (typeof names)[number]
 
 const { values } = parseArgs({
@@ -36,9 +38,9 @@ const mode = values.quick ? 'quick' : values.full ? 'full' : 'default'
 const plan = {
   // --quick only keeps the benchmarks working (CI, < 60 s): small sizes, one connection count, and
   // no production mode (starting Kafka and the registry alone takes ~15 s).
-  quick: { sync: [300], syncBefore: [] as number[], production: [] as number[], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], changeLog: [10_000], rates: [10], steadyBefore: [] as number[], steadySeconds: 2, roleMemory: [] as number[], productionRates: [] as number[], soakMinutes: null as number | null },
-  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [16, 64], seconds: 5, rebuild: [100_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 15, roleMemory: [10_000], productionRates: [10, 100, 1_000], soakMinutes: 10 },
-  full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 30, roleMemory: [100_000], productionRates: [10, 100, 1_000], soakMinutes: 10 },
+  quick: { sync: [300], syncBefore: [] as number[], production: [] as number[], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], changeLog: [10_000], rates: [10], steadyBefore: [] as number[], steadySeconds: 2, roleMemory: [] as number[], productionRates: [] as number[], soakMinutes: null as number | null, projectorShards: { tenants: 4, employees: 50, shards: [1, 2] }, fairness: { big: 1_000, small: 50, tenants: 3, employees: 200, seconds: 3 } },
+  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [16, 64], seconds: 5, rebuild: [100_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 15, roleMemory: [10_000], productionRates: [10, 100, 1_000], soakMinutes: 10, projectorShards: { tenants: 16, employees: 500, shards: [1, 2, 4, 1] }, fairness: { big: 10_000, small: 100, tenants: 10, employees: 1_000, seconds: 20 } },
+  full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 30, roleMemory: [100_000], productionRates: [10, 100, 1_000], soakMinutes: 10, projectorShards: { tenants: 64, employees: 500, shards: [1, 2, 4, 1] }, fairness: { big: 100_000, small: 100, tenants: 50, employees: 2_000, seconds: 60 } },
 }[mode]
 const sizes = values.sizes ? values.sizes.split(',').map((s) => Number(s.trim())) : plan.sync
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--sizes takes positive integers, e.g. --sizes 1000,10000`)
@@ -110,6 +112,17 @@ await run('steady-state', async () => [
 ])
 
 // Last: it starts its own broker, registry and database, and is the longest by far.
+// N real projector processes on PostgreSQL (goal 7); views digest checked against one projector.
+await run('projector-shards', () =>
+  benchProjectorShards({
+    adminUrl: process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    tenants: plan.projectorShards.tenants,
+    employeesPerTenant: plan.projectorShards.employees,
+    shards: plan.projectorShards.shards,
+  }),
+)
+// A small tenant's changes while a big tenant's initial sync runs, budget on and off (goal 5).
+await run('fairness', () => benchFairness(plan.fairness))
 if (soakMinutes !== null) await run('soak', () => benchSoak({ minutes: soakMinutes }))
 
 printTable(rows)
