@@ -157,6 +157,14 @@ function soakSection(): string {
     `- Changes made meanwhile: ${changes}.`,
     `- Quiet ${Math.round(soak.quiescedInMs / 1000)} s after the faults stopped; ${soak.users} users in the clean sync for ${soak.employees} employees; ${soak.events} events in ${soak.streams} streams.`,
     `- Lost or different users: ${soak.lost.length === 0 ? 'none' : soak.lost.slice(0, 5).join('; ')}. Duplicates or gaps: ${soak.duplicated.length === 0 ? 'none' : soak.duplicated.slice(0, 5).join('; ')}.`,
+    ...(soak.achievedRate !== undefined
+      ? [`- Churn: ${soak.changesMade} changes in ${soak.churnSeconds} s, ${soak.achievedRate} changes/s of ${soak.requestedRate} asked; the machine's 1-minute load average meanwhile ${soak.loadAverage?.first} at the start, ${soak.loadAverage?.max} at most, ${soak.loadAverage?.last} at the end (2 cores).`]
+      : []),
+    ...(soak.feed
+      ? [
+          `- The user feed (${soak.feed.topic}), read back from Kafka and decoded through the registry: ${soak.feed.feedEvents} events for ${soak.feed.users} users; ${soak.feed.redeliveries} redeliveries (the same event again, same content) dropped, leaving ${soak.feed.feedEvents - soak.feed.redeliveries} where replaying the soak's own event history through the publisher's mapping gives ${soak.feed.expectedEvents}. Gaps (an event the history implies missing, or out of order per user): ${soak.feed.gaps}; users whose last feed state differs from a clean replay of the clean sync (${soak.feed.referenceUsers} users): ${soak.feed.mismatches}; undecodable messages: ${soak.feed.undecodable}.`,
+        ]
+      : []),
     '- Network cuts are a user-space TCP proxy between the roles and PostgreSQL / the event store (blackholed, then reset), not `ip netns`: a Kafka client dials the address the broker advertises, so the broker is faulted by kill -9 instead.',
   ].join('\n')
 }
