@@ -1,9 +1,11 @@
-// `npx tsx bench/rebuild-statements.ts [events] [--keep]`: where a projection rebuild's time goes,
-// per SQL statement. Builds (or reuses, with --keep, from the OS temp dir) the rebuild bench's
+// `npx tsx bench/rebuild-statements.ts [events] [--keep] [--profile FILE]`: where a projection
+// rebuild's time goes, per SQL statement (and, with --profile, a CPU profile of the rebuild window
+// only: the inspector's profiler, what `node --cpu-prof` writes, without the fixture and readAll). Builds (or reuses, with --keep, from the OS temp dir) the rebuild bench's
 // fixture, then rebuilds the views with every statement timed by its text, and prints the
 // statements by total time next to the raw readAll of the same store. A profiling tool, not a
 // bench row: the timings include the wrapper's overhead and a loaded machine's noise.
-import { cpSync, existsSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { openPgliteDatabase } from '../sql/pglite.ts'
@@ -18,6 +20,8 @@ import { rawReadAllRate } from './raw-event-store.ts'
 
 const target = Number(process.argv[2] ?? 100_000)
 const keep = process.argv.includes('--keep')
+const profileAt = process.argv.indexOf('--profile')
+const profileFile = profileAt > 0 ? process.argv[profileAt + 1] : null
 const cached = join(tmpdir(), `kombo-sync-rebuild-fixture-${target}`)
 const work = join(tmpdir(), `kombo-sync-rebuild-statements-${process.pid}`)
 
@@ -55,9 +59,20 @@ const store = await openSqlEventStore(raw)
 const views = await openSqlViewStore(db)
 const read = await rawReadAllRate(store)
 timings.clear()
+const session = new Session()
+if (profileFile) {
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+}
 const started = performance.now()
 const { events } = await rebuildViews({ eventStore: store, views } as unknown as Stores, createLogger('silent'))
 const ms = performance.now() - started
+if (profileFile) {
+  const { profile } = await session.post('Profiler.stop')
+  writeFileSync(profileFile, JSON.stringify(profile))
+  session.disconnect()
+}
 const statements = [...timings].sort((a, b) => b[1].ms - a[1].ms)
 const inSql = statements.reduce((s, [, t]) => s + t.ms, 0)
 process.stdout.write(`rebuild: ${events} events in ${(ms / 1000).toFixed(1)} s (${((events / ms) * 1000).toFixed(0)} events/s); raw readAll ${read.eventsPerSecond.toFixed(0)} events/s (${(read.ms / 1000).toFixed(1)} s); ratio ${((events / ms) * 1000 / read.eventsPerSecond).toFixed(2)}\n`)

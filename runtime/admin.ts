@@ -182,13 +182,8 @@ export async function rebuildViews(
   return { events: applied }
 }
 
+/** The last event the rebuild will see: read from the end of the store, not by reading it all. */
 async function lastPosition(stores: Stores): Promise<bigint | null> {
-  let after: bigint | undefined
-  let last: bigint | null = null
-  for (;;) {
-    const page = await stores.eventStore.readAll({ after, maxCount: 1000, streamPrefixes: projectedStreamPrefixes })
-    if (page.length === 0) return last
-    last = page[page.length - 1].position
-    after = last
-  }
+  const [last] = await stores.eventStore.readAllBackwards({ maxCount: 1, streamPrefixes: projectedStreamPrefixes })
+  return last?.position ?? null
 }
