@@ -19,8 +19,19 @@ export const feedEventId = (sourceEventId: string, type: UserFeedEventType): str
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 
+// States are immutable (evolveEmployee returns a new object for every change), so a state's snapshot
+// is computed once: a fold hands the same object on as one event's `after` and the next's `before`,
+// and the change log and the feed both ask for it. Callers must not modify the snapshot.
+const snapshots = new WeakMap<EmployeeState, UserFeedSnapshot>()
+
 /** The user as the employee's own record describes it (see UserFeedSnapshot). */
 export function toFeedUser(state: EmployeeState): UserFeedSnapshot {
+  let snapshot = snapshots.get(state)
+  if (!snapshot) snapshots.set(state, (snapshot = snapshotOf(state)))
+  return snapshot
+}
+
+function snapshotOf(state: EmployeeState): UserFeedSnapshot {
   const r = state.record
   const groups = Array.isArray(r.groups) ? (r.groups as Array<Record<string, unknown> | null>) : []
   return {
