@@ -8,7 +8,7 @@ import { isPending, shownDeactivationReasonAt } from '../../processors/domain/em
 import type { ChangeCause, ChangeEntry, ChangeField, FieldChange } from '../../schemas/audit.ts'
 import type { LearnAmpUserStatus } from '../../schemas/learnamp.ts'
 import { parseStreamName } from '../../schemas/streams.ts'
-import { toFeedUser, toUserFeedEvents } from '../user-feed/mapping.ts'
+import { toFeedUser, userFeedKindsOf } from '../user-feed/mapping.ts'
 import { hrTimeOf } from './bitemporal.ts'
 
 // Once per (immutable) state, as toFeedUser: the fold hands one event's `after` on as the next's `before`.
@@ -83,8 +83,9 @@ export function changeEntryOf(recorded: RecordedEvent, before: EmployeeState | n
     if (hrTime === null || Date.parse(before.changedAt) >= hrTime) return null
     return entry('UserActivated', status('pending', 'active'))
   }
-  const [feed] = toUserFeedEvents(recorded, before, after)
-  if (!feed) return null
+  const [kind] = userFeedKindsOf(recorded, before, after)
+  if (!kind) return null
+  const feed = { type: kind.type, dueAt: kind.extra?.dueAt }
   const data = recorded.data
   switch (feed.type) {
     case 'UserCreated':

@@ -54,7 +54,7 @@ export function toUserFeedEvents(recorded: RecordedEvent, before: EmployeeState 
   // Not an employee, or a stream that never had its import: no user to speak of.
   if (!stream || stream.category !== 'employee' || after === null) return []
   const data = recorded.data
-  const make = (type: UserFeedEventType, extra: Partial<UserFeedEvent> = {}): UserFeedEvent => ({
+  return userFeedKindsOf(recorded, before, after).map(({ type, extra }): UserFeedEvent => ({
     eventId: feedEventId(recorded.id, type),
     type,
     tenant: stream.tenant,
@@ -64,7 +64,16 @@ export function toUserFeedEvents(recorded: RecordedEvent, before: EmployeeState 
     sourcePosition: recorded.position.toString(),
     user: toFeedUser(after),
     ...extra,
-  })
+  }))
+}
+
+/**
+ * Which feed events an employee event yields (their types and own fields), without building them:
+ * the change log needs only the kind of change, not the ids and times of a feed event.
+ */
+export function userFeedKindsOf(recorded: RecordedEvent, before: EmployeeState | null, after: EmployeeState): Array<{ type: UserFeedEventType; extra?: Partial<UserFeedEvent> }> {
+  const data = recorded.data
+  const make = (type: UserFeedEventType, extra?: Partial<UserFeedEvent>) => ({ type, extra })
 
   switch (recorded.type) {
     case 'EmployeeStarted':
