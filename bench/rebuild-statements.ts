@@ -1,9 +1,11 @@
-// `npx tsx bench/rebuild-statements.ts [events] [--keep]`: where a projection rebuild's time goes,
-// per SQL statement. Builds (or reuses, with --keep, from the OS temp dir) the rebuild bench's
+// `npx tsx bench/rebuild-statements.ts [events] [--keep] [--profile FILE]`: where a projection
+// rebuild's time goes, per SQL statement (and, with --profile, a CPU profile of the rebuild window
+// only: the inspector's profiler, what `node --cpu-prof` writes, without the fixture and readAll). Builds (or reuses, with --keep, from the OS temp dir) the rebuild bench's
 // fixture, then rebuilds the views with every statement timed by its text, and prints the
 // statements by total time next to the raw readAll of the same store. A profiling tool, not a
 // bench row: the timings include the wrapper's overhead and a loaded machine's noise.
-import { cpSync, existsSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { openPgliteDatabase } from '../sql/pglite.ts'
@@ -18,6 +20,8 @@ import { rawReadAllRate } from './raw-event-store.ts'
 
 const target = Number(process.argv[2] ?? 100_000)
 const keep = process.argv.includes('--keep')
+const profileAt = process.argv.indexOf('--profile')
+const profileFile = profileAt > 0 ? process.argv[profileAt + 1] : null
 const cached = join(tmpdir(), `kombo-sync-rebuild-fixture-${target}`)
 const work = join(tmpdir(), `kombo-sync-rebuild-statements-${process.pid}`)
 
@@ -53,14 +57,35 @@ const raw = await openPgliteDatabase(work)
 const db: SqlDatabase = { ...raw, ...timed(raw), transaction: (fn) => raw.transaction((tx) => fn(timed(tx))), exec: (s) => raw.exec(s), close: () => raw.close() }
 const store = await openSqlEventStore(raw)
 const views = await openSqlViewStore(db)
+// CPU seconds next to wall seconds: on the shared machine the wall time swings with the load.
+const cpuSeconds = (since: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(since)
+  return (u.user + u.system) / 1e6
+}
+const readCpu = process.cpuUsage()
 const read = await rawReadAllRate(store)
+const readCpuS = cpuSeconds(readCpu)
 timings.clear()
+const session = new Session()
+if (profileFile) {
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+}
+const rebuildCpu = process.cpuUsage()
 const started = performance.now()
 const { events } = await rebuildViews({ eventStore: store, views } as unknown as Stores, createLogger('silent'))
 const ms = performance.now() - started
+const rebuildCpuS = cpuSeconds(rebuildCpu)
+if (profileFile) {
+  const { profile } = await session.post('Profiler.stop')
+  writeFileSync(profileFile, JSON.stringify(profile))
+  session.disconnect()
+}
 const statements = [...timings].sort((a, b) => b[1].ms - a[1].ms)
 const inSql = statements.reduce((s, [, t]) => s + t.ms, 0)
 process.stdout.write(`rebuild: ${events} events in ${(ms / 1000).toFixed(1)} s (${((events / ms) * 1000).toFixed(0)} events/s); raw readAll ${read.eventsPerSecond.toFixed(0)} events/s (${(read.ms / 1000).toFixed(1)} s); ratio ${((events / ms) * 1000 / read.eventsPerSecond).toFixed(2)}\n`)
+process.stdout.write(`CPU: rebuild ${rebuildCpuS.toFixed(1)} s, raw readAll ${readCpuS.toFixed(1)} s; ratio by CPU ${(readCpuS / rebuildCpuS).toFixed(2)}\n`)
 process.stdout.write(`in SQL statements: ${(inSql / 1000).toFixed(1)} s of ${(ms / 1000).toFixed(1)} s\n`)
 for (const [text, t] of statements.slice(0, 20)) process.stdout.write(`${(t.ms / 1000).toFixed(2).padStart(8)} s ${String(t.n).padStart(6)}×  ${text}\n`)
 await store.close()

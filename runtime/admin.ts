@@ -169,11 +169,19 @@ export async function rebuildViews(
   }, options.progressIntervalMs ?? PROGRESS_INTERVAL_MS)
   progress.unref()
   try {
+    // The change log's secondary indexes are built once at the end, not updated row by row.
+    await stores.views.suspendIndexes()
     await projector.rebuild()
     const last = await lastPosition(stores)
     total = last ?? 0n
     // Handled (each batch retried until it succeeds) as soon as the last event has arrived.
     if (last !== null) await projector.caughtUp(last)
+    await stores.views.restoreIndexes()
+  } catch (err) {
+    await projector.stop().catch(() => {})
+    // Best effort: should this fail too, the next open of the view store restores them.
+    await stores.views.restoreIndexes().catch((restoreErr: unknown) => logger.warn({ err: restoreErr }, 'rebuild: indexes not restored; the next start restores them'))
+    throw err
   } finally {
     clearInterval(progress)
   }
@@ -182,13 +190,8 @@ export async function rebuildViews(
   return { events: applied }
 }
 
+/** The last event the rebuild will see: read from the end of the store, not by reading it all. */
 async function lastPosition(stores: Stores): Promise<bigint | null> {
-  let after: bigint | undefined
-  let last: bigint | null = null
-  for (;;) {
-    const page = await stores.eventStore.readAll({ after, maxCount: 1000, streamPrefixes: projectedStreamPrefixes })
-    if (page.length === 0) return last
-    last = page[page.length - 1].position
-    after = last
-  }
+  const [last] = await stores.eventStore.readAllBackwards({ maxCount: 1, streamPrefixes: projectedStreamPrefixes })
+  return last?.position ?? null
 }

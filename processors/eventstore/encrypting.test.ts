@@ -91,6 +91,14 @@ for (const [adapter, openRaw] of adapters) t.test(`${adapter}: employee data is 
   const page = await store.readAll({ maxCount: 1, streamPrefixes: [`employee-${tenant}_`] })
   t.equal(page[0]?.streamName, bob, 'a one-event page skips the erased events and finds the next readable one')
 
+  // The last readable event (a rebuild's end): erased events after it are skipped, page by page.
+  const cyd = employeeStreamName(tenant, 'cyd')
+  await store.appendToStream(cyd, [imported('Cydney'), imported('Cydney')])
+  await keys.erase(cyd, { tenant, employeeId: 'cyd' })
+  const [last] = await store.readAllBackwards({ maxCount: 1, streamPrefixes: [`employee-${tenant}_`] })
+  t.equal(last?.streamName, bob, 'readAllBackwards skips the erased events at the end and finds the last readable one')
+  t.same((last?.data as { record: { first_name: string } }).record.first_name, 'Bobbington', 'decrypted')
+
   // A subscriber that starts after the erasure never sees the erased events.
   const later: string[] = []
   const sub2 = store.subscribeToAll({ streamPrefixes: [`employee-${tenant}_`] }, async (e) => void later.push(e.streamName))

@@ -153,6 +153,16 @@ export function withPersonalDataEncryption(inner: EventStore, keys: PersonalData
         after = page[page.length - 1].position
       }
     },
+    async readAllBackwards(readOptions = {}) {
+      // As readAll: a page whose events were all erased is not the end.
+      let before = readOptions.before
+      for (;;) {
+        const page = await inner.readAllBackwards({ ...readOptions, before })
+        const visible = await decryptAll(page)
+        if (visible.length > 0 || page.length === 0 || readOptions.maxCount === undefined) return visible
+        before = page[page.length - 1].position
+      }
+    },
     subscribeToAll(subscribeOptions, handler) {
       return inner.subscribeToAll(subscribeOptions, async (event) => {
         const [d] = await decryptAll([event], subscribeOptions.decodes)

@@ -32,6 +32,7 @@ import {
   type EventToAppend,
   type ExpectedRevision,
   type ReadAllOptions,
+  type ReadAllBackwardsOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeOptions,
@@ -160,6 +161,32 @@ async function readAllEsdb(ctx: EsdbContext, options: ReadAllOptions = {}): Prom
   return out
 }
 
+/** $all read backwards from `before` (or the end), prefixes filtered here as in readAllEsdb; cancelled once full. */
+async function readAllBackwardsEsdb(ctx: EsdbContext, options: ReadAllBackwardsOptions = {}): Promise<RecordedEvent[]> {
+  const { before, maxCount = Number.POSITIVE_INFINITY, streamPrefixes } = options
+  const out: RecordedEvent[] = []
+  if (maxCount <= 0) return out
+  const read = ctx.client.readAll({ direction: BACKWARDS, fromPosition: before === undefined ? END : { commit: before, prepare: before } })
+  let full = false
+  try {
+    for await (const resolved of read) {
+      const event = toRecordedEvent(resolved)
+      if (!event || (before !== undefined && event.position >= before)) continue
+      if (streamPrefixes && !streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
+      out.push(event)
+      if (out.length >= maxCount) {
+        full = true
+        break
+      }
+    }
+  } catch (err) {
+    throw operationError('read $all backwards', err)
+  } finally {
+    if (full) await read.cancel()
+  }
+  return out
+}
+
 function subscribeToAllEsdb(ctx: EsdbContext, options: SubscribeOptions, handler: (event: RecordedEvent) => Promise<void>): Subscription {
   const { streamPrefixes, onError } = options
   let last = options.after
@@ -222,6 +249,7 @@ export function openEsdbEventStore(connectionString: string): EventStore {
     readStream: (streamName, options) => readStreamEsdb(ctx, streamName, options),
     readStreams: (names) => readEach((name) => readStreamEsdb(ctx, name), names),
     readAll: (options) => readAllEsdb(ctx, options),
+    readAllBackwards: (options) => readAllBackwardsEsdb(ctx, options),
     subscribeToAll: (options, handler) => subscribeToAllEsdb(ctx, options, handler),
     async close() {
       await Promise.all([...ctx.subscriptions].map((s) => s.close()))

@@ -64,6 +64,14 @@ export interface ReadAllOptions {
   decodes?: (streamName: string) => boolean
 }
 
+export interface ReadAllBackwardsOptions {
+  /** Exclusive: events strictly before this position. Omit to start at the end of the store. */
+  before?: bigint
+  maxCount?: number
+  /** Only streams whose names start with one of these prefixes (e.g. `employee-`). */
+  streamPrefixes?: string[]
+}
+
 export interface SubscribeOptions extends Omit<ReadAllOptions, 'maxCount'> {
   /** Called when the subscription fails for good; it is closed by then. */
   onError?: (err: Error) => void
@@ -100,6 +108,13 @@ export interface EventStore {
    */
   readStreams(names: string[]): Promise<RecordedEvent[][]>
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>
+  /**
+   * The global order read from the end: the newest event first. `readAllBackwards({ maxCount: 1,
+   * streamPrefixes })` is the last event a reader of those streams will see (a rebuild's end),
+   * found without reading the whole store. Each adapter reads from the end (SQL: the position
+   * index backwards; EventStoreDB: $all backwards).
+   */
+  readAllBackwards(options?: ReadAllBackwardsOptions): Promise<RecordedEvent[]>
   /**
    * Catch-up then live: calls `handler` for every event after `after`, one at a time, in global
    * order; the next event is delivered only after the previous handler call resolved.

@@ -8,6 +8,7 @@ import type {
   EventToAppend,
   ExpectedRevision,
   ReadAllOptions,
+  ReadAllBackwardsOptions,
   ReadStreamOptions,
   RecordedEvent,
   SubscribeOptions,
@@ -251,15 +252,31 @@ interface SqlStoreContext {
   subscriptions: Set<Subscription>
 }
 
+/** ` AND (starts_with(stream_name, $3) OR …)`, its parameters pushed; null for an empty prefix list (nothing matches). */
+function prefixFilter(params: unknown[], prefixes: string[] | undefined): string | null {
+  if (!prefixes) return ''
+  if (prefixes.length === 0) return null
+  return ` AND (${prefixes.map((p) => (params.push(p), `starts_with(stream_name, $${params.length})`)).join(' OR ')})`
+}
+
 async function readAllSql(ctx: SqlStoreContext, opts: ReadAllOptions = {}): Promise<RecordedEvent[]> {
   const params: unknown[] = [String(opts.after ?? 0n), opts.maxCount ?? null]
-  let filter = ''
-  if (opts.streamPrefixes) {
-    if (opts.streamPrefixes.length === 0) return []
-    filter = ` AND (${opts.streamPrefixes.map((p) => (params.push(p), `starts_with(stream_name, $${params.length})`)).join(' OR ')})`
-  }
+  const filter = prefixFilter(params, opts.streamPrefixes)
+  if (filter === null) return []
   const { rows } = await ctx.db.query<EventRow>(
     `SELECT ${COLUMNS} FROM events WHERE position > $1::bigint${filter} ORDER BY position LIMIT $2`,
+    params,
+  )
+  return rows.map(toRecorded)
+}
+
+/** The primary key read backwards from `before` (or the end): the newest events first. */
+async function readAllBackwardsSql(ctx: SqlStoreContext, opts: ReadAllBackwardsOptions = {}): Promise<RecordedEvent[]> {
+  const params: unknown[] = [opts.before === undefined ? null : String(opts.before), opts.maxCount ?? null]
+  const filter = prefixFilter(params, opts.streamPrefixes)
+  if (filter === null) return []
+  const { rows } = await ctx.db.query<EventRow>(
+    `SELECT ${COLUMNS} FROM events WHERE ($1::bigint IS NULL OR position < $1::bigint)${filter} ORDER BY position DESC LIMIT $2`,
     params,
   )
   return rows.map(toRecorded)
@@ -363,6 +380,7 @@ export async function openSqlEventStore(db: SqlDatabase, options: { pollInterval
     readStream: (streamName, opts) => readStreamSql(ctx, streamName, opts),
     readStreams: (names) => readStreamsSql(ctx, names),
     readAll: (opts) => readAllSql(ctx, opts),
+    readAllBackwards: (opts) => readAllBackwardsSql(ctx, opts),
     subscribeToAll: (opts, handler) => subscribeToAllSql(ctx, opts, handler),
 
     /** Stops every subscription; the database belongs to the caller and stays open. */

@@ -8,15 +8,22 @@ import { isPending, shownDeactivationReasonAt } from '../../processors/domain/em
 import type { ChangeCause, ChangeEntry, ChangeField, FieldChange } from '../../schemas/audit.ts'
 import type { LearnAmpUserStatus } from '../../schemas/learnamp.ts'
 import { parseStreamName } from '../../schemas/streams.ts'
-import { toFeedUser, toUserFeedEvents } from '../user-feed/mapping.ts'
+import { toFeedUser, userFeedKindsOf } from '../user-feed/mapping.ts'
 import { hrTimeOf } from './bitemporal.ts'
+
+// Once per (immutable) state, as toFeedUser: the fold hands one event's `after` on as the next's `before`.
+const fieldsOf = new WeakMap<EmployeeState, Partial<Record<ChangeField, unknown>>>()
 
 /** The snapshot as the change log names its fields: references by id, teams as a list of ids. */
 function userFields(state: EmployeeState | null): Partial<Record<ChangeField, unknown>> {
   if (state === null) return {}
+  let fields = fieldsOf.get(state)
+  if (fields) return fields
   const { managerExternalId, locationExternalId, teams, ...own } = toFeedUser(state)
   const { externalId: _id, ...rest } = own
-  return { ...rest, manager: managerExternalId, teams: teams.map((t) => t.externalId), primaryLocation: locationExternalId }
+  fields = { ...rest, manager: managerExternalId, teams: teams.map((t) => t.externalId), primaryLocation: locationExternalId }
+  fieldsOf.set(state, fields)
+  return fields
 }
 
 /** `timeZone`: the tenant's, so the status agrees with the views (HR dates are local days). */
@@ -25,7 +32,8 @@ function statusAt(state: EmployeeState | null, at: Date, timeZone: string): Lear
   return shownDeactivationReasonAt(state, at, timeZone) ? 'deactivated' : isPending(state, at, timeZone) ? 'pending' : 'active'
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
+// Compared as JSON; two strings (most fields) directly, which is the same answer without the stringify.
+const same = (a: unknown, b: unknown) => (typeof a === 'string' && typeof b === 'string' ? a === b : JSON.stringify(a ?? null) === JSON.stringify(b ?? null))
 
 function diff(before: Partial<Record<ChangeField, unknown>>, after: Partial<Record<ChangeField, unknown>>): FieldChange[] {
   const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])] as ChangeField[]
@@ -75,8 +83,9 @@ export function changeEntryOf(recorded: RecordedEvent, before: EmployeeState | n
     if (hrTime === null || Date.parse(before.changedAt) >= hrTime) return null
     return entry('UserActivated', status('pending', 'active'))
   }
-  const [feed] = toUserFeedEvents(recorded, before, after)
-  if (!feed) return null
+  const [kind] = userFeedKindsOf(recorded, before, after)
+  if (!kind) return null
+  const feed = { type: kind.type, dueAt: kind.extra?.dueAt }
   const data = recorded.data
   switch (feed.type) {
     case 'UserCreated':

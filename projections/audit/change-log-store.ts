@@ -186,3 +186,16 @@ export function openChangeLogReader(db: SqlQueryable, more?: ChangeSource): Chan
 export async function migrateChangeLog(db: SqlDatabase): Promise<void> {
   await db.exec(changeLogMigration)
 }
+
+/**
+ * The secondary indexes of audit_changes (the primary key stays: a retried batch's ON CONFLICT
+ * needs it). A rebuild writes about one row per employee event into an empty table: it drops these
+ * first and builds each once at the end (`migrateChangeLog`), instead of updating four B-trees per
+ * row. Crash-safe: every open of the view store runs the migration, whose CREATE INDEX IF NOT
+ * EXISTS restores whatever an interrupted rebuild left dropped.
+ */
+export const changeLogSecondaryIndexes = ['audit_changes_at', 'audit_changes_recorded', 'audit_changes_user', 'audit_changes_type'] as const
+
+export async function dropChangeLogIndexes(db: SqlDatabase): Promise<void> {
+  await db.exec(changeLogSecondaryIndexes.map((name) => `DROP INDEX IF EXISTS ${name};`).join('\n'))
+}

@@ -19,8 +19,19 @@ export const feedEventId = (sourceEventId: string, type: UserFeedEventType): str
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 
+// States are immutable (evolveEmployee returns a new object for every change), so a state's snapshot
+// is computed once: a fold hands the same object on as one event's `after` and the next's `before`,
+// and the change log and the feed both ask for it. Callers must not modify the snapshot.
+const snapshots = new WeakMap<EmployeeState, UserFeedSnapshot>()
+
 /** The user as the employee's own record describes it (see UserFeedSnapshot). */
 export function toFeedUser(state: EmployeeState): UserFeedSnapshot {
+  let snapshot = snapshots.get(state)
+  if (!snapshot) snapshots.set(state, (snapshot = snapshotOf(state)))
+  return snapshot
+}
+
+function snapshotOf(state: EmployeeState): UserFeedSnapshot {
   const r = state.record
   const groups = Array.isArray(r.groups) ? (r.groups as Array<Record<string, unknown> | null>) : []
   return {
@@ -43,7 +54,7 @@ export function toUserFeedEvents(recorded: RecordedEvent, before: EmployeeState 
   // Not an employee, or a stream that never had its import: no user to speak of.
   if (!stream || stream.category !== 'employee' || after === null) return []
   const data = recorded.data
-  const make = (type: UserFeedEventType, extra: Partial<UserFeedEvent> = {}): UserFeedEvent => ({
+  return userFeedKindsOf(recorded, before, after).map(({ type, extra }): UserFeedEvent => ({
     eventId: feedEventId(recorded.id, type),
     type,
     tenant: stream.tenant,
@@ -53,7 +64,16 @@ export function toUserFeedEvents(recorded: RecordedEvent, before: EmployeeState 
     sourcePosition: recorded.position.toString(),
     user: toFeedUser(after),
     ...extra,
-  })
+  }))
+}
+
+/**
+ * Which feed events an employee event yields (their types and own fields), without building them:
+ * the change log needs only the kind of change, not the ids and times of a feed event.
+ */
+export function userFeedKindsOf(recorded: RecordedEvent, before: EmployeeState | null, after: EmployeeState): Array<{ type: UserFeedEventType; extra?: Partial<UserFeedEvent> }> {
+  const data = recorded.data
+  const make = (type: UserFeedEventType, extra?: Partial<UserFeedEvent>) => ({ type, extra })
 
   switch (recorded.type) {
     case 'EmployeeStarted':

@@ -116,6 +116,13 @@ export interface ViewWriter {
   setNextDueAt(tenant: string, id: string, at: Date | null): Promise<void>
   /** Deletes every view, state and the given checkpoint (before a rebuild). */
   reset(checkpointName: string): Promise<void>
+  /**
+   * A rebuild's bulk load: `suspendIndexes` drops the indexes no projection step reads (the change
+   * log's), `restoreIndexes` builds them again once the rebuild has caught up. Opening the store
+   * restores them too, so a rebuild interrupted in between leaves nothing missing after a restart.
+   */
+  suspendIndexes(): Promise<void>
+  restoreIndexes(): Promise<void>
   counts(): Promise<{ users: number; teams: number; locations: number; states: number }>
   /** The events a projection skipped (the projection dead letters), oldest first. */
   skippedEvents(checkpoint: string): Promise<SkippedEvent[]>

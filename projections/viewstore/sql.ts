@@ -42,7 +42,7 @@ END $fn$;
 ${generationTriggers.join('\n')}
 `
 import type { HrRecordKind } from '../../schemas/hr-records.ts'
-import { migrateChangeLog } from '../audit/change-log-store.ts'
+import { dropChangeLogIndexes, migrateChangeLog } from '../audit/change-log-store.ts'
 
 const migration = `
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
@@ -375,7 +375,7 @@ function hrRecordReads(db: SqlDatabase): Pick<SqlViewStore, 'listHrRecords' | 'g
 }
 
 /** The write side: checkpoints, the batch's transaction, the clock's due employees, reset and counts. */
-function writerOps(db: SqlDatabase, commitListeners: Set<() => void>): Pick<SqlViewStore, 'checkpoint' | 'lockCheckpoint' | 'transaction' | 'onCommit' | 'dueEmployees' | 'setNextDueAt' | 'reset' | 'skippedEvents' | 'counts'> {
+function writerOps(db: SqlDatabase, commitListeners: Set<() => void>): Pick<SqlViewStore, 'checkpoint' | 'lockCheckpoint' | 'transaction' | 'onCommit' | 'dueEmployees' | 'setNextDueAt' | 'reset' | 'suspendIndexes' | 'restoreIndexes' | 'skippedEvents' | 'counts'> {
   return {
     async checkpoint(name) {
       const { rows } = await db.query<{ position: string }>('SELECT position FROM projection_checkpoints WHERE name = $1', [name])
@@ -413,6 +413,8 @@ function writerOps(db: SqlDatabase, commitListeners: Set<() => void>): Pick<SqlV
       })
       for (const listener of commitListeners) listener()
     },
+    suspendIndexes: () => dropChangeLogIndexes(db),
+    restoreIndexes: () => migrateChangeLog(db),
     async skippedEvents(checkpoint): Promise<SkippedEvent[]> {
       const { rows } = await db.query<{ position: string; stream_name: string; event_id: string; type: string; reason: string; at: Date | string }>(
         'SELECT position, stream_name, event_id, type, reason, at FROM projection_dead_letters WHERE checkpoint = $1 ORDER BY position',

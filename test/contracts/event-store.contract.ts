@@ -195,6 +195,31 @@ export function runEventStoreContract(t: Test, open: OpenEventStore): void {
     t.same(await store.readAll({ after: both[5].position, streamPrefixes: [pa, pb] }), [], 'nothing after the last event')
   })
 
+  t.test('readAllBackwards: newest first, before a position, prefix filter, the last event', async (t) => {
+    const store = await storeFor(t)
+    const pa = freshPrefix()
+    const pb = freshPrefix()
+    await store.appendToStream(`${pa}1`, events(2))
+    await store.appendToStream(`${pb}1`, events(1))
+    await store.appendToStream(`${pa}2`, events(1))
+    await store.appendToStream(`${pb}1`, events(1))
+    const forwards = await store.readAll({ streamPrefixes: [pa, pb] })
+    const backwards = await store.readAllBackwards({ streamPrefixes: [pa, pb] })
+    t.same(backwards.map((e) => e.id), forwards.map((e) => e.id).reverse(), 'the same events as readAll, newest first')
+    t.same(backwards[0], forwards[forwards.length - 1], 'the same recorded event, data and position included')
+
+    const [lastA] = await store.readAllBackwards({ streamPrefixes: [pa], maxCount: 1 })
+    t.equal(lastA.id, forwards[3].id, "maxCount 1 with a prefix: that prefix's last event, though another stream's came after it")
+    const [lastB] = await store.readAllBackwards({ streamPrefixes: [pb], maxCount: 1 })
+    t.equal(lastB.position, forwards[4].position, 'and the other prefix its own')
+    const beforeLast = await store.readAllBackwards({ before: forwards[4].position, streamPrefixes: [pa, pb], maxCount: 2 })
+    t.same(beforeLast.map((e) => e.id), [forwards[3].id, forwards[2].id], '`before` is exclusive and maxCount limits the page')
+    t.same(await store.readAllBackwards({ before: forwards[0].position, streamPrefixes: [pa, pb] }), [], 'nothing before the first event')
+    t.same(await store.readAllBackwards({ streamPrefixes: [freshPrefix()], maxCount: 1 }), [], 'a prefix without streams: nothing')
+    const [newest] = await store.readAllBackwards({ maxCount: 1 })
+    t.ok(newest.position >= forwards[4].position, 'without a filter, the newest event of the whole store')
+  })
+
   t.test('subscribeToAll: catch-up, then live events, in order', async (t) => {
     const store = await storeFor(t)
     const p = freshPrefix()
