@@ -87,7 +87,10 @@ async function startRolesPipeline(stack: ProductionStack, employees: number, env
   const users = company.list('employees', { includeDeleted: true }).length
   const scenario = await productionEnv(stack)
   const data = tempDir('kombo-sync-bench-roles-')
-  const childEnv = { ...benchEnv(simulator.url, data.dir, scenario.env), LOG_LEVEL: 'warn', ...env }
+  // BENCH_CHILD_NODE_OPTIONS: node flags for every role child (e.g. `--heapsnapshot-signal=SIGUSR2`
+  // or a preload that logs process.memoryUsage()), to see what holds a role's memory.
+  const nodeOptions: Record<string, string> = process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}
+  const childEnv = { ...benchEnv(simulator.url, data.dir, scenario.env), LOG_LEVEL: 'warn', ...nodeOptions, ...env }
   let firstRequestAt = 0
   const watcher = setInterval(() => {
     if (!firstRequestAt && simulator.requestLog.length > 0) firstRequestAt = performance.now()
