@@ -16,6 +16,7 @@ import { komboResources } from '../schemas/kombo.ts'
 import { loadConfig } from '../config/config.ts'
 import { openStores, type Stores } from '../runtime/stores.ts'
 import { PROCESSOR_GROUP } from '../runtime/service.ts'
+import { heapLimitFlag } from '../runtime/roles/heap-limits.ts'
 import { VIEWS_CHECKPOINT } from '../projections/projector.ts'
 import { BENCH_TOKEN, benchEnv, sizeLabel, until } from './harness.ts'
 import { cpuSecondsOf, productionEnv, PARTITIONS, type ProductionStack } from './production.ts'
@@ -64,6 +65,15 @@ async function idleNodePeakKb(): Promise<number> {
   }
 }
 
+/**
+ * The role's heap cap as docker-compose.yml launches it (runtime/roles/heap-limits.ts), before any
+ * BENCH_CHILD_NODE_OPTIONS; BENCH_NO_HEAP_LIMITS=1 leaves it out, to measure a role without it.
+ */
+function withHeapLimit(env: Record<string, string>, role: RoleName): Record<string, string> {
+  const flags = [process.env.BENCH_NO_HEAP_LIMITS === '1' ? '' : heapLimitFlag(role), env.NODE_OPTIONS ?? ''].filter(Boolean).join(' ')
+  return flags ? { ...env, NODE_OPTIONS: flags } : env
+}
+
 interface RolesPipeline {
   simulator: KomboSimulator
   children: Record<RoleName, ChildService>
@@ -87,7 +97,10 @@ async function startRolesPipeline(stack: ProductionStack, employees: number, env
   const users = company.list('employees', { includeDeleted: true }).length
   const scenario = await productionEnv(stack)
   const data = tempDir('kombo-sync-bench-roles-')
-  const childEnv = { ...benchEnv(simulator.url, data.dir, scenario.env), LOG_LEVEL: 'warn', ...env }
+  // BENCH_CHILD_NODE_OPTIONS: node flags for every role child (e.g. `--heapsnapshot-signal=SIGUSR2`
+  // or a preload that logs process.memoryUsage()), to see what holds a role's memory.
+  const nodeOptions: Record<string, string> = process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}
+  const childEnv = { ...benchEnv(simulator.url, data.dir, scenario.env), LOG_LEVEL: 'warn', ...nodeOptions, ...env }
   let firstRequestAt = 0
   const watcher = setInterval(() => {
     if (!firstRequestAt && simulator.requestLog.length > 0) firstRequestAt = performance.now()
@@ -108,9 +121,10 @@ async function startRolesPipeline(stack: ProductionStack, employees: number, env
     // Creating a fresh prefix's topics sometimes meets a broker still electing their leaders: a
     // role that exits at start is started once more.
     const start = async (role: RoleName) => {
-      const child = await startChildService(childEnv, 120_000, role).catch(async () => {
+      const roleEnv = withHeapLimit(childEnv, role)
+      const child = await startChildService(roleEnv, 120_000, role).catch(async () => {
         await new Promise((r) => setTimeout(r, 2000))
-        return startChildService(childEnv, 120_000, role)
+        return startChildService(roleEnv, 120_000, role)
       })
       started.push(child)
       return child

@@ -45,7 +45,24 @@ class BatchStates {
     this.states.set(key, state)
     this.changed.add(key)
   }
+  /** Drops the states only read (not changed) by this batch: they are read again if needed. */
+  forgetUnchanged(): void {
+    for (const key of this.states.keys()) {
+      if (this.changed.has(key)) continue
+      this.states.delete(key)
+      this.decidedAt.delete(key)
+    }
+  }
 }
+
+/**
+ * Users recomputed (with their managers', teams' and locations' states) at once. A renamed team
+ * or location recomputes every user who references it, which can be most of a company: in
+ * chunks, with the states only read for a chunk dropped after it, a batch holds at most this
+ * many users' states whatever the company's size. Each chunk fixes the duplicate-email flags of
+ * its users' sharers, as a later batch would.
+ */
+export const USERS_PER_RECOMPUTE = 500
 
 /** Sees every event of a batch with its entity's state before and after it, then writes once. */
 export interface FoldObserver {
@@ -111,6 +128,7 @@ export async function applyEvents(
   events: RecordedEvent[],
   settings: ProjectionSettings = utcEverywhere,
   observers: FoldObserver[] = [],
+  usersPerRecompute = USERS_PER_RECOMPUTE,
 ): Promise<{ applied: number }> {
   const ctx: BatchContext = { tx, settings, batch: new BatchStates(tx) }
   const parsed: ParsedEvent[] = []
@@ -125,7 +143,13 @@ export async function applyEvents(
   for (const [tenant, ref] of writes.refs) {
     for (const id of await tx.usersReferencing(tenant, ref)) writes.addUser(tenant, id)
   }
-  for (const [tenant, ids] of writes.users) await recomputeUsers(ctx, tenant, [...ids])
+  for (const [tenant, ids] of writes.users) {
+    const all = [...ids]
+    for (let i = 0; i < all.length; i += usersPerRecompute) {
+      await recomputeUsers(ctx, tenant, all.slice(i, i + usersPerRecompute))
+      ctx.batch.forgetUnchanged()
+    }
+  }
   return { applied }
 }
 

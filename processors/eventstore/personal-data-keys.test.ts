@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { openPgliteDatabase } from '../../sql/pglite.ts'
 import type { SqlDatabase } from '../../sql/database.ts'
-import { keyCache, openSqlPersonalDataKeys, type KeyState } from './personal-data-keys.ts'
+import { keyCache, keyFromBase64, openSqlPersonalDataKeys, type KeyState } from './personal-data-keys.ts'
 
 const owner = (employeeId: string) => ({ tenant: 'acme', employeeId })
 const keyOf = (state: KeyState | undefined) => (state?.kind === 'key' ? state.key.toString('base64') : state?.kind)
@@ -50,4 +50,19 @@ t.test('a key evicted from the cache is read again: the same key, and an erasure
   t.equal((await evictedErased.keyFor('employees-acme-e-2', owner('e-2'))).kind, 'erased', 'with nothing cached the erasure is read, and no key is made')
   t.equal((await evictedErased.statesOf(['employees-acme-e-3'])).get('employees-acme-e-3')?.kind, 'key')
   t.ok(reads.length >= 2, 'both answers came from the database')
+})
+
+t.test('a key read from the database owns its memory: no pooled slab is kept alive by the cache', async (t) => {
+  const base64 = Buffer.alloc(32, 7).toString('base64')
+  t.ok(Buffer.from(base64, 'base64').buffer.byteLength > 32, 'a plain decode is a slice of the shared pool (what was cached before)')
+  const key = keyFromBase64(base64)
+  t.equal(key.buffer.byteLength, 32, 'its own 32-byte ArrayBuffer')
+  t.equal(key.toString('base64'), base64, 'the same key')
+  const { db } = await counted(t)
+  const keys = await openSqlPersonalDataKeys(db)
+  const made = await keys.keysFor([{ stream: 'employees-acme-e-9', owner: owner('e-9') }])
+  const again = await (await openSqlPersonalDataKeys(db)).statesOf(['employees-acme-e-9'])
+  for (const state of [made.get('employees-acme-e-9'), again.get('employees-acme-e-9')]) {
+    t.equal(state?.kind === 'key' ? state.key.buffer.byteLength : -1, 32, 'made or read, the key has its own buffer')
+  }
 })

@@ -60,7 +60,20 @@ type Row = { stream: string; key: string | null; erased_at: Date | string | null
 const toState = (row: Row): KeyState =>
   row.erased_at !== null || row.key === null
     ? { kind: 'erased', erasedAt: new Date(row.erased_at ?? 0) }
-    : { kind: 'key', key: Buffer.from(row.key, 'base64') }
+    : { kind: 'key', key: keyFromBase64(row.key) }
+
+/**
+ * A key in a Buffer of its own. `Buffer.from(base64)` of 32 bytes is a slice of Node's shared 8 KiB
+ * pool, and a cached slice keeps its whole pool slab alive: with other allocations in between,
+ * each cached key held ~8 KiB (75 MB for 10k keys in the projector, measured in a heap snapshot),
+ * 250 times what the cache's byte budget counts. `Buffer.alloc` is never pooled.
+ */
+export function keyFromBase64(base64: string): Buffer {
+  const decoded = Buffer.from(base64, 'base64')
+  const own = Buffer.alloc(decoded.length)
+  decoded.copy(own)
+  return own
+}
 
 /** The keys' in-process cache, as the functions outside `openSqlPersonalDataKeys` use it. */
 interface KeyCache {
