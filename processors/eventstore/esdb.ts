@@ -136,51 +136,43 @@ async function readStreamEsdb(ctx: EsdbContext, streamName: string, options: Rea
 
 async function readAllEsdb(ctx: EsdbContext, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
   const { after, maxCount = Number.POSITIVE_INFINITY, streamPrefixes } = options
-  const out: RecordedEvent[] = []
-  if (maxCount <= 0) return out
-  // Client 6.2 reads $all without a server-side filter, so the prefix filter is applied here;
-  // the read is a lazy stream, cancelled as soon as the page is full.
+  if (maxCount <= 0) return []
   const read = ctx.client.readAll({ fromPosition: after === undefined ? START : { commit: after, prepare: after } })
-  let full = false
-  try {
-    for await (const resolved of read) {
-      const event = toRecordedEvent(resolved)
-      if (!event || (after !== undefined && event.position <= after)) continue
-      if (streamPrefixes && !streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
-      out.push(event)
-      if (out.length >= maxCount) {
-        full = true
-        break
-      }
-    }
-  } catch (err) {
-    throw operationError('read $all', err)
-  } finally {
-    if (full) await read.cancel()
-  }
-  return out
+  return collectPage(read, { skip: (position) => after !== undefined && position <= after, streamPrefixes, maxCount, what: 'read $all' })
 }
 
-/** $all read backwards from `before` (or the end), prefixes filtered here as in readAllEsdb; cancelled once full. */
+/** $all read backwards from `before` (or the end), prefixes filtered here as in readAllEsdb. */
 async function readAllBackwardsEsdb(ctx: EsdbContext, options: ReadAllBackwardsOptions = {}): Promise<RecordedEvent[]> {
   const { before, maxCount = Number.POSITIVE_INFINITY, streamPrefixes } = options
-  const out: RecordedEvent[] = []
-  if (maxCount <= 0) return out
+  if (maxCount <= 0) return []
   const read = ctx.client.readAll({ direction: BACKWARDS, fromPosition: before === undefined ? END : { commit: before, prepare: before } })
+  return collectPage(read, { skip: (position) => before !== undefined && position >= before, streamPrefixes, maxCount, what: 'read $all backwards' })
+}
+
+/**
+ * One page of a $all read, either direction. Client 6.2 reads $all without a server-side filter,
+ * so the prefix filter is applied here; the read is a lazy stream, cancelled as soon as the page is
+ * full. `skip`: the start position itself (the server's start is inclusive, ours exclusive).
+ */
+async function collectPage(
+  read: ReturnType<EventStoreDBClient['readAll']>,
+  o: { skip: (position: bigint) => boolean; streamPrefixes?: string[]; maxCount: number; what: string },
+): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = []
   let full = false
   try {
     for await (const resolved of read) {
       const event = toRecordedEvent(resolved)
-      if (!event || (before !== undefined && event.position >= before)) continue
-      if (streamPrefixes && !streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
+      if (!event || o.skip(event.position)) continue
+      if (o.streamPrefixes && !o.streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
       out.push(event)
-      if (out.length >= maxCount) {
+      if (out.length >= o.maxCount) {
         full = true
         break
       }
     }
   } catch (err) {
-    throw operationError('read $all backwards', err)
+    throw operationError(o.what, err)
   } finally {
     if (full) await read.cancel()
   }

@@ -16,6 +16,17 @@ export type OpenEventStore = () => Promise<{ store: EventStore; cleanup: () => P
 
 const freshPrefix = () => `contract${randomBytes(5).toString('hex')}-`
 
+/** Two fresh prefixes with four appends interleaved between their streams (pa1 ×2, pb1, pa2, pb1). */
+async function interleaved(store: EventStore): Promise<{ pa: string; pb: string }> {
+  const pa = freshPrefix()
+  const pb = freshPrefix()
+  await store.appendToStream(`${pa}1`, events(2))
+  await store.appendToStream(`${pb}1`, events(1))
+  await store.appendToStream(`${pa}2`, events(1))
+  await store.appendToStream(`${pb}1`, events(1))
+  return { pa, pb }
+}
+
 const newEvent = (type = 'SomethingHappened', data: Record<string, unknown> = {}, metadata?: Record<string, unknown>): EventToAppend => ({
   id: randomUUID(),
   type,
@@ -169,12 +180,7 @@ export function runEventStoreContract(t: Test, open: OpenEventStore): void {
 
   t.test('readAll: global order, after a position, stream prefix filter', async (t) => {
     const store = await storeFor(t)
-    const pa = freshPrefix()
-    const pb = freshPrefix()
-    await store.appendToStream(`${pa}1`, events(2))
-    await store.appendToStream(`${pb}1`, events(1))
-    await store.appendToStream(`${pa}2`, events(1))
-    await store.appendToStream(`${pb}1`, events(1))
+    const { pa, pb } = await interleaved(store)
     await store.appendToStream(`${pa}1`, events(1))
     const ours = (list: RecordedEvent[]) => list.filter((e) => e.streamName.startsWith(pa) || e.streamName.startsWith(pb))
     const both = await store.readAll({ streamPrefixes: [pa, pb] })
@@ -197,12 +203,7 @@ export function runEventStoreContract(t: Test, open: OpenEventStore): void {
 
   t.test('readAllBackwards: newest first, before a position, prefix filter, the last event', async (t) => {
     const store = await storeFor(t)
-    const pa = freshPrefix()
-    const pb = freshPrefix()
-    await store.appendToStream(`${pa}1`, events(2))
-    await store.appendToStream(`${pb}1`, events(1))
-    await store.appendToStream(`${pa}2`, events(1))
-    await store.appendToStream(`${pb}1`, events(1))
+    const { pa, pb } = await interleaved(store)
     const forwards = await store.readAll({ streamPrefixes: [pa, pb] })
     const backwards = await store.readAllBackwards({ streamPrefixes: [pa, pb] })
     t.same(backwards.map((e) => e.id), forwards.map((e) => e.id).reverse(), 'the same events as readAll, newest first')
