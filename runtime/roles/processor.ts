@@ -23,6 +23,23 @@ function tenantOf(r: ConsumedChange): string | null {
   return colon > 0 ? r.key.slice(0, colon) : null
 }
 
+/**
+ * Before a record is found to belong to an unknown tenant (and dead-lettered for it), this
+ * process's copy of the tenant table is brought up to date. With roles apart, a tenant onboarded
+ * through the api process is seen by the poller's directory and by this one each on its own timer
+ * (TENANT_REFRESH_MS): the poller can be first, and the new tenant's first records reached this
+ * processor before its directory knew the tenant — every one of them was dead-lettered as
+ * "unknown tenant" and the tenant never synced. One version check per batch that has a tenant
+ * not known here (a reload only when the table changed).
+ */
+export async function knowTenantsOf(batch: ConsumedChange[], tenants: Pick<RoleContext['tenants'], 'get' | 'refresh'>): Promise<void> {
+  const unknown = batch.some((r) => {
+    const tenant = tenantOf(r)
+    return tenant !== null && tenants.get(tenant) === undefined
+  })
+  if (unknown) await tenants.refresh()
+}
+
 /** Tries of a failing batch (and of each half) before it is split toward the poison record. */
 export const POISON_AFTER_ATTEMPTS = 3
 
@@ -49,6 +66,7 @@ export async function startProcessorRole(ctx: RoleContext): Promise<ProcessorRol
   const consumer = await ctx.stores.changeLog.consume(
     PROCESSOR_GROUP,
     async (consumed) => {
+      await knowTenantsOf(consumed, ctx.tenants)
       await handler.handle(consumed)
       // The initial sync's `processed` figure (runtime/progress.ts): one write per batch.
       const perTenant = new Map<string, number>()

@@ -64,13 +64,19 @@ t.test('roles apart on PostgreSQL follow tenant changes through the database', a
   t.teardown(async () => {
     for (const child of [...others, api]) await child.stop()
   })
+  // A wait that times out says what the role processes said (their warnings: dead letters, errors).
+  const waitForRoles = (what: string, check: () => Promise<boolean>) =>
+    waitFor(what, check, 120_000, 250).catch((err: Error) => {
+      const tails = [api, ...others].map((c, i) => `--- ${['api', 'poller', 'processor', 'projector'][i]} ---\n${c.output().slice(-3000)}`)
+      throw new Error(`${err.message}\n${tails.join('\n')}`)
+    })
   const admin = (method: string, path: string, body?: unknown) => call(`${api.url}/v1/admin${path}`, ADMIN, method, body)
 
   // Onboarded on the api process; polled, processed and projected by the others.
   const created = await admin('POST', '/tenants', { id: 'acme', integrationId: 'acme-int', invitePolicy: { mode: 'manual' }, actor: 'ops' })
   t.equal(created.status, 201)
   let token = created.body.token.token as string
-  await waitFor('the new tenant synced by the other processes', async () => ((await users(api, 'acme', token)) ?? []).length >= 15, 120_000, 250)
+  await waitForRoles('the new tenant synced by the other processes', async () => ((await users(api, 'acme', token)) ?? []).length >= 15)
   const synced = (await users(api, 'acme', token))!
   t.equal(synced.filter((u) => u.invite.status === 'invited').length, 0, 'manual: nobody invited')
   const invitable = synced.filter((u) => u.status !== 'deactivated' && u.email).length
@@ -79,7 +85,7 @@ t.test('roles apart on PostgreSQL follow tenant changes through the database', a
   const dry = await admin('PATCH', '/tenants/acme?dryRun=true', { invitePolicy: { mode: 'immediate' } })
   t.equal(dry.body.impact.invites.wouldInvite, invitable)
   t.equal((await admin('PATCH', '/tenants/acme', { invitePolicy: { mode: 'immediate' }, actor: 'ops' })).status, 200)
-  await waitFor('invites under the new policy', async () => ((await users(api, 'acme', token)) ?? []).filter((u) => u.invite.status === 'invited').length === invitable, 120_000, 250)
+  await waitForRoles('invites under the new policy', async () => ((await users(api, 'acme', token)) ?? []).filter((u) => u.invite.status === 'invited').length === invitable)
 
   // Rotation.
   const second = await admin('POST', '/tenants/acme/tokens', {})
@@ -92,7 +98,7 @@ t.test('roles apart on PostgreSQL follow tenant changes through the database', a
   t.equal((await admin('PATCH', '/tenants/acme', { paused: true })).body.tenant.status, 'paused')
   const hire = simulator.integration('acme-int').hire({ first_name: 'Rhea', last_name: 'Resumed' })
   t.equal((await admin('PATCH', '/tenants/acme', { paused: false })).body.tenant.status, 'active')
-  await waitFor('the hire after resuming', async () => ((await users(api, 'acme', token)) ?? []).some((u) => u.externalId === hire.id && u.invite.status === 'invited'), 120_000, 250)
+  await waitForRoles('the hire after resuming', async () => ((await users(api, 'acme', token)) ?? []).some((u) => u.externalId === hire.id && u.invite.status === 'invited'))
 
   // Offboarded with erase: refused at once; nothing of the tenant left in the views.
   const off = await admin('DELETE', '/tenants/acme?erase=true', { actor: 'ops', reason: 'TICKET-9' })
