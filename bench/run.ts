@@ -121,8 +121,12 @@ await run('projector-shards', () =>
     shards: plan.projectorShards.shards,
   }),
 )
-// A small tenant's changes while a big tenant's initial sync runs, budget on and off (goal 5).
-await run('fairness', () => benchFairness(plan.fairness))
+// A small tenant's changes while a big tenant's initial sync runs, budget on and off (goal 5);
+// beyond --quick also on Kafka + registry + PostgreSQL (its own stack), head-of-line rows only.
+await run('fairness', async () => [
+  ...(await benchFairness(plan.fairness)),
+  ...(mode === 'quick' ? [] : await benchFairness({ ...plan.fairness, production: 1, tenants: 0 })),
+])
 if (soakMinutes !== null) await run('soak', () => benchSoak({ minutes: soakMinutes }))
 
 printTable(rows)
