@@ -2,7 +2,8 @@
 // filled with several tenants' first imports (projector-shards-fill.ts), then for each N a copy of
 // it made before any projection (CREATE DATABASE … TEMPLATE), N `kombo-sync projector` processes
 // started on the copy, and the time until every shard's checkpoint reached the store's last event.
-// Each shard still reads the whole log and drops other tenants' events, so N shards read N times.
+// Each shard's read is filtered by tenant in the store (ReadAllOptions.tenantShard, since 2cafe0e);
+// before that every shard read the whole log and dropped other tenants' events.
 // Every N must leave exactly the views of N=1 (views digest), or the bench fails.
 // Run alone: `nice -n 10 npx tsx bench/projector-shards.ts --tenants 16 --employees 500 --shards 1,2,4`.
 import { randomBytes } from 'node:crypto'

@@ -6,7 +6,7 @@
 // checkpoint while it runs (one runner per checkpoint), and a batch whose checkpoint moved under it
 // (CheckpointConflictError) stops the runner for good instead of being retried.
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { EventStore, RecordedEvent, Subscription } from '../processors/eventstore/port.ts'
+import type { EventStore, RecordedEvent, Subscription, TenantShardFilter } from '../processors/eventstore/port.ts'
 import { CheckpointConflictError, type CheckpointLock } from './viewstore/port.ts'
 import { handleIsolatingPoison } from '../processors/poison-isolation.ts'
 
@@ -18,6 +18,8 @@ export interface BatchedSubscriptionOptions {
   streamPrefixes: string[]
   /** The streams whose event data the runner reads (ReadAllOptions.decodes); default all. */
   decodes?: (streamName: string) => boolean
+  /** Only these tenants' events, filtered by the store (ReadAllOptions.tenantShard); default all. */
+  tenantShard?: TenantShardFilter
   batchSize?: number
   /** How long a partial batch may wait for more events before it is handled. */
   flushAfterMs?: number
@@ -95,6 +97,7 @@ export abstract class BatchedSubscription {
         after: this.lastReceived ?? undefined,
         streamPrefixes: this.subscriptionOptions.streamPrefixes,
         decodes: this.subscriptionOptions.decodes,
+        tenantShard: this.subscriptionOptions.tenantShard,
         onError: (err) => {
           this.fail(err)
           if (this.subscription === subscription) void this.reopen()

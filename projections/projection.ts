@@ -2,7 +2,7 @@
 // how a batch of them changes the views inside the batch's transaction. The runner (projector.ts)
 // subscribes, batches, locks the checkpoint and moves it compare-and-set; a projection knows
 // nothing of that.
-import type { RecordedEvent } from '../processors/eventstore/port.ts'
+import type { RecordedEvent, TenantShardFilter } from '../processors/eventstore/port.ts'
 import type { ViewTransaction } from './viewstore/port.ts'
 import { applyEvents, type ProjectionSettings } from './apply-events.ts'
 import { changeLogOf } from './audit/record-change-log.ts'
@@ -21,6 +21,11 @@ export interface Projection {
    * every stream of an event `canHandle` accepts: events of other streams may arrive undecoded.
    */
   decodes?: (streamName: string) => boolean
+  /**
+   * The tenants whose events it reads (ReadAllOptions.tenantShard; absent: all), filtered in the
+   * event store. Other tenants' events may still arrive (the read's last event): `canHandle` drops them.
+   */
+  tenantShard?: TenantShardFilter
   /** Applies a batch of handled events; the runner commits it with the checkpoint. */
   apply(tx: ViewTransaction, events: RecordedEvent[]): Promise<void>
 }
@@ -37,8 +42,9 @@ export const learnAmpViews = (settings: ProjectionSettings, shard: TenantShard =
   name: shardCheckpointName(VIEWS_CHECKPOINT, shard),
   streamPrefixes: projectedStreamPrefixes,
   canHandle: (event) => projectedStreamPrefixes.some((p) => event.streamName.startsWith(p)) && ownsStream(shard, event.streamName),
-  // A shard drops other tenants' events by name: it never needs their keys or plaintext.
-  ...(shard.count > 1 ? { decodes: (streamName: string) => ownsStream(shard, streamName) } : {}),
+  // A shard reads only its tenants' events (the store filters), and drops by name any other
+  // tenant's that still arrives (a read's last event): it never needs their keys or plaintext.
+  ...(shard.count > 1 ? { tenantShard: shard, decodes: (streamName: string) => ownsStream(shard, streamName) } : {}),
   apply: async (tx, events) => {
     await applyEvents(tx, events, settings, [changeLogOf(settings)])
   },

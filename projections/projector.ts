@@ -44,7 +44,7 @@ export class Projector extends BatchedSubscription {
 
   constructor(private readonly options: ProjectorOptions) {
     const projection = options.projection ?? learnAmpViews(options.settings ?? utcEverywhere, options.shard)
-    super({ ...options, streamPrefixes: projection.streamPrefixes, decodes: projection.decodes })
+    super({ ...options, streamPrefixes: projection.streamPrefixes, decodes: projection.decodes, tenantShard: projection.tenantShard })
     this.projection = projection
   }
 

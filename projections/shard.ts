@@ -3,9 +3,12 @@
 // and keeps its own checkpoint (guarded as a lone projector's: the checkpoint's lock and
 // compare-and-set moves). A tenant's events all go to one shard, so its views keep their order and
 // their cross-entity lookups (managers, teams, locations, shared emails), which never span tenants.
-// Changing N: see rebalance.ts.
-import { createHash } from 'node:crypto'
+// A shard's read is filtered by tenant in the event store (ReadAllOptions.tenantShard, with the
+// same hash, tenant-shard.ts), so it does not read the others' events. Changing N: see rebalance.ts.
 import { KomboSyncError } from '../errors/kombo-sync-error.ts'
+import { tenantHash } from '../processors/eventstore/tenant-shard.ts'
+
+export { tenantHash }
 
 export interface TenantShard {
   /** 0 … count - 1 */
@@ -30,11 +33,6 @@ export function parseShard(text: string | undefined): TenantShard {
     throw new InvalidShardError(`PROJECTOR_SHARD must be "i/N" with 0 <= i < N (e.g. "0/4"), not "${text}"`)
   }
   return { index, count }
-}
-
-/** A stable hash (the first 4 bytes of sha256), the same in every process and release. */
-export function tenantHash(tenant: string): number {
-  return createHash('sha256').update(tenant).digest().readUInt32BE(0)
 }
 
 const owners = new Map<string, number>()

@@ -7,16 +7,17 @@ import { openSqlEventStore } from '../processors/eventstore/sql.ts'
 import { openSqlDeadLetterStore } from '../producers/changelog/sql-dead-letters.ts'
 import { openSqlViewStore, type SqlViewStore } from './viewstore/sql.ts'
 import { Projector } from './projector.ts'
-import { projectedStreamPrefixes, VIEWS_CHECKPOINT } from './projection.ts'
+import { learnAmpViews, projectedStreamPrefixes, VIEWS_CHECKPOINT } from './projection.ts'
+import { utcEverywhere } from './apply-events.ts'
 import { rebalanceShards } from './rebalance.ts'
-import { ownsTenant, parseShard, shardCheckpointName, type TenantShard } from './shard.ts'
+import { ownsTenant, parseShard, shardCheckpointName, SINGLE_SHARD, type TenantShard } from './shard.ts'
 import { viewsDigest } from './views-digest.ts'
 import { processChanges } from '../processors/process-changes.ts'
 import { SimulatedCompany } from '../simulator/index.ts'
 import { komboResources, type KomboResource } from '../schemas/kombo.ts'
 import { changeKey } from '../schemas/envelope.ts'
 import type { ConsumedChange } from '../producers/changelog/port.ts'
-import type { EventStore } from '../processors/eventstore/port.ts'
+import type { EventStore, RecordedEvent } from '../processors/eventstore/port.ts'
 import type { SqlDatabase } from '../sql/database.ts'
 import { settingsWith } from '../test/support/tenant-settings.ts'
 
@@ -55,13 +56,26 @@ async function lastPosition(store: EventStore): Promise<bigint> {
   return all[all.length - 1].position
 }
 
-/** Runs the projectors until each has handled everything up to the store's last event, then stops them. */
-async function projectAll(store: EventStore, views: SqlViewStore, shards: TenantShard[]): Promise<void> {
+/**
+ * Runs the projectors until each has handled everything up to the store's last event, then stops
+ * them. Returns how many events each was handed, of its own tenants and of others'.
+ */
+async function projectAll(store: EventStore, views: SqlViewStore, shards: TenantShard[]): Promise<Array<{ own: number; others: number }>> {
   const last = await lastPosition(store)
-  const projectors = shards.map((shard) => new Projector({ store, views, shard, batchSize: 37 }))
+  const received = shards.map(() => ({ own: 0, others: 0 }))
+  const projectors = shards.map((shard, i) => {
+    const projection = learnAmpViews(utcEverywhere, shard)
+    const canHandle = (e: RecordedEvent) => {
+      const handles = projection.canHandle(e)
+      received[i][handles ? 'own' : 'others']++
+      return handles
+    }
+    return new Projector({ store, views, projection: { ...projection, canHandle }, batchSize: 37 })
+  })
   for (const p of projectors) await p.start()
   await Promise.all(projectors.map((p) => p.caughtUp(last)))
   for (const p of projectors) await p.stop()
+  return received
 }
 
 t.test('PROJECTOR_SHARD: i/N, one projector when unset, anything else refused', async (t) => {
@@ -88,7 +102,13 @@ t.test('two tenant shards give the views of one projector; a rebalance to three 
   const one = await openSqlViewStore(oneDb)
   const sharded = await openSqlViewStore(shardedDb)
   await projectAll(store, one, [{ index: 0, count: 1 }])
-  await projectAll(store, sharded, two)
+  const received = await projectAll(store, sharded, two)
+  const events = (await store.readAll({ streamPrefixes: projectedStreamPrefixes })).filter((e) => learnAmpViews(utcEverywhere, SINGLE_SHARD).canHandle(e))
+  for (const [i, shard] of two.entries()) {
+    const own = events.filter((e) => learnAmpViews(utcEverywhere, shard).canHandle(e)).length
+    t.equal(received[i].own, own, `shard ${i}/2 was handed each of its tenants' ${own} events`)
+    t.ok(received[i].others <= 1, `shard ${i}/2 was handed at most one other tenant's event (the log's last), not the other ${events.length - own}: ${received[i].others}`)
+  }
   const expected = await viewsDigest(oneDb)
   t.equal(await viewsDigest(shardedDb), expected, 'two shards: the same views as one projector')
   t.ok(((await one.counts()).users) >= TENANTS.length * 15, 'every tenant projected')

@@ -7,7 +7,8 @@
 // personal data. The event type stays too (that a name changed is not itself personal data).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { parseStreamName } from '../../schemas/streams.ts'
-import type { EventStore, EventToAppend, RecordedEvent } from './port.ts'
+import type { EventStore, EventToAppend, ReadAllOptions, RecordedEvent } from './port.ts'
+import { streamInShard } from './tenant-shard.ts'
 import type { KeyState, PersonalDataKeys } from './personal-data-keys.ts'
 import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
@@ -105,6 +106,16 @@ function decrypterOf(keys: PersonalDataKeys, isPersonal: (stream: string) => boo
   return decryptAll
 }
 
+/**
+ * The streams a read decodes: its `decodes`, and within its tenant shard only (the shard read's
+ * tail may be another tenant's event: it passes as stored, with no key lookup).
+ */
+function decodedBy(options: ReadAllOptions): ((stream: string) => boolean) | undefined {
+  const { decodes, tenantShard } = options
+  if (!tenantShard) return decodes
+  return (stream) => streamInShard(tenantShard, stream) && (decodes?.(stream) ?? true)
+}
+
 export function withPersonalDataEncryption(inner: EventStore, keys: PersonalDataKeys, options: EncryptionOptions = {}): EventStore {
   const isPersonal = options.isPersonal ?? isEmployeeStream
   const ownerOf = (stream: string) => {
@@ -145,10 +156,11 @@ export function withPersonalDataEncryption(inner: EventStore, keys: PersonalData
     },
     async readAll(readOptions = {}) {
       // Callers page until an empty page: a page whose events were all erased must not end that.
+      const decodes = decodedBy(readOptions)
       let after = readOptions.after
       for (;;) {
         const page = await inner.readAll({ ...readOptions, after })
-        const visible = await decryptAll(page, readOptions.decodes)
+        const visible = await decryptAll(page, decodes)
         if (visible.length > 0 || page.length === 0 || readOptions.maxCount === undefined) return visible
         after = page[page.length - 1].position
       }
@@ -164,8 +176,9 @@ export function withPersonalDataEncryption(inner: EventStore, keys: PersonalData
       }
     },
     subscribeToAll(subscribeOptions, handler) {
+      const decodes = decodedBy(subscribeOptions)
       return inner.subscribeToAll(subscribeOptions, async (event) => {
-        const [d] = await decryptAll([event], subscribeOptions.decodes)
+        const [d] = await decryptAll([event], decodes)
         if (d) await handler(d)
       })
     },

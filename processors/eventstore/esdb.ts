@@ -39,6 +39,7 @@ import {
   type Subscription,
 } from './port.ts'
 import { appendEach, readEach } from './append-each.ts'
+import { streamInShard, type TenantShardFilter } from './tenant-shard.ts'
 import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 /** EventStoreDB refused or failed an operation; `retriable` says whether trying again can help. */
@@ -135,10 +136,10 @@ async function readStreamEsdb(ctx: EsdbContext, streamName: string, options: Rea
 }
 
 async function readAllEsdb(ctx: EsdbContext, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-  const { after, maxCount = Number.POSITIVE_INFINITY, streamPrefixes } = options
+  const { after, maxCount = Number.POSITIVE_INFINITY, streamPrefixes, tenantShard } = options
   if (maxCount <= 0) return []
   const read = ctx.client.readAll({ fromPosition: after === undefined ? START : { commit: after, prepare: after } })
-  return collectPage(read, { skip: (position) => after !== undefined && position <= after, streamPrefixes, maxCount, what: 'read $all' })
+  return collectPage(read, { skip: (position) => after !== undefined && position <= after, streamPrefixes, tenantShard, maxCount, what: 'read $all' })
 }
 
 /** $all read backwards from `before` (or the end), prefixes filtered here as in readAllEsdb. */
@@ -153,18 +154,29 @@ async function readAllBackwardsEsdb(ctx: EsdbContext, options: ReadAllBackwardsO
  * One page of a $all read, either direction. Client 6.2 reads $all without a server-side filter,
  * so the prefix filter is applied here; the read is a lazy stream, cancelled as soon as the page is
  * full. `skip`: the start position itself (the server's start is inclusive, ours exclusive).
+ * `tenantShard`: other tenants' events are dropped by stream name before they are converted; the
+ * last one passed over is the tail delivered when the page ends short (ReadAllOptions.tenantShard).
+ * The server still sends them: filtering on the server would need per-tenant streams to read
+ * (e.g. a `$ce-`-like category per tenant), which the stream names do not give today.
  */
 async function collectPage(
   read: ReturnType<EventStoreDBClient['readAll']>,
-  o: { skip: (position: bigint) => boolean; streamPrefixes?: string[]; maxCount: number; what: string },
+  o: { skip: (position: bigint) => boolean; streamPrefixes?: string[]; tenantShard?: TenantShardFilter; maxCount: number; what: string },
 ): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = []
+  let passedOver: ResolvedEvent | undefined
   let full = false
   try {
     for await (const resolved of read) {
+      const streamId = resolved.event?.streamId
+      if (streamId === undefined || (o.streamPrefixes && !o.streamPrefixes.some((p) => streamId.startsWith(p)))) continue
+      if (o.tenantShard && !streamInShard(o.tenantShard, streamId)) {
+        if (isDeliverable(resolved)) passedOver = resolved
+        continue
+      }
       const event = toRecordedEvent(resolved)
       if (!event || o.skip(event.position)) continue
-      if (o.streamPrefixes && !o.streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
+      passedOver = undefined
       out.push(event)
       if (out.length >= o.maxCount) {
         full = true
@@ -176,11 +188,13 @@ async function collectPage(
   } finally {
     if (full) await read.cancel()
   }
+  const tail = !full && passedOver ? toRecordedEvent(passedOver) : undefined
+  if (tail && !o.skip(tail.position)) out.push(tail)
   return out
 }
 
 function subscribeToAllEsdb(ctx: EsdbContext, options: SubscribeOptions, handler: (event: RecordedEvent) => Promise<void>): Subscription {
-  const { streamPrefixes, onError } = options
+  const { streamPrefixes, tenantShard, onError } = options
   let last = options.after
   const stream = ctx.client.subscribeToAll({
     fromPosition: last === undefined ? START : { commit: last, prepare: last },
@@ -206,6 +220,10 @@ function subscribeToAllEsdb(ctx: EsdbContext, options: SubscribeOptions, handler
     try {
       for await (const resolved of stream) {
         if (stopped) break
+        // Another shard's event is passed over (by name, before it is converted and handled) while
+        // more are buffered; the last one that arrived is delivered, so the reader's position
+        // keeps up with the log (ReadAllOptions.tenantShard).
+        if (tenantShard && resolved.event && !streamInShard(tenantShard, resolved.event.streamId) && stream.readableLength > 0) continue
         const event = toRecordedEvent(resolved)
         if (!event || (last !== undefined && event.position <= last)) continue
         if (streamPrefixes && !streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
@@ -250,9 +268,15 @@ export function openEsdbEventStore(connectionString: string): EventStore {
   }
 }
 
+/** Whether callers ever see the event: ESDB's system events and non-JSON events are not. */
+function isDeliverable(resolved: ResolvedEvent): boolean {
+  const event = resolved.event
+  return !!event && event.isJson && !event.streamId.startsWith('$') && !event.type.startsWith('$')
+}
+
 function toRecordedEvent(resolved: ResolvedEvent): RecordedEvent | undefined {
   const event = resolved.event
-  if (!event || !event.isJson || event.streamId.startsWith('$') || event.type.startsWith('$')) return undefined
+  if (!event || !isDeliverable(resolved)) return undefined
   if (!event.position) throw new Error(`event ${event.id} in ${event.streamId} arrived without a position`)
   return {
     id: event.id,

@@ -2,6 +2,9 @@
 // and catch-up subscriptions. Adapters: sql.ts (embedded PGlite / PostgreSQL), esdb.ts (EventStoreDB).
 // Revisions start at 0 within a stream; positions are global, increasing, and opaque beyond order.
 import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
+import type { TenantShardFilter } from './tenant-shard.ts'
+
+export type { TenantShardFilter } from './tenant-shard.ts'
 
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint
 
@@ -62,6 +65,17 @@ export interface ReadAllOptions {
    * without this it would look up the keys of and decrypt every other tenant's events to drop them.
    */
   decodes?: (streamName: string) => boolean
+  /**
+   * Only the events of the shard's tenants (tenant-shard.ts: the stream's tenant hash mod count is
+   * index), left out by the store itself, so a projector shard does not read the whole log. Two
+   * things the reader must allow for: (1) when the read reaches the end of what is stored (fewer
+   * than maxCount events), the last stored event of the selected streams is delivered too, whoever
+   * its tenant, so the reader's position reaches the end of the log as an unfiltered reader's does
+   * (its checkpoint and `caughtUp` waits depend on that); (2) an adapter may deliver more of other
+   * tenants' events than that. So the reader keeps its own tenant check, and should name its
+   * tenants' streams in `decodes` too. Streams that are not a tenant's are in no shard.
+   */
+  tenantShard?: TenantShardFilter
 }
 
 export interface ReadAllBackwardsOptions {

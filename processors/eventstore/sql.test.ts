@@ -4,6 +4,9 @@ import { randomUUID } from 'node:crypto'
 import { openSqlEventStore } from './sql.ts'
 import { forEachSqlDriver } from '../../test/support/sql-drivers.ts'
 import { runEventStoreContract } from '../../test/contracts/event-store.contract.ts'
+import { openPgliteDatabase } from '../../sql/pglite.ts'
+import { streamTenantHash } from './tenant-shard.ts'
+import { parseStreamName } from '../../schemas/streams.ts'
 
 forEachSqlDriver(t, (t, db, name) => {
 // One database per driver; every subtest opens its own store on it (the contract uses fresh
@@ -63,4 +66,29 @@ forEachSqlDriver(t, (t, db, name) => {
     t.comment(`${name}: one 1000-event append in ${Math.round(performance.now() - batchStarted)} ms`)
     t.equal((await store.readAll({ streamPrefixes: [prefix] })).length, n + 1000)
   })
+})
+
+t.test('tenant_hash: set at append, and filled in for rows of a store made before the column', async (t) => {
+  const db = await openPgliteDatabase()
+  t.teardown(() => db.close())
+  // The table as it was before tenant_hash, with rows of tenants' and of other streams.
+  await db.query(`CREATE TABLE events (
+    position bigserial PRIMARY KEY, stream_name text NOT NULL, revision bigint NOT NULL, event_id uuid NOT NULL, type text NOT NULL,
+    data jsonb NOT NULL, metadata jsonb NOT NULL DEFAULT '{}', recorded_at timestamptz NOT NULL DEFAULT now(), UNIQUE (stream_name, revision))`)
+  const old = ['employee-acme_e1', 'absenceType-globex-eu_t1', 'absence-globex-eu_a_1', 'team-x9_t', 'clock-acme', 'foreign-stream', '$system', 'employee-Upper_x']
+  for (const name of old) await db.query("INSERT INTO events (stream_name, revision, event_id, type, data) VALUES ($1, 0, $2, 'Old', '{}')", [name, randomUUID()])
+  const store = await openSqlEventStore(db)
+  t.teardown(() => store.close())
+  await store.appendToStream('employee-initech_e2', [{ id: randomUUID(), type: 'New', data: {} }])
+  await store.appendToStreams([{ streamName: 'team-initech_t2', events: [{ id: randomUUID(), type: 'New', data: {} }] }, { streamName: 'other-stream', events: [{ id: randomUUID(), type: 'New', data: {} }] }])
+  const { rows } = await db.query<{ stream_name: string; tenant_hash: string | null }>('SELECT stream_name, tenant_hash FROM events ORDER BY position')
+  t.equal(rows.length, old.length + 3)
+  for (const row of rows) {
+    const expected = streamTenantHash(row.stream_name)
+    t.equal(row.tenant_hash === null ? null : Number(row.tenant_hash), expected, `${row.stream_name}: ${expected === null ? 'no tenant' : `the hash of ${parseStreamName(row.stream_name)!.tenant}`}`)
+  }
+  t.ok(rows.filter((r) => r.tenant_hash !== null).length >= 6, "the tenants' streams have a hash")
+  await openSqlEventStore(db) // migrating again changes nothing
+  const again = await db.query<{ tenant_hash: string | null }>('SELECT tenant_hash FROM events ORDER BY position')
+  t.same(again.rows.map((r) => r.tenant_hash), rows.map((r) => r.tenant_hash))
 })

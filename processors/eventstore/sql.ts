@@ -16,6 +16,7 @@ import type {
 } from './port.ts'
 import { WrongExpectedRevisionError } from './port.ts'
 import { assertDistinctNames, assertDistinctStreams } from './append-each.ts'
+import { streamTenantHash, streamTenantHashSql } from './tenant-shard.ts'
 import { Wakeups } from '../../sql/wakeups.ts'
 import type { SqlDatabase, SqlQueryable } from '../../sql/database.ts'
 
@@ -76,7 +77,23 @@ export async function migrateEventStore(db: SqlDatabase): Promise<void> {
       UNIQUE (stream_name, revision)
     )`)
     await tx.query('CREATE INDEX IF NOT EXISTS events_stream_event_id ON events (stream_name, event_id)')
+    await addTenantHash(tx)
   })
+}
+
+/**
+ * `tenant_hash`: the stream's tenant hashed (tenant-shard.ts), set at append, so a shard's read
+ * filters in SQL (`mod(tenant_hash, N) = i`) and other tenants' rows never leave the database.
+ * NULL for streams that are not a tenant's. Added to a store made before it, the existing rows are
+ * filled in once, in SQL, by the same hash.
+ */
+async function addTenantHash(tx: SqlQueryable): Promise<void> {
+  const { rows } = await tx.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'events' AND column_name = 'tenant_hash'",
+  )
+  if (rows[0].n > 0) return
+  await tx.query('ALTER TABLE events ADD COLUMN tenant_hash bigint')
+  await tx.query(`UPDATE events SET tenant_hash = ${streamTenantHashSql('stream_name')}`)
 }
 
 function checkExpectation(streamName: string, expected: ExpectedRevision, current: bigint | null): void {
@@ -151,21 +168,21 @@ async function append(tx: SqlQueryable, streamName: string, events: EventToAppen
   checkExpectation(streamName, expected, current)
 
   const next = current === null ? 0n : current + 1n
-  const params: unknown[] = [streamName]
+  const params: unknown[] = [streamName, streamTenantHash(streamName)]
   const values = events.map((e, i) => {
     params.push(String(next + BigInt(i)), e.id, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata ?? {}))
     const b = params.length - 5
-    return `($1, $${b + 1}::bigint, $${b + 2}::uuid, $${b + 3}, $${b + 4}::jsonb, $${b + 5}::jsonb)`
+    return `($1, $${b + 1}::bigint, $${b + 2}::uuid, $${b + 3}, $${b + 4}::jsonb, $${b + 5}::jsonb, $2::bigint)`
   })
   const inserted = await tx.query<{ position: string }>(
-    `INSERT INTO events (stream_name, revision, event_id, type, data, metadata) VALUES ${values.join(', ')} RETURNING position`,
+    `INSERT INTO events (stream_name, revision, event_id, type, data, metadata, tenant_hash) VALUES ${values.join(', ')} RETURNING position`,
     params,
   )
   const positions = inserted.rows.map((r) => BigInt(r.position))
   return { nextExpectedRevision: next + BigInt(events.length - 1), position: positions.reduce((a, b) => (a > b ? a : b)) }
 }
 
-const ROWS_PER_INSERT = 1000
+const ROWS_PER_INSERT = 1000 // × 7 parameters, under PostgreSQL's 65,535
 
 /**
  * Several streams' appends in one transaction: one lock, one read of every stream's last revision
@@ -191,7 +208,7 @@ async function appendMany(tx: SqlQueryable, appends: StreamAppend[]): Promise<Ar
   }
 
   const results: Array<AppendResult | WrongExpectedRevisionError> = new Array(appends.length)
-  const rows: Array<{ index: number; streamName: string; revision: bigint; event: EventToAppend }> = []
+  const rows: Array<{ index: number; streamName: string; revision: bigint; event: EventToAppend; tenantHash: number | null }> = []
   appends.forEach((a, index) => {
     const expected = a.expectedRevision ?? 'any'
     const last = lastOf.get(a.streamName)
@@ -213,7 +230,8 @@ async function appendMany(tx: SqlQueryable, appends: StreamAppend[]): Promise<Ar
       }
       checkExpectation(a.streamName, expected, current)
       const next = current === null ? 0n : current + 1n
-      a.events.forEach((event, i) => rows.push({ index, streamName: a.streamName, revision: next + BigInt(i), event }))
+      const tenantHash = streamTenantHash(a.streamName)
+      a.events.forEach((event, i) => rows.push({ index, streamName: a.streamName, revision: next + BigInt(i), event, tenantHash }))
       results[index] = { nextExpectedRevision: next + BigInt(a.events.length - 1), position: -1n }
     } catch (err) {
       if (!(err instanceof WrongExpectedRevisionError)) throw err
@@ -225,12 +243,12 @@ async function appendMany(tx: SqlQueryable, appends: StreamAppend[]): Promise<Ar
     const chunk = rows.slice(start, start + ROWS_PER_INSERT)
     const params: unknown[] = []
     const values = chunk.map((r) => {
-      params.push(r.streamName, String(r.revision), r.event.id, r.event.type, JSON.stringify(r.event.data), JSON.stringify(r.event.metadata ?? {}))
-      const b = params.length - 6
-      return `($${b + 1}, $${b + 2}::bigint, $${b + 3}::uuid, $${b + 4}, $${b + 5}::jsonb, $${b + 6}::jsonb)`
+      params.push(r.streamName, String(r.revision), r.event.id, r.event.type, JSON.stringify(r.event.data), JSON.stringify(r.event.metadata ?? {}), r.tenantHash)
+      const b = params.length - 7
+      return `($${b + 1}, $${b + 2}::bigint, $${b + 3}::uuid, $${b + 4}, $${b + 5}::jsonb, $${b + 6}::jsonb, $${b + 7}::bigint)`
     })
     const inserted = await tx.query<{ position: string }>(
-      `INSERT INTO events (stream_name, revision, event_id, type, data, metadata) VALUES ${values.join(', ')} RETURNING position`,
+      `INSERT INTO events (stream_name, revision, event_id, type, data, metadata, tenant_hash) VALUES ${values.join(', ')} RETURNING position`,
       params,
     )
     // RETURNING gives one row per VALUES row, in that order.
@@ -263,11 +281,37 @@ async function readAllSql(ctx: SqlStoreContext, opts: ReadAllOptions = {}): Prom
   const params: unknown[] = [String(opts.after ?? 0n), opts.maxCount ?? null]
   const filter = prefixFilter(params, opts.streamPrefixes)
   if (filter === null) return []
+  if (opts.tenantShard) return readShardSql(ctx, opts, params, filter)
   const { rows } = await ctx.db.query<EventRow>(
     `SELECT ${COLUMNS} FROM events WHERE position > $1::bigint${filter} ORDER BY position LIMIT $2`,
     params,
   )
   return rows.map(toRecorded)
+}
+
+/**
+ * A shard's read: its tenants' events in position order, and the last event of the selected
+ * streams (`tail`) in the same statement, hence the same snapshot: positions commit in order (the
+ * append lock), so every shard event up to the tail is visible to it. The tail is delivered when
+ * the page is not full and it lies beyond the page: the reader's position reaches the end of the
+ * log (ReadAllOptions.tenantShard). The position-ordered scan visits every row, but only the
+ * shard's (and the tail) are decoded and sent.
+ */
+async function readShardSql(ctx: SqlStoreContext, opts: ReadAllOptions, params: unknown[], filter: string): Promise<RecordedEvent[]> {
+  const { index, count } = opts.tenantShard!
+  params.push(count, index)
+  const [n, i] = [params.length - 1, params.length]
+  const { rows } = await ctx.db.query<EventRow & { tail: boolean }>(
+    `(SELECT ${COLUMNS}, false AS tail FROM events WHERE position > $1::bigint${filter} AND mod(tenant_hash, $${n}::bigint) = $${i}::bigint ORDER BY position LIMIT $2)
+     UNION ALL
+     (SELECT ${COLUMNS}, true AS tail FROM events WHERE position > $1::bigint${filter} ORDER BY position DESC LIMIT 1)`,
+    params,
+  )
+  const page = rows.filter((r) => !r.tail).map(toRecorded)
+  const tail = rows.find((r) => r.tail)
+  const full = opts.maxCount !== undefined && page.length >= opts.maxCount
+  if (tail && !full && (page.length === 0 || BigInt(tail.position) > page[page.length - 1].position)) page.push(toRecorded(tail))
+  return page
 }
 
 /** The primary key read backwards from `before` (or the end): the newest events first. */
@@ -297,7 +341,7 @@ function subscribeToAllSql(
     while (!closed) {
       let page: RecordedEvent[]
       try {
-        page = await readAllSql(ctx, { after, maxCount: SUBSCRIPTION_PAGE, streamPrefixes: opts.streamPrefixes })
+        page = await readAllSql(ctx, { after, maxCount: SUBSCRIPTION_PAGE, streamPrefixes: opts.streamPrefixes, tenantShard: opts.tenantShard })
         readFailures = 0
       } catch (err) {
         // A read can fail transiently (a dropped connection); give up only when it keeps failing.

@@ -10,6 +10,7 @@ import {
   type EventToAppend,
   type RecordedEvent,
 } from '../../processors/eventstore/port.ts'
+import { streamInShard, type TenantShardFilter } from '../../processors/eventstore/tenant-shard.ts'
 import { settle, waitFor } from '../support/wait-for.ts'
 
 export type OpenEventStore = () => Promise<{ store: EventStore; cleanup: () => Promise<void> }>
@@ -26,6 +27,22 @@ async function interleaved(store: EventStore): Promise<{ pa: string; pb: string 
   await store.appendToStream(`${pb}1`, events(1))
   return { pa, pb }
 }
+
+/**
+ * Six fresh tenants' streams (employee and team streams, appends interleaved between tenants), then
+ * one event of a stream that is no tenant's, last: the prefixes select exactly these streams.
+ */
+async function tenantsLog(store: EventStore): Promise<{ prefixes: string[]; all: RecordedEvent[] }> {
+  const p = freshPrefix().slice(0, -1)
+  const prefixes = [`employee-${p}`, `team-${p}`, `${p}-`]
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 6; i++) await store.appendToStream(`${i % 2 ? 'team' : 'employee'}-${p}t${i}_${round}`, events(1 + (i % 2)))
+  }
+  await store.appendToStream(`${p}-foreign`, events(1))
+  return { prefixes, all: await store.readAll({ streamPrefixes: prefixes }) }
+}
+
+const ids = (list: RecordedEvent[]) => list.map((e) => e.id)
 
 const newEvent = (type = 'SomethingHappened', data: Record<string, unknown> = {}, metadata?: Record<string, unknown>): EventToAppend => ({
   id: randomUUID(),
@@ -199,6 +216,61 @@ export function runEventStoreContract(t: Test, open: OpenEventStore): void {
     const unfiltered = await store.readAll({ after: both[0].position })
     t.same(ours(unfiltered).map((e) => e.id), both.slice(1).map((e) => e.id), 'without a filter, every stream is read')
     t.same(await store.readAll({ after: both[5].position, streamPrefixes: [pa, pb] }), [], 'nothing after the last event')
+  })
+
+  t.test("readAll with a tenant shard: that shard's tenants' events, and the log's last event to end on", async (t) => {
+    const store = await storeFor(t)
+    const { prefixes, all } = await tenantsLog(store)
+    const last = all[all.length - 1]
+    const count = 3
+    const union: RecordedEvent[] = []
+    for (let index = 0; index < count; index++) {
+      const shard: TenantShardFilter = { index, count }
+      const owned = (e: RecordedEvent) => streamInShard(shard, e.streamName)
+      const expected = all.filter(owned)
+      union.push(...expected)
+      const read = await store.readAll({ streamPrefixes: prefixes, tenantShard: shard })
+      t.same(ids(read.filter(owned)), ids(expected), `shard ${index}/${count}: its tenants' events (${expected.length}), in order`)
+      t.same(ids(read.filter((e) => !owned(e))), [last.id], `shard ${index}/${count}: of the others' only the last event, a stream of no tenant`)
+      const paged: RecordedEvent[] = []
+      for (let after: bigint | undefined; ; ) {
+        const page = await store.readAll({ after, maxCount: 2, streamPrefixes: prefixes, tenantShard: shard })
+        if (page.length === 0) break
+        t.ok(page.length <= 2, 'a page holds at most maxCount events, the last event included')
+        paged.push(...page)
+        after = page[page.length - 1].position
+      }
+      t.same(ids(paged.filter(owned)), ids(expected), `shard ${index}/${count}: paged, the same events`)
+      t.equal(paged[paged.length - 1].position, last.position, `shard ${index}/${count}: paging ends at the log's last position`)
+    }
+    t.same(ids(union).sort(), ids(all.filter((e) => e.id !== last.id)).sort(), "the shards' tenants' events together are every tenant's event once")
+    const one = await store.readAll({ streamPrefixes: prefixes, tenantShard: { index: 0, count: 1 } })
+    t.same(ids(one), ids(all), 'one shard of one: every tenant event (and the last one)')
+  })
+
+  t.test("subscribeToAll with a tenant shard: its tenants' events, live too, and the position reaches the end", async (t) => {
+    const store = await storeFor(t)
+    const { prefixes, all } = await tenantsLog(store)
+    const count = 2
+    // The shard owning the most of these tenants' events (there is one with some).
+    const shard = [0, 1].map((index) => ({ index, count })).sort((a, b) => all.filter((e) => streamInShard(b, e.streamName)).length - all.filter((e) => streamInShard(a, e.streamName)).length)[0]
+    const owned = (e: RecordedEvent) => streamInShard(shard, e.streamName)
+    const seen: RecordedEvent[] = []
+    const sub = store.subscribeToAll({ streamPrefixes: prefixes, tenantShard: shard }, async (e) => {
+      seen.push(e)
+    })
+    t.teardown(() => sub.close())
+    const at = (position: bigint) => () => seen.length > 0 && seen[seen.length - 1].position >= position
+    await waitFor("the log's last event", at(all[all.length - 1].position))
+    const ownStream = all.find(owned)!.streamName
+    const [otherPrefix] = prefixes.slice(-1)
+    await store.appendToStream(ownStream, events(1))
+    const end = await store.appendToStream(`${otherPrefix}foreign`, events(1))
+    await waitFor('the live events', at(end.position))
+    const now = await store.readAll({ streamPrefixes: prefixes })
+    t.same(ids(seen.filter(owned)), ids(now.filter(owned)), 'every event of its tenants exactly once, in order')
+    for (let i = 1; i < seen.length; i++) t.ok(seen[i - 1].position < seen[i].position, 'positions strictly increase')
+    await sub.close()
   })
 
   t.test('readAllBackwards: newest first, before a position, prefix filter, the last event', async (t) => {
