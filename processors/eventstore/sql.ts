@@ -270,11 +270,19 @@ interface SqlStoreContext {
   subscriptions: Set<Subscription>
 }
 
-/** ` AND (starts_with(stream_name, $3) OR …)`, its parameters pushed; null for an empty prefix list (nothing matches). */
+/**
+ * ` AND (starts_with(stream_name || '', $3) OR …)`, its parameters pushed; null for an empty prefix
+ * list (nothing matches). The `|| ''` is on purpose: on the bare column the planner uses the
+ * `(stream_name, revision)` index for the prefixes, i.e. a bitmap scan of every event of those
+ * categories (the whole log, for the projector's prefixes) plus a top-N sort, per page — 56–265 ms
+ * per 500-event page at 100k events instead of ~1–8 ms, so a catch-up read was quadratic in the
+ * log's size (9.2 of 20.9 s CPU of a 100k rebuild). On an expression it walks the position index
+ * and filters, which is what a page read in position order wants.
+ */
 function prefixFilter(params: unknown[], prefixes: string[] | undefined): string | null {
   if (!prefixes) return ''
   if (prefixes.length === 0) return null
-  return ` AND (${prefixes.map((p) => (params.push(p), `starts_with(stream_name, $${params.length})`)).join(' OR ')})`
+  return ` AND (${prefixes.map((p) => (params.push(p), `starts_with(stream_name || '', $${params.length})`)).join(' OR ')})`
 }
 
 async function readAllSql(ctx: SqlStoreContext, opts: ReadAllOptions = {}): Promise<RecordedEvent[]> {
