@@ -6,8 +6,9 @@ import type { RecordedEvent, TenantShardFilter } from '../processors/eventstore/
 import type { ViewTransaction } from './viewstore/port.ts'
 import { applyEvents, type ProjectionSettings } from './apply-events.ts'
 import { changeLogOf } from './audit/record-change-log.ts'
-import { ourStreamPrefixes, parseStreamName } from '../schemas/streams.ts'
-import { ownsTenant, shardCheckpointName, SINGLE_SHARD, type TenantShard } from './shard.ts'
+import { ourStreamPrefixes } from '../schemas/streams.ts'
+import { shardCheckpointName, SINGLE_SHARD, type TenantShard } from './shard.ts'
+import { streamInShard } from '../processors/eventstore/tenant-shard.ts'
 
 export interface Projection {
   /** The projection's checkpoint. */
@@ -51,7 +52,5 @@ export const learnAmpViews = (settings: ProjectionSettings, shard: TenantShard =
 })
 
 function ownsStream(shard: TenantShard, streamName: string): boolean {
-  if (shard.count === 1) return true
-  const stream = parseStreamName(streamName)
-  return stream !== null && ownsTenant(shard, stream.tenant)
+  return shard.count === 1 || streamInShard(shard, streamName)
 }

@@ -6,7 +6,7 @@
 // A shard's read is filtered by tenant in the event store (ReadAllOptions.tenantShard, with the
 // same hash, tenant-shard.ts), so it does not read the others' events. Changing N: see rebalance.ts.
 import { KomboSyncError } from '../errors/kombo-sync-error.ts'
-import { tenantHash } from '../processors/eventstore/tenant-shard.ts'
+import { tenantHash, tenantInShard } from '../processors/eventstore/tenant-shard.ts'
 
 export { tenantHash }
 
@@ -35,18 +35,9 @@ export function parseShard(text: string | undefined): TenantShard {
   return { index, count }
 }
 
-const owners = new Map<string, number>()
-/** Whether this shard owns the tenant (memoised per tenant: the hash is per event otherwise). */
+/** Whether this shard owns the tenant (the hash memoised per tenant, tenant-shard.ts). */
 export function ownsTenant(shard: TenantShard, tenant: string): boolean {
-  if (shard.count === 1) return true
-  let hash = owners.get(tenant)
-  if (hash === undefined) {
-    hash = tenantHash(tenant)
-    // Bounded: a deployment's tenant ids, not a company's records; cleared past a large count.
-    if (owners.size >= 100_000) owners.clear()
-    owners.set(tenant, hash)
-  }
-  return hash % shard.count === shard.index
+  return shard.count === 1 || tenantInShard(shard, tenant)
 }
 
 /** The shard's checkpoint: the projection's own name for a lone projector (so N=1 is today's). */

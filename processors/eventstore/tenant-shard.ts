@@ -16,22 +16,33 @@ export function tenantHash(tenant: string): number {
   return createHash('sha256').update(tenant).digest().readUInt32BE(0)
 }
 
+const hashes = new Map<string, number>()
+/** tenantHash memoised per tenant: readers ask per event, appends per stream. */
+function memoisedTenantHash(tenant: string): number {
+  let hash = hashes.get(tenant)
+  if (hash === undefined) {
+    hash = tenantHash(tenant)
+    // Bounded: a deployment's tenant ids, not a company's records; cleared past a large count.
+    if (hashes.size >= 100_000) hashes.clear()
+    hashes.set(tenant, hash)
+  }
+  return hash
+}
+
 /** The tenant hash of the stream's tenant; null for a stream that is not a tenant's (system, foreign). */
 export function streamTenantHash(streamName: string): number | null {
   const stream = parseStreamName(streamName)
-  return stream === null ? null : tenantHash(stream.tenant)
+  return stream === null ? null : memoisedTenantHash(stream.tenant)
 }
 
-const hashes = new Map<string, number | null>()
-/** Whether the stream's tenant is in the shard (memoised per stream name, bounded). */
+/** Whether the tenant is in the shard. */
+export function tenantInShard(shard: TenantShardFilter, tenant: string): boolean {
+  return memoisedTenantHash(tenant) % shard.count === shard.index
+}
+
+/** Whether the stream's tenant is in the shard; a stream that is not a tenant's is in none. */
 export function streamInShard(shard: TenantShardFilter, streamName: string): boolean {
-  let hash = hashes.get(streamName)
-  if (hash === undefined) {
-    hash = streamTenantHash(streamName)
-    // Bounded: cleared past a large count rather than holding every stream of a big store.
-    if (hashes.size >= 200_000) hashes.clear()
-    hashes.set(streamName, hash)
-  }
+  const hash = streamTenantHash(streamName)
   return hash !== null && hash % shard.count === shard.index
 }
 
