@@ -2,9 +2,10 @@
 import { PGlite } from '@electric-sql/pglite'
 import type { SqlDatabase, SqlQueryable } from './database.ts'
 import { EmbeddedTurns } from './embedded-turns.ts'
+import { AnalyzeSchedule, analyzeGrownTables } from './embedded-analyze.ts'
 
 /** Opens (or creates) an embedded database in `dataDir`; omit it for an in-memory database. */
-export async function openPgliteDatabase(dataDir?: string, options: { maxStatementsAhead?: number } = {}): Promise<SqlDatabase> {
+export async function openPgliteDatabase(dataDir?: string, options: { maxStatementsAhead?: number; autoAnalyze?: boolean } = {}): Promise<SqlDatabase> {
   const db = dataDir ? new PGlite(dataDir) : new PGlite()
   await db.waitReady
   // PGlite's own queue is one FIFO line for statements and transactions; the turns in front of it
@@ -17,15 +18,31 @@ export async function openPgliteDatabase(dataDir?: string, options: { maxStateme
     },
   })
   const direct = asQueryable(db)
+  // No autovacuum in PGlite (embedded-analyze.ts): after a transaction, at most every 2 s, a look
+  // for tables that grew, as a turn of its own so it never runs inside anybody's transaction.
+  const schedule = options.autoAnalyze === false ? null : new AnalyzeSchedule()
+  let analyzing: Promise<unknown> = Promise.resolve()
+  const analyzeIfDue = () => {
+    if (!schedule?.due()) return
+    analyzing = turns
+      .run('transaction', () => (db.closed ? Promise.resolve([]) : db.transaction((tx) => analyzeGrownTables(asQueryable(tx)))))
+      .catch(() => []) // statistics are an optimisation: a failed look (e.g. closing) is retried later
+      .finally(() => schedule.done())
+  }
   return {
     query: <R>(text: string, params?: unknown[]) => turns.run('statement', () => direct.query<R>(text, params)),
     // Inside, the transaction's own statements go straight to its connection: it holds the turn.
-    transaction: (fn) => turns.run('transaction', () => db.transaction((tx) => fn(asQueryable(tx)))),
+    transaction: async (fn) => {
+      const result = await turns.run('transaction', () => db.transaction((tx) => fn(asQueryable(tx))))
+      analyzeIfDue()
+      return result
+    },
     exec: (sql) =>
       turns.run('transaction', async () => {
         await db.exec(sql)
       }),
     async close() {
+      await analyzing
       if (!db.closed) await db.close()
     },
   }

@@ -194,7 +194,12 @@ async function appendMany(tx: SqlQueryable, appends: StreamAppend[]): Promise<Ar
   const names = appends.map((a) => a.streamName)
   const ids = appends.flatMap((a) => a.events.map((e) => e.id))
   const { rows: lastRows } = await tx.query<{ stream_name: string; revision: string; position: string }>(
-    'SELECT DISTINCT ON (stream_name) stream_name, revision, position FROM events WHERE stream_name = ANY($1::text[]) ORDER BY stream_name, revision DESC',
+    // One backward probe of the (stream_name, revision) index per stream. The DISTINCT ON form
+    // (`WHERE stream_name = ANY($1) ORDER BY stream_name, revision DESC`) was planned as a scan of
+    // the whole log plus a sort wherever statistics were missing or stale (always, embedded): 21 ms
+    // per batch at 100k events against ~2.5 ms for this, growing with the log.
+    `SELECT s.name AS stream_name, e.revision, e.position FROM unnest($1::text[]) AS s(name)
+       CROSS JOIN LATERAL (SELECT revision, position FROM events WHERE stream_name = s.name ORDER BY revision DESC LIMIT 1) e`,
     [names],
   )
   const lastOf = new Map(lastRows.map((r) => [r.stream_name, r]))
