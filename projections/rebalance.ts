@@ -43,8 +43,13 @@ export async function rebalanceShards(
     for (const projection of old) {
       let at = positions.get(projection.name) ?? null
       // Its own tenants' events only, up to the barrier: one transaction per page, checkpoint CAS.
+      // The store leaves the other tenants' events out (tenantShard), as for the shard's projector;
+      // any that still arrive (a read's last event) are dropped by canHandle. The read may then
+      // stop short of the barrier (no own event after `at`): the shard's tenants stand at it anyway.
       while (barrier !== null && (at === null || at < barrier)) {
-        const page = (await store.readAll({ after: at ?? undefined, maxCount: PAGE, streamPrefixes: projection.streamPrefixes, decodes: projection.decodes })).filter((e) => e.position <= barrier)
+        const page = (
+          await store.readAll({ after: at ?? undefined, maxCount: PAGE, streamPrefixes: projection.streamPrefixes, decodes: projection.decodes, tenantShard: projection.tenantShard })
+        ).filter((e) => e.position <= barrier)
         if (page.length === 0) break
         const position = page[page.length - 1].position
         const handled: RecordedEvent[] = page.filter((e) => projection.canHandle(e))

@@ -121,9 +121,37 @@ t.test('two tenant shards give the views of one projector; a rebalance to three 
   const behind = await sharded.checkpoint(shardCheckpointName(VIEWS_CHECKPOINT, two[1]))
   const ahead = await sharded.checkpoint(shardCheckpointName(VIEWS_CHECKPOINT, two[0]))
   t.ok(behind! < ahead!, 'shard 1/2 is behind shard 0/2')
-  const moved = await rebalanceShards(store, sharded, 2, 3)
+  // The catch-up's reads, seen through the store: only shard 1/2's tenants' events (and at most the
+  // log's last), not the other tenants' events between its checkpoint and the barrier.
+  const caughtUpReads: RecordedEvent[] = []
+  const watched = new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'readAll') {
+        return async (...args: Parameters<EventStore['readAll']>) => {
+          const page = await target.readAll(...args)
+          caughtUpReads.push(...page)
+          return page
+        }
+      }
+      const value = Reflect.get(target, prop, target) as unknown
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+  const moved = await rebalanceShards(watched, sharded, 2, 3)
   t.equal(moved.position, ahead, 'the barrier is the furthest old checkpoint')
   t.ok(moved.caughtUp > 0, `the lagging shard applied ${moved.caughtUp} events up to it`)
+  const lagging = learnAmpViews(utcEverywhere, two[1])
+  const between = (await store.readAll({ after: behind!, streamPrefixes: projectedStreamPrefixes })).filter((e) => e.position <= ahead!)
+  const ownBetween = between.filter((e) => lagging.canHandle(e))
+  t.ok(between.length - ownBetween.length > 1, `other tenants have ${between.length - ownBetween.length} events between the lagging shard's checkpoint and the barrier`)
+  t.equal(moved.caughtUp, ownBetween.length, `the lagging shard applied each of its tenants' ${ownBetween.length} events up to the barrier`)
+  t.same(
+    caughtUpReads.filter((e) => lagging.canHandle(e)).map((e) => e.position),
+    ownBetween.map((e) => e.position),
+    "the catch-up read its tenants' events, once each",
+  )
+  const others = caughtUpReads.filter((e) => !lagging.canHandle(e))
+  t.ok(others.length <= 1, `the catch-up was handed at most one other tenant's event (the log's last), not the ${between.length - ownBetween.length} between: ${others.length}`)
   for (const index of [0, 1, 2]) t.equal(await sharded.checkpoint(shardCheckpointName(VIEWS_CHECKPOINT, { index, count: 3 })), ahead, `shard ${index}/3 starts there`)
   t.equal(await sharded.checkpoint(shardCheckpointName(VIEWS_CHECKPOINT, two[1])), null, 'the old checkpoints are gone')
   t.equal(await viewsDigest(shardedDb), await viewsDigest(oneDb), 'after the rebalance: the same views')
