@@ -2,6 +2,7 @@
 // docs/benchmarks.md. Speed is reported as a ratio to a baseline measured in the same run, because
 // the machines are shared and noisy: an absolute number alone says little.
 import { cpus, totalmem, loadavg } from 'node:os'
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 
 export interface ResultRow {
@@ -56,6 +57,8 @@ export interface MachineFacts {
   node: string
   platform: string
   loadAverage: string
+  /** The commit measured (`git rev-parse --short HEAD`), "+ changes" when the work tree differs from it. */
+  commit: string
 }
 
 export function machineFacts(): MachineFacts {
@@ -67,6 +70,18 @@ export function machineFacts(): MachineFacts {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     loadAverage: loadavg().map((l) => l.toFixed(2)).join(' '),
+    commit: commitMeasured(),
+  }
+}
+
+/** A figure is only comparable with the code it was measured on: the commit, and whether it had local changes. */
+function commitMeasured(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  try {
+    const head = git('rev-parse', '--short', 'HEAD')
+    return git('status', '--porcelain', '--untracked-files=no') === '' ? head : `${head} + uncommitted changes`
+  } catch {
+    return 'unknown (not a git checkout)'
   }
 }
 
@@ -80,7 +95,7 @@ export function markdownSection(rows: ResultRow[], run: { command: string; start
     BEGIN,
     `Run \`${run.command}\` on ${run.startedAt.toISOString()} (took ${Math.round(run.seconds)} s).`,
     '',
-    `Machine: ${m.cores} × ${m.cpu}, ${m.memoryGb} GB RAM, ${m.platform}, Node ${m.node}, load average at the end ${m.loadAverage}.`,
+    `Machine: ${m.cores} × ${m.cpu}, ${m.memoryGb} GB RAM, ${m.platform}, Node ${m.node}, load average at the end ${m.loadAverage}. Commit ${m.commit}.`,
     '',
     `| ${HEADER.join(' | ')} |`,
     `| ${HEADER.map(() => '---').join(' | ')} |`,
