@@ -53,7 +53,7 @@ const cpuBetween = (before: Record<RoleName | 'bench', number>, after: Record<Ro
   ([...ROLES, 'bench'] as const).map((k) => `${k === 'bench' ? 'bench process' : k} ${(after[k] - before[k]).toFixed(1)}`).join(', ')
 
 /** VmHWM of an idle `node --import tsx` process: what any role costs before it loads kombo-sync. */
-async function idleNodePeakKb(): Promise<number> {
+export async function idleNodePeakKb(): Promise<number> {
   const proc = spawn(process.execPath, ['--import', 'tsx', '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
   try {
     await new Promise((r) => setTimeout(r, 2000))
@@ -147,7 +147,7 @@ async function startRolesPipeline(stack: ProductionStack, employees: number, env
 }
 
 /** Every user, read page by page through the api process; null when a page fails. */
-async function usersThroughApi(apiUrl: string): Promise<number | null> {
+export async function usersThroughApi(apiUrl: string): Promise<number | null> {
   let n = 0
   let cursor: string | null = null
   do {

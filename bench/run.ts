@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --full] [--only initial-sync,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log,projector-shards,fairness,soak] [--sizes 1000,10000] [--soak-minutes 10] [--write | --no-write]`
+// `npm run bench [-- --quick | --full] [--only initial-sync,all-memory,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log,projector-shards,fairness,soak] [--sizes 1000,10000] [--soak-minutes 10] [--write | --no-write]`
 // Runs the benchmarks one after another in this process, prints a table and (by default, not with
 // --quick) writes it into docs/benchmarks.md. See docs/benchmarks.md for what each one measures.
 // The chaos soak (bench/soak.ts, ~15 minutes) runs with --full or when --only names it, never in
@@ -14,11 +14,12 @@ import { benchChangeLog } from './change-log.ts'
 import { benchSteadyState } from './steady-state.ts'
 import { benchProductionSteadyState, benchRoleMemory } from './roles.ts'
 import { benchSoak } from './soak.ts'
+import { benchAllProcessMemory } from './all-memory.ts'
 import { benchProjectorShards } from './projector-shards.ts'
 import { benchFairness } from './fairness.ts'
 import { machineFacts, markdownSection, printTable, writeMarkdownSection, type ResultRow } from './report.ts'
 
-const names = ['initial-sync', 'production', 'scaling', 'read-api', 'rebuild', 'steady-state', 'role-memory', 'production-steady-state', 'change-log', 'projector-shards', 'fairness', 'soak'] as const
+const names = ['initial-sync', 'all-memory', 'production', 'scaling', 'read-api', 'rebuild', 'steady-state', 'role-memory', 'production-steady-state', 'change-log', 'projector-shards', 'fairness', 'soak'] as const
 type Name = (typeof names)[number]
 
 const { values } = parseArgs({
@@ -38,9 +39,9 @@ const mode = values.quick ? 'quick' : values.full ? 'full' : 'default'
 const plan = {
   // --quick only keeps the benchmarks working (CI, < 60 s): small sizes, one connection count, and
   // no production mode (starting Kafka and the registry alone takes ~15 s).
-  quick: { sync: [300], syncBefore: [] as number[], production: [] as number[], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], changeLog: [10_000], rates: [10], steadyBefore: [] as number[], steadySeconds: 2, roleMemory: [] as number[], productionRates: [] as number[], soakMinutes: null as number | null, projectorShards: { tenants: 4, employees: 50, shards: [1, 2] }, fairness: { big: 1_000, small: 50, tenants: 3, employees: 200, seconds: 3 } },
-  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [16, 64], seconds: 5, rebuild: [100_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 15, roleMemory: [10_000], productionRates: [10, 100, 1_000], soakMinutes: 10, projectorShards: { tenants: 16, employees: 500, shards: [1, 2, 4, 1] }, fairness: { big: 10_000, small: 100, tenants: 10, employees: 1_000, seconds: 20 } },
-  full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 30, roleMemory: [100_000], productionRates: [10, 100, 1_000], soakMinutes: 10, projectorShards: { tenants: 64, employees: 500, shards: [1, 2, 4, 1] }, fairness: { big: 100_000, small: 100, tenants: 50, employees: 2_000, seconds: 60 } },
+  quick: { sync: [300], syncBefore: [] as number[], production: [] as number[], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], changeLog: [10_000], rates: [10], steadyBefore: [] as number[], steadySeconds: 2, roleMemory: [] as number[], allMemory: [300], productionRates: [] as number[], soakMinutes: null as number | null, projectorShards: { tenants: 4, employees: 50, shards: [1, 2] }, fairness: { big: 1_000, small: 50, tenants: 3, employees: 200, seconds: 3 } },
+  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [16, 64], seconds: 5, rebuild: [100_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 15, roleMemory: [10_000], allMemory: [10_000], productionRates: [10, 100, 1_000], soakMinutes: 10, projectorShards: { tenants: 16, employees: 500, shards: [1, 2, 4, 1] }, fairness: { big: 10_000, small: 100, tenants: 10, employees: 1_000, seconds: 20 } },
+  full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 30, roleMemory: [100_000], allMemory: [100_000], productionRates: [10, 100, 1_000], soakMinutes: 10, projectorShards: { tenants: 64, employees: 500, shards: [1, 2, 4, 1] }, fairness: { big: 100_000, small: 100, tenants: 50, employees: 2_000, seconds: 60 } },
 }[mode]
 const sizes = values.sizes ? values.sizes.split(',').map((s) => Number(s.trim())) : plan.sync
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--sizes takes positive integers, e.g. --sizes 1000,10000`)
@@ -66,6 +67,8 @@ await run('initial-sync', async () => [
   ...(await benchInitialSync(sizes.filter((n) => plan.syncBefore.includes(n)), 'embedded (before: no stream-state cache, one stream decided at a time)', untunedProcessor)),
   ...(await benchInitialSync(sizes, 'embedded')),
 ])
+// The `all` process on its own (goal 2: ≤ 1 GB at 100k), without the simulator the rows above carry.
+await run('all-memory', () => benchAllProcessMemory(values.sizes ? sizes : plan.allMemory))
 // Production mode needs Kafka + the registry (fetched and started here) and PostgreSQL.
 const wantsProduction =
   (only.includes('production') && plan.production.length > 0) ||

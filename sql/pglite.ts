@@ -3,9 +3,12 @@ import { PGlite } from '@electric-sql/pglite'
 import type { SqlDatabase, SqlQueryable } from './database.ts'
 import { EmbeddedTurns } from './embedded-turns.ts'
 import { AnalyzeSchedule, analyzeGrownTables } from './embedded-analyze.ts'
+import { initialiseDataDirApart } from './pglite-init.ts'
 
 /** Opens (or creates) an embedded database in `dataDir`; omit it for an in-memory database. */
 export async function openPgliteDatabase(dataDir?: string, options: { maxStatementsAhead?: number; autoAnalyze?: boolean } = {}): Promise<SqlDatabase> {
+  // A new directory is made in a child process (pglite-init.ts): ~500 MB less for the service's life.
+  if (dataDir) await initialiseDataDirApart(dataDir)
   const db = dataDir ? new PGlite(dataDir) : new PGlite()
   await db.waitReady
   // PGlite's own queue is one FIFO line for statements and transactions; the turns in front of it
