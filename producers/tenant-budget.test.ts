@@ -140,3 +140,62 @@ t.test('options are checked', async (t) => {
   t.throws(() => tenantBudget({ changeLog: log, group: 'g', limit: -1, checkMs: 10 }), RangeError)
   t.throws(() => tenantBudget({ changeLog: log, group: 'g', limit: 10, checkMs: 0 }), RangeError)
 })
+
+/** The budget with the projector's backlog counted too: the test sets each tenant's unprojected events. */
+function setupWithProjector(limit = 1000) {
+  const unprojected = new Map<string, number>()
+  const asked: Array<{ tenant: string; upTo: number }> = []
+  const s = setup({
+    limit,
+    unprojected: async (tenant, upTo) => {
+      asked.push({ tenant, upTo })
+      return Math.min(upTo, unprojected.get(tenant) ?? 0)
+    },
+  })
+  return { ...s, unprojected, projectorAsked: asked }
+}
+
+t.test("the tenant's events the projector has not applied count too: a page waits while they fill the budget", async (t) => {
+  const { log, unprojected, projectorAsked, waits, published, publisher } = setupWithProjector()
+  log.pending.set('big', 0)
+  unprojected.set('big', 4000)
+  let done = false
+  const publishing = publisher('big')([1]).then(() => (done = true))
+  await waitFor('the budget to ask again a few times', () => projectorAsked.length >= 5, 10_000)
+  t.equal(done, false, 'nothing pending in the processors, but 4000 events wait for the projector: the page waits')
+  t.same(published, [])
+  t.same(waits, [{ tenant: 'big', pending: 1000 }], 'counted up to the room left (1000 - 0)')
+  unprojected.set('big', 500)
+  log.pending.set('big', 499)
+  await publishing
+  t.same(published, [{ tenant: 'big', items: [1] }], 'published once records + events dropped below the limit (999)')
+})
+
+t.test('the projector is asked only for the room the processors left, and not at all when they fill it', async (t) => {
+  const { log, unprojected, projectorAsked, publisher } = setupWithProjector()
+  log.pending.set('small', 300)
+  unprojected.set('small', 2)
+  await publisher('small')([1])
+  t.same(projectorAsked, [{ tenant: 'small', upTo: 700 }], 'upTo = limit - pending')
+  log.pending.set('big', 1000)
+  const controller = new AbortController()
+  const waiting = publisher('big', controller.signal)([1]).catch(() => 'aborted')
+  await waitFor('the budget to ask the change log again', () => log.asked.filter((a) => a.tenant === 'big').length >= 3, 10_000)
+  t.notOk(projectorAsked.some((a) => a.tenant === 'big'), 'pending alone is at the limit: the event store is not asked')
+  controller.abort()
+  t.equal(await waiting, 'aborted')
+})
+
+t.test("below the limit, records + events are counted, not asked about, as records alone were", async (t) => {
+  const { log, unprojected, projectorAsked, publisher } = setupWithProjector()
+  log.pending.set('big', 100)
+  unprojected.set('big', 200)
+  const publish = publisher('big')
+  await publish(new Array(400).fill(0))
+  await publish(new Array(300).fill(0))
+  t.equal(projectorAsked.length, 1, '100 + 200 + 700 published since the question: asked once')
+  unprojected.set('big', 0)
+  log.pending.set('big', 0)
+  await publish([1])
+  t.equal(projectorAsked.length, 2, 'the bound reached 1000: asked again (and room found)')
+})

@@ -1,9 +1,11 @@
 // The per-tenant backlog budget: before a tenant's poller publishes a page, it waits while that
-// tenant already has `limit` or more records in the change log that the processors have not
-// committed. One tenant's initial listing (100k records) then sits in Kombo, not in the change log,
-// so another tenant's change waits behind at most `limit` of its records in the processors instead
-// of the whole listing (no head-of-line blocking). The big tenant's sync is paced by the
-// processors, which it was anyway. docs/operations.md ("Per-tenant backlog budget").
+// tenant already has `limit` or more of its work in the pipeline and not yet visible: records in
+// the change log the processors have not committed, plus its events in the event store the
+// projector has not applied (`unprojected`, projections/tenant-progress.ts). One tenant's initial
+// listing (100k records) then sits in Kombo, not in the change log or before the projector, so
+// another tenant's change waits behind at most about `limit` of its records or events instead of
+// the whole listing (no head-of-line blocking). The big tenant's sync is paced by the slower of the
+// processors and the projector, which it was anyway. docs/operations.md ("Per-tenant backlog budget").
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ChangeLog } from './changelog/port.ts'
 
@@ -11,12 +13,17 @@ export interface TenantBudgetOptions {
   changeLog: Pick<ChangeLog, 'tenantPending'>
   /** The consumer group whose uncommitted records count (the processors'). */
   group: string
-  /** Uncommitted records of one tenant at which its publishing waits; 0 turns the budget off. */
+  /**
+   * The tenant's events the projector has not applied yet, counted up to `upTo` (asked only when
+   * the records pending are below the limit, for the room left). Absent: the processors' backlog only.
+   */
+  unprojected?: (tenant: string, upTo: number) => Promise<number>
+  /** Pending records (plus unprojected events) of one tenant at which its publishing waits; 0 turns the budget off. */
   limit: number
   /** How often a waiting publish asks again. */
   checkMs: number
-  /** A publish began waiting (for logs). */
-  onWait?: (tenant: string, pending: number) => void
+  /** A publish began waiting, with the tenant's backlog as counted (for logs). */
+  onWait?: (tenant: string, backlog: number) => void
   /** A wait ended, by the backlog dropping or by the stop signal (for metrics and logs). */
   onWaited?: (tenant: string, waitedMs: number, aborted: boolean) => void
 }
@@ -34,24 +41,34 @@ export function tenantBudget(o: TenantBudgetOptions): TenantBudget {
   if (!(o.limit >= 0)) throw new RangeError(`limit must be 0 (off) or positive, got ${o.limit}`)
   if (!(o.checkMs > 0)) throw new RangeError(`checkMs must be positive, got ${o.checkMs}`)
 
-  // Per tenant, an upper bound of its pending records: the count last asked plus what was published
-  // since (pending only shrinks by the processors committing). While it is below the limit, a page
-  // goes without asking: one question per (limit − pending) records instead of one per page, which
-  // matters on the embedded database, where every question queues behind the processors' statements.
+  // Per tenant, a bound of its backlog: the count last asked plus what was published since (the
+  // backlog only shrinks by the processors committing and the projector applying; a record that
+  // becomes several events can make it an underestimate until the next question). While it is below
+  // the limit, a page goes without asking: one question per (limit − backlog) records instead of one
+  // per page, which matters on the embedded database, where every question queues behind the
+  // processors' and the projector's statements.
   const bound = new Map<string, number>()
+
+  // Records first, then events: a record committed in between is counted in both (its events are
+  // appended before its offset is committed), never in neither.
+  async function backlogOf(tenant: string): Promise<number> {
+    const pending = await o.changeLog.tenantPending(o.group, tenant)
+    if (!o.unprojected || pending >= o.limit) return pending
+    return pending + (await o.unprojected(tenant, o.limit - pending))
+  }
 
   async function waitForRoom(tenant: string, signal?: AbortSignal): Promise<void> {
     if (o.limit === 0) return
     signal?.throwIfAborted()
     if ((bound.get(tenant) ?? o.limit) < o.limit) return
-    let pending = await o.changeLog.tenantPending(o.group, tenant)
-    if (pending >= o.limit) {
+    let backlog = await backlogOf(tenant)
+    if (backlog >= o.limit) {
       const started = Date.now()
-      o.onWait?.(tenant, pending)
+      o.onWait?.(tenant, backlog)
       try {
-        while (pending >= o.limit) {
+        while (backlog >= o.limit) {
           await sleep(o.checkMs, undefined, { signal })
-          pending = await o.changeLog.tenantPending(o.group, tenant)
+          backlog = await backlogOf(tenant)
         }
       } catch (err) {
         o.onWaited?.(tenant, Date.now() - started, signal?.aborted === true)
@@ -59,7 +76,7 @@ export function tenantBudget(o: TenantBudgetOptions): TenantBudget {
       }
       o.onWaited?.(tenant, Date.now() - started, false)
     }
-    bound.set(tenant, pending)
+    bound.set(tenant, backlog)
   }
 
   const published = (tenant: string, records: number) => {

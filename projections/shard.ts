@@ -44,3 +44,12 @@ export function ownsTenant(shard: TenantShard, tenant: string): boolean {
 export function shardCheckpointName(base: string, shard: TenantShard): string {
   return shard.count === 1 ? base : `${base}@${shard.index}/${shard.count}`
 }
+
+/** The shard a checkpoint name belongs to (shardCheckpointName's inverse); null for another projection's. */
+export function shardOfCheckpoint(base: string, name: string): TenantShard | null {
+  if (name === base) return SINGLE_SHARD
+  if (!name.startsWith(`${base}@`)) return null
+  const match = /^(\d+)\/(\d+)$/.exec(name.slice(base.length + 1))
+  const [index, count] = [Number(match?.[1]), Number(match?.[2])]
+  return match && count >= 1 && index < count ? { index, count } : null
+}

@@ -8,7 +8,7 @@ export function createMetrics() {
   const m = {
     registry,
     recordsPolled: new Counter({ name: 'kombo_sync_records_polled_total', help: 'Kombo change records fetched and published', labelNames: ['tenant', 'resource'], registers: [registry] }),
-    tenantBacklogWaitSeconds: new Counter({ name: 'kombo_sync_tenant_backlog_wait_seconds_total', help: "Seconds a tenant's poller waited before publishing because the tenant had TENANT_BACKLOG_LIMIT records not yet processed", labelNames: ['tenant'], registers: [registry] }),
+    tenantBacklogWaitSeconds: new Counter({ name: 'kombo_sync_tenant_backlog_wait_seconds_total', help: "Seconds a tenant's poller waited before publishing because the tenant had TENANT_BACKLOG_LIMIT records not yet processed plus events not yet projected", labelNames: ['tenant'], registers: [registry] }),
     pollErrors: new Counter({ name: 'kombo_sync_poll_errors_total', help: 'Failed polls', labelNames: ['tenant', 'resource', 'kind'], registers: [registry] }),
     upstreamRetries: new Counter({ name: 'kombo_sync_upstream_retries_total', help: 'Kombo requests retried (429, 5xx, timeouts, bad bodies)', labelNames: ['reason'], registers: [registry] }),
     pollLagSeconds: new Gauge({ name: 'kombo_sync_poll_lag_seconds', help: 'Seconds since the last successful poll', labelNames: ['tenant', 'resource'], registers: [registry] }),

@@ -31,6 +31,7 @@ import {
   type EventStore,
   type EventToAppend,
   type ExpectedRevision,
+  type CountAllOptions,
   type ReadAllOptions,
   type ReadAllBackwardsOptions,
   type ReadStreamOptions,
@@ -151,6 +152,32 @@ async function readAllBackwardsEsdb(ctx: EsdbContext, options: ReadAllBackwardsO
 }
 
 /**
+ * Counts the prefixed streams' events after `after` up to `upTo`: $all read forwards from `after`
+ * (client 6.2 reads $all without a server-side filter, so every stream's events after `after` come
+ * over the wire until `upTo` matched), tested by stream name only, never converted; the read is
+ * cancelled once `upTo` is reached.
+ */
+async function countAllEsdb(ctx: EsdbContext, options: CountAllOptions): Promise<number> {
+  const { after, streamPrefixes, upTo } = options
+  if (!(upTo > 0) || streamPrefixes.length === 0) return 0
+  const read = ctx.client.readAll({ fromPosition: after === undefined ? START : { commit: after, prepare: after } })
+  let n = 0
+  try {
+    for await (const resolved of read) {
+      const streamId = resolved.event?.streamId
+      if (streamId === undefined || !streamPrefixes.some((p) => streamId.startsWith(p)) || !isDeliverable(resolved)) continue
+      if (after !== undefined && resolved.event!.position!.commit <= after) continue
+      if (++n >= upTo) break
+    }
+  } catch (err) {
+    throw operationError('count $all', err)
+  } finally {
+    if (n >= upTo) await read.cancel()
+  }
+  return n
+}
+
+/**
  * One page of a $all read, either direction. Client 6.2 reads $all without a server-side filter,
  * so the prefix filter is applied here; the read is a lazy stream, cancelled as soon as the page is
  * full. `skip`: the start position itself (the server's start is inclusive, ours exclusive).
@@ -260,6 +287,7 @@ export function openEsdbEventStore(connectionString: string): EventStore {
     readStreams: (names) => readEach((name) => readStreamEsdb(ctx, name), names),
     readAll: (options) => readAllEsdb(ctx, options),
     readAllBackwards: (options) => readAllBackwardsEsdb(ctx, options),
+    countAll: (options) => countAllEsdb(ctx, options),
     subscribeToAll: (options, handler) => subscribeToAllEsdb(ctx, options, handler),
     async close() {
       await Promise.all([...ctx.subscriptions].map((s) => s.close()))

@@ -86,6 +86,15 @@ export interface ReadAllBackwardsOptions {
   streamPrefixes?: string[]
 }
 
+export interface CountAllOptions {
+  /** Exclusive: events strictly after this position. Omit to count from the beginning. */
+  after?: bigint
+  /** Only streams whose names start with one of these prefixes (e.g. `employee-acme_`: one tenant's). */
+  streamPrefixes: string[]
+  /** Stop counting here: the answer is min(upTo, the count). Keeps the question as cheap as the caller needs. */
+  upTo: number
+}
+
 export interface SubscribeOptions extends Omit<ReadAllOptions, 'maxCount'> {
   /** Called when the subscription fails for good; it is closed by then. */
   onError?: (err: Error) => void
@@ -129,6 +138,14 @@ export interface EventStore {
    * index backwards; EventStoreDB: $all backwards).
    */
   readAllBackwards(options?: ReadAllBackwardsOptions): Promise<RecordedEvent[]>
+  /**
+   * How many events `readAll({ after, streamPrefixes })` would return, counted up to `upTo` without
+   * reading their data where the adapter can (SQL: one statement over the position index from
+   * `after`; EventStoreDB: $all read from `after`, counted by stream name). The cost grows with the
+   * events after `after` (of every stream) until `upTo` of them matched: meant for short distances,
+   * such as a tenant's events after a projector's checkpoint.
+   */
+  countAll(options: CountAllOptions): Promise<number>
   /**
    * Catch-up then live: calls `handler` for every event after `after`, one at a time, in global
    * order; the next event is delivered only after the previous handler call resolved.

@@ -7,6 +7,7 @@ import type {
   EventStore,
   EventToAppend,
   ExpectedRevision,
+  CountAllOptions,
   ReadAllOptions,
   ReadAllBackwardsOptions,
   ReadStreamOptions,
@@ -327,6 +328,24 @@ async function readShardSql(ctx: SqlStoreContext, opts: ReadAllOptions, params: 
   return page
 }
 
+/**
+ * At most `upTo` events after `after` of the prefixed streams, counted in the database: the
+ * position index walked from `after` with the prefixes as a filter (prefixFilter's non-indexable
+ * form: a tenant's prefixes on the stream-name index would visit every event the tenant ever had),
+ * stopped by the LIMIT once `upTo` matched; no event data leaves the database.
+ */
+async function countAllSql(ctx: SqlStoreContext, opts: CountAllOptions): Promise<number> {
+  if (!(opts.upTo > 0)) return 0
+  const params: unknown[] = [String(opts.after ?? 0n), Math.floor(opts.upTo)]
+  const filter = prefixFilter(params, opts.streamPrefixes)
+  if (filter === null) return 0
+  const { rows } = await ctx.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM events WHERE position > $1::bigint${filter} LIMIT $2) counted`,
+    params,
+  )
+  return rows[0].n
+}
+
 /** The primary key read backwards from `before` (or the end): the newest events first. */
 async function readAllBackwardsSql(ctx: SqlStoreContext, opts: ReadAllBackwardsOptions = {}): Promise<RecordedEvent[]> {
   const params: unknown[] = [opts.before === undefined ? null : String(opts.before), opts.maxCount ?? null]
@@ -438,6 +457,7 @@ export async function openSqlEventStore(db: SqlDatabase, options: { pollInterval
     readStreams: (names) => readStreamsSql(ctx, names),
     readAll: (opts) => readAllSql(ctx, opts),
     readAllBackwards: (opts) => readAllBackwardsSql(ctx, opts),
+    countAll: (opts) => countAllSql(ctx, opts),
     subscribeToAll: (opts, handler) => subscribeToAllSql(ctx, opts, handler),
 
     /** Stops every subscription; the database belongs to the caller and stays open. */

@@ -102,6 +102,8 @@ export interface CheckpointLock {
 /** The write side: what the projector and the clock need. */
 export interface ViewWriter {
   checkpoint(name: string): Promise<bigint | null>
+  /** Every checkpoint's position by name (one small read: a deployment has a handful). */
+  checkpoints(): Promise<Map<string, bigint>>
   /**
    * Takes the checkpoint's lock, so one runner at a time projects into it (a PostgreSQL advisory
    * lock held on a session of its own; one runner per process on the embedded database). Throws

@@ -375,11 +375,15 @@ function hrRecordReads(db: SqlDatabase): Pick<SqlViewStore, 'listHrRecords' | 'g
 }
 
 /** The write side: checkpoints, the batch's transaction, the clock's due employees, reset and counts. */
-function writerOps(db: SqlDatabase, commitListeners: Set<() => void>): Pick<SqlViewStore, 'checkpoint' | 'lockCheckpoint' | 'transaction' | 'onCommit' | 'dueEmployees' | 'setNextDueAt' | 'reset' | 'suspendIndexes' | 'restoreIndexes' | 'skippedEvents' | 'counts'> {
+function writerOps(db: SqlDatabase, commitListeners: Set<() => void>): Pick<SqlViewStore, 'checkpoint' | 'checkpoints' | 'lockCheckpoint' | 'transaction' | 'onCommit' | 'dueEmployees' | 'setNextDueAt' | 'reset' | 'suspendIndexes' | 'restoreIndexes' | 'skippedEvents' | 'counts'> {
   return {
     async checkpoint(name) {
       const { rows } = await db.query<{ position: string }>('SELECT position FROM projection_checkpoints WHERE name = $1', [name])
       return rows[0] ? BigInt(rows[0].position) : null
+    },
+    async checkpoints() {
+      const { rows } = await db.query<{ name: string; position: string }>('SELECT name, position FROM projection_checkpoints')
+      return new Map(rows.map((r) => [r.name, BigInt(r.position)]))
     },
     lockCheckpoint: (name) => checkpointLocks.acquire(db, name),
     async transaction(fn) {

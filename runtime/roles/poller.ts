@@ -17,6 +17,7 @@ import { initialSyncSourceOf, startInitialSyncReporter } from '../progress.ts'
 import { relinkedPublish, relinkerOf } from '../relinks.ts'
 import { tenantBudget, type TenantBudget } from '../../producers/tenant-budget.ts'
 import { PROCESSOR_GROUP } from '../processor-group.ts'
+import { unprojectedEvents } from '../../projections/tenant-progress.ts'
 
 export interface PollerRole extends RoleHandle {
   simulator: KomboSimulator | null
@@ -92,16 +93,20 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
   }
 }
 
-/** The per-tenant backlog budget (TENANT_BACKLOG_LIMIT), counted against the processors' group. */
+/**
+ * The per-tenant backlog budget (TENANT_BACKLOG_LIMIT): the tenant's records the processors' group
+ * has not committed plus its events the views' projector (its shard) has not applied.
+ */
 function backlogBudget(ctx: RoleContext): TenantBudget {
   const { limit, checkMs } = ctx.config.tenantBacklog
   return tenantBudget({
     changeLog: ctx.stores.changeLog,
     group: PROCESSOR_GROUP,
+    unprojected: unprojectedEvents({ store: ctx.stores.eventStore, views: ctx.stores.views }),
     limit,
     checkMs,
     // Waiting is the budget working, not a problem: debug only; the metric shows how much.
-    onWait: (tenant, pending) => ctx.logger.debug({ tenant, pending, limit }, "tenant's backlog at its budget: the next page waits for the processors"),
+    onWait: (tenant, backlog) => ctx.logger.debug({ tenant, backlog, limit }, "tenant's backlog at its budget: the next page waits for the processors and the projector"),
     onWaited: (tenant, waitedMs, aborted) => {
       ctx.metrics.tenantBacklogWaitSeconds.inc({ tenant }, waitedMs / 1000)
       ctx.logger.debug({ tenant, waitedMs, aborted }, aborted ? 'backlog wait ended by stop' : "tenant's backlog below its budget: publishing")

@@ -293,6 +293,22 @@ export function runEventStoreContract(t: Test, open: OpenEventStore): void {
     t.ok(newest.position >= forwards[4].position, 'without a filter, the newest event of the whole store')
   })
 
+  t.test('countAll: what readAll would return after a position, counted up to a cap', async (t) => {
+    const store = await storeFor(t)
+    const { pa, pb } = await interleaved(store)
+    const forwards = await store.readAll({ streamPrefixes: [pa, pb] })
+    t.equal(await store.countAll({ streamPrefixes: [pa], upTo: 100 }), 3, "one prefix: its streams' events, not the other's interleaved between them")
+    t.equal(await store.countAll({ streamPrefixes: [pa, pb], upTo: 100 }), 5, 'several prefixes: every event of their streams')
+    t.equal(await store.countAll({ after: forwards[1].position, streamPrefixes: [pa], upTo: 100 }), 1, '`after` is exclusive')
+    t.equal(await store.countAll({ after: forwards[0].position, streamPrefixes: [pa, pb], upTo: 3 }), 3, 'stops at upTo (4 are after it)')
+    t.equal(await store.countAll({ after: forwards[4].position, streamPrefixes: [pa, pb], upTo: 100 }), 0, 'nothing after the last event')
+    t.equal(await store.countAll({ streamPrefixes: [pa], upTo: 0 }), 0, 'upTo 0: nothing counted')
+    t.equal(await store.countAll({ streamPrefixes: [], upTo: 100 }), 0, 'no prefixes: nothing matches')
+    t.equal(await store.countAll({ streamPrefixes: [freshPrefix()], upTo: 100 }), 0, 'a prefix without streams: 0')
+    await store.appendToStream(`${pa}1`, events(2))
+    t.equal(await store.countAll({ after: forwards[4].position, streamPrefixes: [pa], upTo: 100 }), 2, 'events appended since are counted')
+  })
+
   t.test('subscribeToAll: catch-up, then live events, in order', async (t) => {
     const store = await storeFor(t)
     const p = freshPrefix()
