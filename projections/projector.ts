@@ -12,6 +12,7 @@ import { BatchedSubscription } from './batched-subscription.ts'
 import { learnAmpViews, type Projection } from './projection.ts'
 import { utcEverywhere, type ProjectionSettings } from './apply-events.ts'
 import type { TenantShard } from './shard.ts'
+import { CarriedStates, type ErasedStreams } from './carried-states.ts'
 
 export { VIEWS_CHECKPOINT, projectedStreamPrefixes } from './projection.ts'
 
@@ -31,6 +32,11 @@ export interface ProjectorOptions {
   /** The tenants this projector owns (the Learn Amp views only; default: every tenant). */
   shard?: TenantShard
   batchSize?: number
+  /**
+   * Carry entity states from batch to batch and write them once per this many (a rebuild: see
+   * carried-states.ts); the checkpoint then moves only with them. Absent: every batch writes its states.
+   */
+  carryStates?: number
   /** How long a partial batch may wait for more events before it is written. */
   flushAfterMs?: number
   onApplied?: (info: { events: number; position: bigint }) => void
@@ -41,47 +47,95 @@ export interface ProjectorOptions {
 
 export class Projector extends BatchedSubscription {
   private readonly projection: Projection
+  private readonly carried: CarriedStates | null
+  private readonly erasedIn: ErasedStreams | null
+  /** The checkpoint as last read or written (behind `position` while states are carried). */
+  private persisted: bigint | null = null
 
   constructor(private readonly options: ProjectorOptions) {
     const projection = options.projection ?? learnAmpViews(options.settings ?? utcEverywhere, options.shard)
     super({ ...options, streamPrefixes: projection.streamPrefixes, decodes: projection.decodes, tenantShard: projection.tenantShard })
     this.projection = projection
+    this.carried = options.carryStates ? new CarriedStates(options.carryStates) : null
+    const erasures = options.erasures
+    this.erasedIn = erasures ? (tx, streams) => erasures.erasedStreamsIn(tx.sql, streams) : null
   }
 
-  protected loadCheckpoint(): Promise<bigint | null> {
-    return this.options.views.checkpoint(this.projection.name)
+  protected async loadCheckpoint(): Promise<bigint | null> {
+    this.persisted = await this.options.views.checkpoint(this.projection.name)
+    return this.persisted
+  }
+
+  /** Starts from the checkpoint: states carried past it are dropped with the rest of what ran ahead. */
+  override async start(): Promise<void> {
+    this.carried?.clear()
+    await super.start()
   }
 
   protected override lockCheckpoint(): Promise<CheckpointLock> {
     return this.options.views.lockCheckpoint(this.projection.name)
   }
 
-  /** The batch and its checkpoint in one transaction: the views never run ahead or behind. */
+  /**
+   * The batch and its checkpoint in one transaction: the views never run ahead or behind. With
+   * carried states, a batch that does not write them commits without moving the checkpoint.
+   */
   protected async handleBatch(events: RecordedEvent[], position: bigint, previous: bigint | null): Promise<void> {
     const handled = events.filter((e) => this.projection.canHandle(e))
     const spans = traceViewWrites(this.projection.name, handled)
+    let committed: (() => void) | null = null
     try {
-      await this.options.views.transaction(async (tx) => {
+      committed = await this.options.views.transaction(async (tx) => {
         const erased = (await this.options.erasures?.erasedStreamsIn(tx.sql, handled.map((e) => e.streamName))) ?? new Set()
         const live = erased.size > 0 ? handled.filter((e) => !erased.has(e.streamName)) : handled
-        if (live.length > 0) await this.projection.apply(tx, live)
-        await tx.setCheckpoint(this.projection.name, position, previous)
+        const staged = this.carried ? await this.carried.stage(tx, this.erasedIn) : null
+        if (live.length > 0) await this.projection.apply(staged?.tx ?? tx, live)
+        const moves = staged === null || (await staged.settle(false))
+        if (moves) await tx.setCheckpoint(this.projection.name, position, this.carried ? this.persisted : previous)
+        return () => {
+          staged?.commit()
+          if (moves) this.persisted = position
+        }
       })
     } catch (err) {
       endSpans(spans, err)
       throw err
     }
+    committed()
     endSpans(spans)
     this.options.onApplied?.({ events: events.length, position })
+  }
+
+  /**
+   * Writes the carried states and moves the checkpoint to the last event handled (the end of a
+   * rebuild). Without carried states the checkpoint is already there.
+   */
+  async settleStates(): Promise<void> {
+    const position = this.position
+    if (!this.carried || position === null || position === this.persisted) return
+    const staged = await this.options.views.transaction(async (tx) => {
+      const s = await this.carried!.stage(tx, this.erasedIn)
+      await s.settle(true)
+      await tx.setCheckpoint(this.projection.name, position, this.persisted)
+      return s
+    })
+    staged.commit()
+    this.persisted = position
   }
 
   /** The poison event: recorded with the reason, and the checkpoint moved past it, in one transaction. */
   protected override async skipPoisoned(event: RecordedEvent, err: Error, previous: bigint | null): Promise<void> {
     const reason = `kept failing alone after repeated tries: ${err.message}`.slice(0, 2000)
-    await this.options.views.transaction(async (tx) => {
+    // Carried states are written with it: the checkpoint must not pass states only in memory.
+    const staged = await this.options.views.transaction(async (tx) => {
       await tx.recordSkippedEvent(this.projection.name, { position: event.position, streamName: event.streamName, eventId: event.id, type: event.type, reason })
-      await tx.setCheckpoint(this.projection.name, event.position, previous)
+      const s = this.carried ? await this.carried.stage(tx, this.erasedIn) : null
+      await s?.settle(true)
+      await tx.setCheckpoint(this.projection.name, event.position, this.carried ? this.persisted : previous)
+      return s
     })
+    staged?.commit()
+    this.persisted = event.position
     this.options.onSkipped?.({ position: event.position, streamName: event.streamName, reason })
   }
 

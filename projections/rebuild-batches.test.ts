@@ -10,7 +10,7 @@ import { openSqlViewStore, type SqlViewStore } from './viewstore/sql.ts'
 import { utcEverywhere } from './apply-events.ts'
 import { learnAmpViews } from './projection.ts'
 import { dumpViews, viewsDigest } from './views-digest.ts'
-import { VIEWS_CHECKPOINT, projectedStreamPrefixes } from './projector.ts'
+import { Projector, VIEWS_CHECKPOINT, projectedStreamPrefixes } from './projector.ts'
 import { processChanges } from '../processors/process-changes.ts'
 import { SimulatedCompany } from '../simulator/index.ts'
 import { komboResources, type KomboResource } from '../schemas/kombo.ts'
@@ -115,4 +115,43 @@ t.test('a rebuild in large batches gives exactly the views of one event at a tim
   const inSeven = await rebuildViews({ eventStore: store, views: large } as unknown as Stores, createLogger('silent'), { batchSize: Math.ceil(events / 7) })
   t.equal(inSeven.events, events)
   t.same(await dump(largeDb), expected, 'seven rebuild batches: the same views (and digest)')
+
+  // States carried between batches are written when 40 are waiting: several times in this rebuild.
+  const writtenEvery40 = await rebuildViews({ eventStore: store, views: large } as unknown as Stores, createLogger('silent'), { batchSize: Math.ceil(events / 7), carryStates: 40 })
+  t.equal(writtenEvery40.events, events)
+  t.same(await dump(largeDb), expected, 'seven batches, carried states written every 40: the same views (and digest)')
+
+  const uncarried = await rebuildViews({ eventStore: store, views: large } as unknown as Stores, createLogger('silent'), { batchSize: Math.ceil(events / 7), carryStates: 0 })
+  t.equal(uncarried.events, events)
+  t.same(await dump(largeDb), expected, 'seven batches, every batch writing its states: the same views (and digest)')
+})
+
+t.test('a rebuild interrupted with states carried resumes from its checkpoint to the same views', async (t) => {
+  const db = await openPgliteDatabase()
+  const [smallDb, crashedDb] = [await openPgliteDatabase(), await openPgliteDatabase()]
+  t.teardown(() => Promise.all([db, smallDb, crashedDb].map((d) => d.close())))
+  const { store } = await seededStore(db)
+  const all = await store.readAll({ streamPrefixes: projectedStreamPrefixes })
+  const small = await openSqlViewStore(smallDb)
+  await applyInBatches(store, small, 1)
+  const expected = await dump(smallDb)
+
+  const views = await openSqlViewStore(crashedDb)
+  for (const carryStates of [1_000_000, 40]) {
+    // Every batch commits its users and change-log rows; the states (and the checkpoint) only when
+    // 40 are waiting, or never: the process "dies" before the end of the rebuild writes them.
+    const rebuilding = new Projector({ store, views, batchSize: Math.ceil(all.length / 7), flushAfterMs: 60_000, carryStates })
+    await rebuilding.rebuild()
+    await rebuilding.caughtUp(all[Math.floor(all.length * 0.8)].position)
+    await rebuilding.stop()
+    const checkpoint = await views.checkpoint(VIEWS_CHECKPOINT)
+    t.ok(checkpoint === null || checkpoint < all[all.length - 1].position, `carrying ${carryStates}: the checkpoint stayed behind (${checkpoint})`)
+
+    // The service's projector (no carrying) resumes from the checkpoint, over views written ahead of it.
+    const resumed = new Projector({ store, views, batchSize: 25, flushAfterMs: 1 })
+    await resumed.start()
+    await resumed.caughtUp(all[all.length - 1].position)
+    await resumed.stop()
+    t.same(await dump(crashedDb), expected, `carrying ${carryStates}: resumed after the interruption, the same views (and digest)`)
+  }
 })

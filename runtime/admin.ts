@@ -119,9 +119,17 @@ export async function redriveWithProgress(
  * Events per view transaction during a rebuild. A rebuild is one long catch-up, so its batches are
  * large: an entity's many events fold into one state write and one user write per batch, and the
  * per-batch reads (users to recompute, shared emails) run once per many events. Each batch still
- * commits with its checkpoint, so an interrupted rebuild resumes from the last whole batch.
+ * commits in one transaction; the checkpoint moves with the batches that write the carried states
+ * (below), so an interrupted rebuild resumes from the last of those.
  */
 export const REBUILD_BATCH_SIZE = 50_000
+/**
+ * Entity states a rebuild carries from batch to batch before it writes them all (and moves the
+ * checkpoint): each batch touches most of a company's employees, so without this every batch wrote
+ * (and read back) nearly every state again. A batch holds the states it touches in memory anyway;
+ * carrying keeps up to this many between batches (~4.5 KB of JSON each for an employee).
+ */
+export const REBUILD_CARRIED_STATES = 25_000
 
 /** The tenants' time zones as the tenant table has them now (a rebuild computes every user's status with them). */
 async function projectionSettingsOf(stores: Stores): Promise<ProjectionSettings> {
@@ -135,6 +143,8 @@ export async function rebuildViews(
   logger: Logger,
   options: {
     batchSize?: number
+    /** States carried between batches before they are written (0: every batch writes its own). */
+    carryStates?: number
     settings?: ProjectionSettings
     onApplied?: (info: { events: number; position: bigint }) => void
     /** How often the progress line is logged (default 5 s). */
@@ -148,6 +158,7 @@ export async function rebuildViews(
     erasures: stores.personalDataKeys,
     settings: options.settings,
     batchSize: options.batchSize ?? REBUILD_BATCH_SIZE,
+    carryStates: options.carryStates ?? REBUILD_CARRIED_STATES,
     // Batches are cut by size; the last, partial one is handled below once everything has arrived.
     flushAfterMs: 60_000,
     onApplied: (info) => {
@@ -176,6 +187,7 @@ export async function rebuildViews(
     total = last ?? 0n
     // Handled (each batch retried until it succeeds) as soon as the last event has arrived.
     if (last !== null) await projector.caughtUp(last)
+    await projector.settleStates()
     await stores.views.restoreIndexes()
   } catch (err) {
     await projector.stop().catch(() => {})

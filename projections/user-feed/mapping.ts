@@ -42,9 +42,19 @@ function snapshotOf(state: EmployeeState): UserFeedSnapshot {
   }
 }
 
-/** Snapshot fields whose values differ (compared as JSON: teams are arrays of objects). */
+/**
+ * Snapshot fields whose values differ (compared as JSON: teams are arrays of objects). Identical
+ * values and two strings are answered without the stringify (the same answer): the change log asks
+ * this for every employee event of a rebuild, and most fields are strings.
+ */
 export function changedFields(before: UserFeedSnapshot, after: UserFeedSnapshot): UserFeedField[] {
-  return (Object.keys(after) as UserFeedField[]).filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]))
+  return (Object.keys(after) as UserFeedField[]).filter((f) => !sameAsJson(before[f], after[f]))
+}
+
+function sameAsJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a === 'string' && typeof b === 'string') return false
+  return JSON.stringify(a) === JSON.stringify(b)
 }
 
 const isValidTime = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v))
