@@ -69,7 +69,7 @@ export async function insertChanges(tx: SqlQueryable, tenant: string, rows: Reco
     await tx.query(
       `INSERT INTO audit_changes (tenant, position, user_id, event_id, type, at, recorded_at, fields, changes, cause)
        SELECT $1, r.position, r.user_id, r.event_id, r.type, r.at, r.recorded_at, r.fields, r.changes, r.cause
-       FROM jsonb_to_recordset($2::jsonb) AS r(position bigint, user_id text, event_id text, type text, at timestamptz,
+       FROM json_to_recordset($2::json) AS r(position bigint, user_id text, event_id text, type text, at timestamptz,
          recorded_at timestamptz, fields text[], changes jsonb, cause jsonb)
        ON CONFLICT (tenant, position) DO NOTHING`,
       [

@@ -71,8 +71,11 @@ ${generationsMigration}`
 
 /**
  * Rows per multi-row write. The rows go as one JSON parameter that PostgreSQL unpacks
- * (jsonb_to_recordset): one statement of a few parameters, whatever the row count, so a large
- * batch costs few statements; the chunk only bounds the size of that one parameter.
+ * (json_to_recordset): one statement of a few parameters, whatever the row count, so a large
+ * batch costs few statements; the chunk only bounds the size of that one parameter. `json`, not
+ * `jsonb`: the text is parsed once, straight into each row's columns, instead of first into one
+ * jsonb value of every row (up to ~20 MB of states) that is then taken apart again — the same
+ * rows for ~20 % less CPU in PGlite (audit_changes rows, 2026-12-06).
  */
 const ROWS_PER_STATEMENT = 5000
 
@@ -128,7 +131,7 @@ function stateRows(tx: SqlQueryable): Pick<ViewTransaction, 'loadStates' | 'save
         await tx.query(
           `INSERT INTO view_entity_states (tenant, category, id, state, next_due_at, decided_at)
            SELECT $1, r.category, r.id, r.state, r.next_due_at, r.decided_at
-           FROM jsonb_to_recordset($2::jsonb) AS r(category text, id text, state jsonb, next_due_at timestamptz, decided_at timestamptz)
+           FROM json_to_recordset($2::json) AS r(category text, id text, state jsonb, next_due_at timestamptz, decided_at timestamptz)
            ON CONFLICT (tenant, category, id) DO UPDATE SET state = EXCLUDED.state, next_due_at = EXCLUDED.next_due_at, decided_at = EXCLUDED.decided_at`,
           [
             tenant,
@@ -150,7 +153,7 @@ function userRows(tx: SqlQueryable): Pick<ViewTransaction, 'upsertUsers' | 'repl
         await tx.query(
           `INSERT INTO view_users (tenant, external_id, doc, status, team_ids, location_id, manager_id, email_lower, search)
            SELECT $1, r.external_id, r.doc, r.status, r.team_ids, r.location_id, r.manager_id, r.email_lower, r.search
-           FROM jsonb_to_recordset($2::jsonb) AS r(external_id text, doc jsonb, status text, team_ids text[], location_id text,
+           FROM json_to_recordset($2::json) AS r(external_id text, doc jsonb, status text, team_ids text[], location_id text,
              manager_id text, email_lower text, search text)
            ON CONFLICT (tenant, external_id) DO UPDATE SET doc = EXCLUDED.doc, status = EXCLUDED.status,
              team_ids = EXCLUDED.team_ids, location_id = EXCLUDED.location_id, manager_id = EXCLUDED.manager_id,
@@ -176,7 +179,7 @@ function userRows(tx: SqlQueryable): Pick<ViewTransaction, 'upsertUsers' | 'repl
     async replaceUserDocs(tenant, users) {
       for (const chunk of chunks(users)) {
         await tx.query(
-          `UPDATE view_users SET doc = r.doc FROM jsonb_to_recordset($2::jsonb) AS r(external_id text, doc jsonb)
+          `UPDATE view_users SET doc = r.doc FROM json_to_recordset($2::json) AS r(external_id text, doc jsonb)
            WHERE view_users.tenant = $1 AND view_users.external_id = r.external_id`,
           [tenant, JSON.stringify(chunk.map((user) => ({ external_id: user.externalId, doc: user })))],
         )
@@ -190,7 +193,7 @@ function entityRows(tx: SqlQueryable): Pick<ViewTransaction, 'upsertTeams' | 'up
   const upsertDocs = async (table: 'view_teams' | 'view_locations', tenant: string, docs: Array<{ externalId: string }>) => {
     for (const chunk of chunks(docs)) {
       await tx.query(
-        `INSERT INTO ${table} (tenant, id, doc) SELECT $1, r.id, r.doc FROM jsonb_to_recordset($2::jsonb) AS r(id text, doc jsonb)
+        `INSERT INTO ${table} (tenant, id, doc) SELECT $1, r.id, r.doc FROM json_to_recordset($2::json) AS r(id text, doc jsonb)
          ON CONFLICT (tenant, id) DO UPDATE SET doc = EXCLUDED.doc`,
         [tenant, JSON.stringify(chunk.map((doc) => ({ id: doc.externalId, doc })))],
       )
@@ -204,7 +207,7 @@ function entityRows(tx: SqlQueryable): Pick<ViewTransaction, 'upsertTeams' | 'up
         await tx.query(
           `INSERT INTO view_hr_records (tenant, kind, id, doc, employee_id, start_on, end_on)
            SELECT $1, r.kind, r.id, r.doc, r.employee_id, r.start_on, r.end_on
-           FROM jsonb_to_recordset($2::jsonb) AS r(kind text, id text, doc jsonb, employee_id text, start_on text, end_on text)
+           FROM json_to_recordset($2::json) AS r(kind text, id text, doc jsonb, employee_id text, start_on text, end_on text)
            ON CONFLICT (tenant, kind, id) DO UPDATE SET doc = EXCLUDED.doc, employee_id = EXCLUDED.employee_id,
              start_on = EXCLUDED.start_on, end_on = EXCLUDED.end_on`,
           [tenant, JSON.stringify(chunk.map(({ kind, doc, index }) => ({ kind, id: doc.externalId, doc, employee_id: index.employeeId, start_on: index.startOn, end_on: index.endOn })))],
