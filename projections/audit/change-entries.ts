@@ -14,14 +14,19 @@ import { hrTimeOf } from './bitemporal.ts'
 // Once per (immutable) state, as toFeedUser: the fold hands one event's `after` on as the next's `before`.
 const fieldsOf = new WeakMap<EmployeeState, Partial<Record<ChangeField, unknown>>>()
 
+const notOwnFields = new Set<string>(['externalId', 'managerExternalId', 'locationExternalId', 'teams'])
+
 /** The snapshot as the change log names its fields: references by id, teams as a list of ids. */
 function userFields(state: EmployeeState | null): Partial<Record<ChangeField, unknown>> {
   if (state === null) return {}
   let fields = fieldsOf.get(state)
   if (fields) return fields
-  const { managerExternalId, locationExternalId, teams, ...own } = toFeedUser(state)
-  const { externalId: _id, ...rest } = own
-  fields = { ...rest, manager: managerExternalId, teams: teams.map((t) => t.externalId), primaryLocation: locationExternalId }
+  const snapshot = toFeedUser(state)
+  // The snapshot's own fields in its order, then the references (a loop, not rest destructuring:
+  // this runs once per employee event of a rebuild).
+  const own: Record<string, unknown> = {}
+  for (const key of Object.keys(snapshot) as Array<keyof typeof snapshot>) if (!notOwnFields.has(key)) own[key] = snapshot[key]
+  fields = { ...own, manager: snapshot.managerExternalId, teams: snapshot.teams.map((t) => t.externalId), primaryLocation: snapshot.locationExternalId }
   fieldsOf.set(state, fields)
   return fields
 }
