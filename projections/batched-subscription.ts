@@ -185,6 +185,16 @@ export abstract class BatchedSubscription {
     return this.flushing
   }
 
+  /** Runs `fn` between batches: after the one being handled, before any handled later. */
+  protected betweenBatches<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.flushing.then(fn)
+    this.flushing = run.then(
+      () => {},
+      () => {},
+    )
+    return run
+  }
+
   private async handlePart(events: RecordedEvent[]): Promise<void> {
     const position = events[events.length - 1].position
     await this.handleBatch(events, position, this.lastPosition)

@@ -110,17 +110,21 @@ export class Projector extends BatchedSubscription {
    * Writes the carried states and moves the checkpoint to the last event handled (the end of a
    * rebuild). Without carried states the checkpoint is already there.
    */
-  async settleStates(): Promise<void> {
-    const position = this.position
-    if (!this.carried || position === null || position === this.persisted) return
-    const staged = await this.options.views.transaction(async (tx) => {
-      const s = await this.carried!.stage(tx, this.erasedIn)
-      await s.settle(true)
-      await tx.setCheckpoint(this.projection.name, position, this.persisted)
-      return s
+  settleStates(): Promise<void> {
+    // Between batches: a batch handled alongside would stage onto the states being written and
+    // move the checkpoint from where this leaves it.
+    return this.betweenBatches(async () => {
+      const position = this.position
+      if (!this.carried || position === null || position === this.persisted) return
+      const staged = await this.options.views.transaction(async (tx) => {
+        const s = await this.carried!.stage(tx, this.erasedIn)
+        await s.settle(true)
+        await tx.setCheckpoint(this.projection.name, position, this.persisted)
+        return s
+      })
+      staged.commit()
+      this.persisted = position
     })
-    staged.commit()
-    this.persisted = position
   }
 
   /** The poison event: recorded with the reason, and the checkpoint moved past it, in one transaction. */
