@@ -209,3 +209,44 @@ t.test('concurrent misses on one answer share one read of the views', async (t) 
   t.equal(reads.n, 3)
   responses.close()
 })
+
+t.test('the cache never holds more than its bounds, by chars and by entries, however many answers pass through it', async (t) => {
+  const db = await openPgliteDatabase()
+  t.teardown(() => db.close())
+  const store = await openSqlViewStore(db)
+  const ids = Array.from({ length: 300 }, (_, i) => `u${String(i).padStart(4, '0')}`)
+  await store.transaction((tx) => tx.upsertUsers('acme', ids.map((id) => ({ user: user(id, 'Engineer'), index }))))
+  const maxChars = 40_000
+  const maxEntries = 60
+  const responses = cachedViewResponses(store, { refreshMs: 10, maxEntries, maxChars })
+  t.teardown(() => responses.close())
+  await waitFor('the cache to serve', async () => {
+    await responses.getUser('acme', ids[0])
+    return responses.held!().entries > 0
+  })
+  let most = { entries: 0, chars: 0 }
+  const check = () => {
+    const held = responses.held!()
+    most = { entries: Math.max(most.entries, held.entries), chars: Math.max(most.chars, held.chars) }
+    return held.entries <= maxEntries && held.chars <= maxChars
+  }
+  let within = true
+  // A full listing page by page (a page of 20 users is ~11k chars: at most 3 fit), then every user by id, twice.
+  for (let round = 0; round < 2; round++) {
+    let cursor: string | undefined
+    do {
+      const page = JSON.parse((await responses.listUsers('acme', { limit: 20, cursor })).json) as { next: string | null }
+      within &&= check()
+      cursor = page.next ?? undefined
+    } while (cursor)
+    for (const id of ids) {
+      await responses.getUser('acme', id)
+      within &&= check()
+    }
+    await responses.getUser('acme', 'nobody')
+    within &&= check()
+  }
+  t.ok(within, `within ${maxEntries} entries and ${maxChars} chars after every answer`)
+  t.ok(most.chars > maxChars / 2, `it filled up to its byte bound (${most.chars} chars at most)`)
+  t.equal(most.entries, maxEntries, 'and up to its entry bound (the answers by id are small)')
+})

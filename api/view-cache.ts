@@ -30,6 +30,8 @@ export interface ViewResponses {
   /** This process changed views: serve nothing cached until the generations are read again. */
   changed(): void
   close(): void
+  /** What the cache holds now (entries and JSON chars; zero when uncached): tests check the bounds. */
+  held?(): { entries: number; chars: number }
 }
 
 export interface ViewCacheOptions {
@@ -46,7 +48,14 @@ export interface ViewCacheOptions {
   maxChars?: number
 }
 
-export const VIEW_CACHE_DEFAULTS = { refreshMs: 100, maxEntries: 20_000, maxChars: 32 * 1024 * 1024 } as const
+/**
+ * 16 Mi chars (≈ 16 MB: the JSON is ASCII, a one-byte string in V8): the answers a 10k company's
+ * full listing leaves behind (50 pages of 200 users, ~17 MB) and no more, whatever the company's
+ * size; with 32 Mi the api role held twice that at 100k. A page of 200 users is ~350 KB, a user
+ * ~1.7 KB, so this still keeps ~45 such pages or ~9k users' answers (20,000 entries of small
+ * answers). The bound holds whatever the company: an evicted answer costs one read of the views.
+ */
+export const VIEW_CACHE_DEFAULTS = { refreshMs: 100, maxEntries: 20_000, maxChars: 16 * 1024 * 1024 } as const
 
 const toJson = (value: unknown) => (value === null ? null : new SerializedJson(JSON.stringify(value)))
 
@@ -129,11 +138,13 @@ export function cachedViewResponses(views: ViewReader & ViewGenerations, options
     return freshSince(since) ? known : null
   }
 
+  // An entry's chars: its JSON and its key (a 404 costs its key: the count bound is not the only one).
+  const charsOf = (cacheKey: string, json: SerializedJson | null) => cacheKey.length + (json?.json.length ?? 0)
   const evict = () => {
     for (const [key, entry] of entries) {
       if (entries.size <= maxEntries && chars <= maxChars) return
       entries.delete(key)
-      chars -= entry.json?.json.length ?? 0
+      chars -= charsOf(key, entry.json)
     }
   }
 
@@ -141,9 +152,9 @@ export function cachedViewResponses(views: ViewReader & ViewGenerations, options
     const current = entries.get(cacheKey)
     if (current) {
       entries.delete(cacheKey)
-      chars -= current.json?.json.length ?? 0
+      chars -= charsOf(cacheKey, current.json)
     }
-    const size = json?.json.length ?? 0
+    const size = charsOf(cacheKey, json)
     // One answer may not take more than a sixteenth of the budget (a huge page is not kept).
     if (size <= maxChars / 16) {
       entries.set(cacheKey, { generation, json })
@@ -198,6 +209,7 @@ export function cachedViewResponses(views: ViewReader & ViewGenerations, options
       clearInterval(timer)
       unsubscribe?.()
     },
+    held: () => ({ entries: entries.size, chars }),
   }
 }
 

@@ -6,12 +6,20 @@
 // limit asked it to collect sooner. With the cap V8 collects before it grows past it. The
 // launches pass it: docker-compose.yml's role commands (checked by heap-limits.test.ts) and the
 // role-memory bench's children.
-// 256 rather than 192: both kept the peak RSS at ~260-270 MB at 10k (192 also measured at 30k:
-// 272 / 261 MB), but 192 cost the processor ~30 % more CPU in GC and leaves less headroom against
-// an out-of-memory restart for a bigger batch or state than measured; 256 bounds the worst case
-// near 420 MB (heap + ~160 MB of code, buffers and stacks). Raise it in the role's command if a
-// tenant's states are larger than these.
-export const ROLE_MAX_OLD_SPACE_MB = { processor: 256, projector: 256 } as const
+// History: 256 was chosen first (192 kept the peak RSS at 10k and 30k the same, but cost the
+// processor ~30 % more CPU in GC then). At 100k (2026-12-05) the processor and projector ended
+// 22-41 % above their 10k peak (332 / 322 MB VmHWM): with 256 their heaps kept growing with the
+// length of the sync while the live heap stayed bounded (heap snapshots at 50k mid-sync: processor
+// 75 MB, projector 91 MB live; heapUsed at most ~110 / ~130 MB between collections). 160 is above
+// the old space the 10k sync grows to (~90-100 MB) and leaves ~70 MB over the live heap. Raise it
+// in the role's command if a tenant's states are larger than these.
+// The api role: uncapped, listing a 100k company page by page through the view cache took it from
+// 213 MB (10k) to 368 MB VmHWM; its live heap is ~50 MB plus the view cache (16 Mi chars,
+// api/view-cache.ts). Listing 100k users twice through the cache in one process (PostgreSQL
+// views; the cache's old 32 Mi chars, uncapped): VmHWM 96 -> 291 MB; 16 Mi uncapped 93 -> 221;
+// 16 Mi with 128: 91 -> 150 (96 gave the same), in the same time; 10k users: 134 MB.
+// docs/notes/memory-2026-12-06.md.
+export const ROLE_MAX_OLD_SPACE_MB = { processor: 160, projector: 160, api: 128 } as const
 
 export type CappedRole = keyof typeof ROLE_MAX_OLD_SPACE_MB
 
