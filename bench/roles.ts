@@ -21,7 +21,7 @@ import { VIEWS_CHECKPOINT } from '../projections/projector.ts'
 import { BENCH_TOKEN, benchEnv, sizeLabel, until } from './harness.ts'
 import { cpuSecondsOf, productionEnv, PARTITIONS, type ProductionStack } from './production.ts'
 import { measureChangeDelays, percentile } from './change-rate.ts'
-import { titlesInView } from './steady-state.ts'
+import { backlogLimitLabel, titlesInView } from './steady-state.ts'
 import { tempDir } from './temp-dir.ts'
 import { peakRssMb, type ResultRow } from './report.ts'
 
@@ -229,9 +229,10 @@ export async function benchRoleMemory(stack: ProductionStack, sizes: number[]): 
 /** Steady state with the role processes: `rates` changes/s on a synced company of `employees`. */
 export async function benchProductionSteadyState(
   stack: ProductionStack,
-  options: { employees: number; rates: number[]; seconds: number; pollIntervalMs: number },
+  options: { employees: number; rates: number[]; seconds: number; pollIntervalMs: number; /** TENANT_BACKLOG_LIMIT of the roles (default: the service default). */ tenantBacklogLimit?: number },
 ): Promise<ResultRow[]> {
-  const p = await startRolesPipeline(stack, options.employees, { POLL_INTERVAL_MS: String(options.pollIntervalMs) })
+  const limit: Record<string, string> = options.tenantBacklogLimit === undefined ? {} : { TENANT_BACKLOG_LIMIT: String(options.tenantBacklogLimit) }
+  const p = await startRolesPipeline(stack, options.employees, { POLL_INTERVAL_MS: String(options.pollIntervalMs), ...limit })
   const rows: ResultRow[] = []
   try {
     await untilSynced(p, 250)
@@ -246,7 +247,7 @@ export async function benchProductionSteadyState(
       const peaks = ROLES.map((role) => `${role} ${mb(memoryOf(p.children[role].proc.pid)?.peakKb ?? NaN)}`).join(', ')
       rows.push({
         benchmark: 'steady state',
-        scenario: `${rate} changes/s asked, ${sizeLabel(options.employees)} employees, production (each role its own process), poll every ${options.pollIntervalMs} ms`,
+        scenario: `${rate} changes/s asked, ${sizeLabel(options.employees)} employees, production (each role its own process), poll every ${options.pollIntervalMs} ms${backlogLimitLabel(options.tenantBacklogLimit)}`,
         value: percentile(r.delays, 50),
         unit: 'ms p50 delay',
         baseline: { label: 'poll interval', value: options.pollIntervalMs, unit: 'ms' },
