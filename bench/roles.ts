@@ -226,6 +226,17 @@ export async function benchRoleMemory(stack: ProductionStack, sizes: number[]): 
   return rows
 }
 
+/** `seen`, failing at once when a role process has exited (else the drain would wait its full timeout). */
+function whileRolesRun<T>(children: Record<RoleName, ChildService>, seen: (ids: string[]) => Promise<T>): (ids: string[]) => Promise<T> {
+  return async (ids) => {
+    for (const role of ROLES) {
+      const { proc } = children[role]
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the ${role} process exited (${proc.exitCode ?? proc.signalCode}) during the steady state; its output ends:\n${children[role].output().slice(-2000)}`)
+    }
+    return seen(ids)
+  }
+}
+
 /** Steady state with the role processes: `rates` changes/s on a synced company of `employees`. */
 export async function benchProductionSteadyState(
   stack: ProductionStack,
@@ -241,7 +252,7 @@ export async function benchProductionSteadyState(
     let seq = 0
     for (const rate of options.rates) {
       const cpuBefore = cpuSeconds(p.children)
-      const r = await measureChangeDelays({ company, ids, rate, seconds: options.seconds, seen: titlesInView(p.stores.db), watchEveryMs: 20, drainTimeoutMs: 10 * 60_000, firstSeq: seq, overlapping: true })
+      const r = await measureChangeDelays({ company, ids, rate, seconds: options.seconds, seen: whileRolesRun(p.children, titlesInView(p.stores.db)), watchEveryMs: 20, drainTimeoutMs: 10 * 60_000, firstSeq: seq, overlapping: true })
       seq = r.nextSeq
       const cpu = cpuBetween(cpuBefore, cpuSeconds(p.children))
       const peaks = ROLES.map((role) => `${role} ${mb(memoryOf(p.children[role].proc.pid)?.peakKb ?? NaN)}`).join(', ')
