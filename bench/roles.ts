@@ -18,6 +18,7 @@ import { openStores, type Stores } from '../runtime/stores.ts'
 import { PROCESSOR_GROUP } from '../runtime/service.ts'
 import { heapLimitFlag } from '../runtime/roles/heap-limits.ts'
 import { VIEWS_CHECKPOINT } from '../projections/projector.ts'
+import { unprojectedEvents } from '../projections/tenant-progress.ts'
 import { BENCH_TOKEN, benchEnv, sizeLabel, until } from './harness.ts'
 import { cpuSecondsOf, productionEnv, PARTITIONS, type ProductionStack } from './production.ts'
 import { measureChangeDelays, percentile } from './change-rate.ts'
@@ -226,6 +227,35 @@ export async function benchRoleMemory(stack: ProductionStack, sizes: number[]): 
   return rows
 }
 
+/**
+ * The tenant's events after the projector's checkpoint, as the backlog budget counts them
+ * (projections/tenant-progress.ts), sampled until stopped: "p50 X, max Y, ≥ 200 in Z % of N samples".
+ * (The budget's other part, records the processors have not committed, is counted on Kafka only by
+ * the process that published them, the poller child, so this process cannot see it.)
+ */
+function sampleUnprojected(stores: Stores, everyMs = 250, cap = 20_000): { stop(): Promise<string> } {
+  const count = unprojectedEvents({ store: stores.eventStore, views: stores.views })
+  const samples: number[] = []
+  let running = true
+  const loop = (async () => {
+    while (running) {
+      samples.push(await count('demo', cap))
+      await new Promise((r) => setTimeout(r, everyMs))
+    }
+  })().catch(() => {
+    running = false // stores closed under it (a failed run): the samples so far stand
+  })
+  return {
+    async stop() {
+      running = false
+      await loop
+      const sorted = [...samples].sort((a, b) => a - b)
+      const share = (n: number) => Math.round((100 * samples.filter((v) => v >= n).length) / Math.max(1, samples.length))
+      return `p50 ${percentile(sorted, 50)}, max ${sorted.at(-1) ?? 0}${sorted.at(-1) === cap ? ' (cap)' : ''}, ≥ 200 in ${share(200)} %, ≥ 1000 in ${share(1000)} % of ${samples.length} samples`
+    },
+  }
+}
+
 /** `seen`, failing at once when a role process has exited (else the drain would wait its full timeout). */
 function whileRolesRun<T>(children: Record<RoleName, ChildService>, seen: (ids: string[]) => Promise<T>): (ids: string[]) => Promise<T> {
   return async (ids) => {
@@ -252,8 +282,10 @@ export async function benchProductionSteadyState(
     let seq = 0
     for (const rate of options.rates) {
       const cpuBefore = cpuSeconds(p.children)
+      const backlog = sampleUnprojected(p.stores)
       const r = await measureChangeDelays({ company, ids, rate, seconds: options.seconds, seen: whileRolesRun(p.children, titlesInView(p.stores.db)), watchEveryMs: 20, drainTimeoutMs: 10 * 60_000, firstSeq: seq, overlapping: true })
       seq = r.nextSeq
+      const waiting = await backlog.stop()
       const cpu = cpuBetween(cpuBefore, cpuSeconds(p.children))
       const peaks = ROLES.map((role) => `${role} ${mb(memoryOf(p.children[role].proc.pid)?.peakKb ?? NaN)}`).join(', ')
       rows.push({
@@ -266,6 +298,7 @@ export async function benchProductionSteadyState(
         note:
           `p95 ${Math.round(percentile(r.delays, 95))} ms, p99 ${Math.round(percentile(r.delays, 99))} ms over ${r.made} changes ` +
           `(${Math.round(r.achievedPerSecond)}/s achieved of ${rate}/s asked, ${options.seconds} s; a user may change again before the last change arrived, which then counts as arrived with the newer title; the last arrived ${(r.drainMs / 1000).toFixed(1)} s after the changes stopped); ` +
+          `events waiting for the projector (what the backlog budget adds to the records not processed), sampled every 250 ms: ${waiting}; ` +
           `CPU s until then: ${cpu}; peak RSS MB so far: ${peaks}`,
       })
     }
