@@ -228,38 +228,33 @@ export async function benchRoleMemory(stack: ProductionStack, sizes: number[]): 
 }
 
 /**
- * The tenant's backlog as the budget counts it, sampled until stopped: the change log's records the
- * processors' group has not committed (all tenants', here the one tenant's: on Kafka this process
- * cannot ask per tenant, only what a process published itself counts there) plus the tenant's events
- * after the projector's checkpoint (projections/tenant-progress.ts). Returns e.g.
- * "records + events p50 X, max Y, ≥ 200 in Z % and ≥ 1000 in W % of N samples (events alone p50 …)".
+ * The tenant's events after the projector's checkpoint, as the backlog budget counts them
+ * (projections/tenant-progress.ts), sampled until stopped: "p50 X, max Y, ≥ 200 in Z % of N samples".
+ * (The budget's other part, records the processors have not committed, is counted on Kafka only by
+ * the process that published them, the poller child, so this process cannot see it; sampling the
+ * group's lag instead, ChangeLog.pending, opens an admin connection and asks every topic's offsets
+ * each time, ~1 s per sample on the loaded machine: tried on 2026-12-06 and left out as too heavy
+ * for an instrument running beside the roles.)
  */
-function sampleBacklog(stores: Stores, everyMs = 250, cap = 20_000): { stop(): Promise<string> } {
-  const unprojected = unprojectedEvents({ store: stores.eventStore, views: stores.views })
-  const totals: number[] = []
-  const events: number[] = []
+function sampleUnprojected(stores: Stores, everyMs = 250, cap = 20_000): { stop(): Promise<string> } {
+  const count = unprojectedEvents({ store: stores.eventStore, views: stores.views })
+  const samples: number[] = []
   let running = true
   const loop = (async () => {
     while (running) {
-      const records = await stores.changeLog.pending(PROCESSOR_GROUP)
-      const e = await unprojected('demo', cap)
-      totals.push(records + e)
-      events.push(e)
+      samples.push(await count('demo', cap))
       await new Promise((r) => setTimeout(r, everyMs))
     }
   })().catch(() => {
     running = false // stores closed under it (a failed run): the samples so far stand
   })
-  const summary = (samples: number[]) => {
-    const sorted = [...samples].sort((a, b) => a - b)
-    return `p50 ${percentile(sorted, 50) ?? 0}, max ${sorted.at(-1) ?? 0}`
-  }
-  const share = (n: number) => Math.round((100 * totals.filter((v) => v >= n).length) / Math.max(1, totals.length))
   return {
     async stop() {
       running = false
       await loop
-      return `records + events ${summary(totals)}, ≥ 200 in ${share(200)} % and ≥ 1000 in ${share(1000)} % of ${totals.length} samples (events alone ${summary(events)})`
+      const sorted = [...samples].sort((a, b) => a - b)
+      const share = (n: number) => Math.round((100 * samples.filter((v) => v >= n).length) / Math.max(1, samples.length))
+      return `p50 ${percentile(sorted, 50)}, max ${sorted.at(-1) ?? 0}${sorted.at(-1) === cap ? ' (cap)' : ''}, ≥ 200 in ${share(200)} %, ≥ 1000 in ${share(1000)} % of ${samples.length} samples`
     },
   }
 }
@@ -290,7 +285,7 @@ export async function benchProductionSteadyState(
     let seq = 0
     for (const rate of options.rates) {
       const cpuBefore = cpuSeconds(p.children)
-      const backlog = sampleBacklog(p.stores)
+      const backlog = sampleUnprojected(p.stores)
       const r = await measureChangeDelays({ company, ids, rate, seconds: options.seconds, seen: whileRolesRun(p.children, titlesInView(p.stores.db)), watchEveryMs: 20, drainTimeoutMs: 10 * 60_000, firstSeq: seq, overlapping: true })
       seq = r.nextSeq
       const waiting = await backlog.stop()
@@ -306,7 +301,7 @@ export async function benchProductionSteadyState(
         note:
           `p95 ${Math.round(percentile(r.delays, 95))} ms, p99 ${Math.round(percentile(r.delays, 99))} ms over ${r.made} changes ` +
           `(${Math.round(r.achievedPerSecond)}/s achieved of ${rate}/s asked, ${options.seconds} s; a user may change again before the last change arrived, which then counts as arrived with the newer title; the last arrived ${(r.drainMs / 1000).toFixed(1)} s after the changes stopped); ` +
-          `the tenant's backlog as the budget counts it (records not processed + events not projected), sampled every 250 ms: ${waiting}; ` +
+          `events waiting for the projector (what the backlog budget adds to the records not processed), sampled every 250 ms: ${waiting}; ` +
           `CPU s until then: ${cpu}; peak RSS MB so far: ${peaks}`,
       })
     }
