@@ -48,9 +48,10 @@ const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(d
 
 /**
  * TENANT_BACKLOG_LIMIT's default: 200 records + events of a tenant in the pipeline before its poller
- * waits (docs/operations.md "Per-tenant backlog budget"). At 1000 a small tenant's change waited
- * 5–22 s behind a big tenant's initial sync on Kafka; at 200 1.7–2.3 s, with one tenant's steady
- * state at 1,000 changes/s no slower (docs/notes/budget-2026-12-06.md).
+ * waits (docs/operations.md "Per-tenant backlog budget"). Behind a big tenant's initial sync on
+ * Kafka a small tenant's change took p99 3.5–22 s at 1000, 1.7–6.0 s at 200 (about half at like
+ * load); one tenant's steady state at 1,000 changes/s was no slower; the big tenant's sync may be
+ * (docs/notes/budget-2026-12-06.md).
  */
 export const DEFAULT_TENANT_BACKLOG_LIMIT = 200
 
