@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { sha256 } from '../config/config.ts'
+import { DEFAULT_TENANT_BACKLOG_LIMIT, sha256 } from '../config/config.ts'
 import { startKomboSimulator, type KomboSimulator } from '../simulator/index.ts'
 import type { SqlDatabase } from '../sql/database.ts'
 import { BENCH_TOKEN, benchEnv, sizeLabel, startBenchService, until } from './harness.ts'
@@ -41,7 +41,7 @@ export interface FairnessOptions {
   seconds: number
   /** Every tenant's poll interval (ms); the delays below include waiting for the next poll. */
   pollIntervalMs: number
-  /** TENANT_BACKLOG_LIMIT of the "budget on" run (the "off" run has 0). */
+  /** TENANT_BACKLOG_LIMIT of the "budget on" run (default: the service default; the "off" run has 0). */
   limit: number
   /** 1: on Kafka + registry + PostgreSQL + the EventStoreDB double instead of the embedded default. */
   production: number
@@ -49,7 +49,7 @@ export interface FairnessOptions {
   compare: number
 }
 
-export const fairnessDefaults: FairnessOptions = { big: 10_000, small: 100, tenants: 10, employees: 1000, seconds: 30, pollIntervalMs: 1000, limit: 1000, production: 0, compare: 1 }
+export const fairnessDefaults: FairnessOptions = { big: 10_000, small: 100, tenants: 10, employees: 1000, seconds: 30, pollIntervalMs: 1000, limit: DEFAULT_TENANT_BACKLOG_LIMIT, production: 0, compare: 1 }
 
 /** Where one run's stores live: the embedded default (nothing to add) or a fresh production scenario. */
 type Backend = () => Promise<{ env: Record<string, string>; close(): Promise<void> }>

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --full] [--only initial-sync,all-memory,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log,projector-shards,fairness,soak] [--sizes 1000,10000] [--soak-minutes 10] [--write | --no-write]`
+// `npm run bench [-- --quick | --full] [--only initial-sync,all-memory,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log,projector-shards,fairness,soak] [--sizes 1000,10000] [--soak-minutes 10] [--tenant-backlog-limit 200] [--write | --no-write]`
 // Runs the benchmarks one after another in this process, prints a table and (by default, not with
 // --quick) writes it into docs/benchmarks.md. See docs/benchmarks.md for what each one measures.
 // The chaos soak (bench/soak.ts, ~15 minutes) runs with --full or when --only names it, never in
@@ -29,6 +29,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     sizes: { type: 'string' },
     'soak-minutes': { type: 'string' },
+    // TENANT_BACKLOG_LIMIT of the steady-state rows (embedded and production); unset: the service default.
+    'tenant-backlog-limit': { type: 'string' },
     write: { type: 'boolean' },
     'no-write': { type: 'boolean', default: false },
   },
@@ -50,6 +52,8 @@ for (const n of only) if (!names.includes(n)) throw new Error(`--only: unknown b
 // The soak only when asked for by name, or with --full (its 10 minutes of faults are no default).
 const soakMinutes = plan.soakMinutes !== null && (mode === 'full' || values.only?.split(',').some((n) => n.trim() === 'soak')) ? Number(values['soak-minutes'] ?? plan.soakMinutes) : null
 if (soakMinutes !== null && !(soakMinutes > 0)) throw new Error(`--soak-minutes takes a positive number, e.g. --soak-minutes 10`)
+const tenantBacklogLimit = values['tenant-backlog-limit'] === undefined ? undefined : Number(values['tenant-backlog-limit'])
+if (tenantBacklogLimit !== undefined && !(Number.isInteger(tenantBacklogLimit) && tenantBacklogLimit >= 0)) throw new Error(`--tenant-backlog-limit takes an integer ≥ 0, e.g. --tenant-backlog-limit 200`)
 const write = values['no-write'] ? false : (values.write ?? mode !== 'quick')
 
 const startedAt = new Date()
@@ -91,7 +95,7 @@ try {
     await run('production', () => benchProductionSync(s, productionSizes, productionSizes.filter((n) => plan.productionBefore.includes(n))))
     if (plan.scaling !== null) await run('scaling', () => benchScaling(s, plan.scaling!, [1, 2, 4]))
     if (plan.roleMemory.length > 0) await run('role-memory', () => benchRoleMemory(s, values.sizes ? sizes : plan.roleMemory))
-    if (plan.productionRates.length > 0) await run('production-steady-state', () => benchProductionSteadyState(s, { employees: 1_000, rates: plan.productionRates, seconds: plan.steadySeconds, pollIntervalMs: 500 }))
+    if (plan.productionRates.length > 0) await run('production-steady-state', () => benchProductionSteadyState(s, { employees: 1_000, rates: plan.productionRates, seconds: plan.steadySeconds, pollIntervalMs: 500, tenantBacklogLimit }))
   }
 } finally {
   await stack?.stop()
@@ -109,9 +113,9 @@ await run('rebuild', () => benchRebuild(plan.rebuild))
 await run('change-log', () => benchChangeLog(plan.changeLog, process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'))
 await run('steady-state', async () => [
   ...(plan.steadyBefore.length > 0
-    ? await benchSteadyState({ employees: Math.min(1_000, plan.apiEmployees), rates: plan.steadyBefore, seconds: plan.steadySeconds, pollIntervalMs: 500, poller: { tuning: repeatingPoller, label: 'before: overlap re-read published again' } })
+    ? await benchSteadyState({ employees: Math.min(1_000, plan.apiEmployees), rates: plan.steadyBefore, seconds: plan.steadySeconds, pollIntervalMs: 500, poller: { tuning: repeatingPoller, label: 'before: overlap re-read published again' }, tenantBacklogLimit })
     : []),
-  ...(await benchSteadyState({ employees: Math.min(1_000, plan.apiEmployees), rates: plan.rates, seconds: plan.steadySeconds, pollIntervalMs: 500 })),
+  ...(await benchSteadyState({ employees: Math.min(1_000, plan.apiEmployees), rates: plan.rates, seconds: plan.steadySeconds, pollIntervalMs: 500, tenantBacklogLimit })),
 ])
 
 // Last: it starts its own broker, registry and database, and is the longest by far.

@@ -15,6 +15,14 @@ export const titlesInView = (db: SqlDatabase) => async (ids: string[]) =>
     )
   ).rows
 
+/** ", TENANT_BACKLOG_LIMIT=200" when a bench sets the limit, "" on the service default. */
+export const backlogLimitLabel = (limit: number | undefined): string => (limit === undefined ? '' : `, TENANT_BACKLOG_LIMIT=${limit}`)
+
+/** Seconds the service's pollers have waited on the per-tenant backlog budget so far (its metric). */
+async function budgetWaitSeconds(service: BenchPipeline['service']): Promise<number> {
+  return (await service.metrics.tenantBacklogWaitSeconds.get()).values.reduce((n, v) => n + v.value, 0)
+}
+
 export async function benchSteadyState(options: {
   employees: number
   rates: number[]
@@ -24,9 +32,12 @@ export async function benchSteadyState(options: {
   overlapMs?: number
   /** e.g. the "before" poller (`repeatingPoller`), labelled in the scenario. */
   poller?: { tuning: Parameters<typeof startBenchPipeline>[0]['poller']; label: string }
+  /** TENANT_BACKLOG_LIMIT of the service (default: the service default), named in the scenario when given. */
+  tenantBacklogLimit?: number
 }): Promise<ResultRow[]> {
   const env: Record<string, string> = { POLL_INTERVAL_MS: String(options.pollIntervalMs) }
   if (options.overlapMs !== undefined) env.KOMBO_WATERMARK_OVERLAP_MS = String(options.overlapMs)
+  if (options.tenantBacklogLimit !== undefined) env.TENANT_BACKLOG_LIMIT = String(options.tenantBacklogLimit)
   const pipeline: BenchPipeline = await startBenchPipeline({ employees: options.employees, env, poller: options.poller?.tuning })
   const overlap = `overlap ${((options.overlapMs ?? 60_000) / 1000).toFixed(0)} s`
   const rows: ResultRow[] = []
@@ -37,16 +48,18 @@ export async function benchSteadyState(options: {
     const ids = company.list('employees').map((e) => e.id)
     let seq = 0
     for (const rate of options.rates) {
+      const heldBefore = await budgetWaitSeconds(service)
       const r = await measureChangeDelays({ company, ids, rate, seconds: options.seconds, seen: titlesInView(service.stores.db), firstSeq: seq, overlapping: true })
       seq = r.nextSeq
+      const held = (await budgetWaitSeconds(service)) - heldBefore
       rows.push({
         benchmark: 'steady state',
-        scenario: `${rate} changes/s, ${sizeLabel(pipeline.employees)} employees, poll every ${options.pollIntervalMs} ms, ${overlap}${options.poller ? `, ${options.poller.label}` : ''}`,
+        scenario: `${rate} changes/s, ${sizeLabel(pipeline.employees)} employees, poll every ${options.pollIntervalMs} ms, ${overlap}${backlogLimitLabel(options.tenantBacklogLimit)}${options.poller ? `, ${options.poller.label}` : ''}`,
         value: percentile(r.delays, 50),
         unit: 'ms p50 delay',
         baseline: { label: 'poll interval', value: options.pollIntervalMs, unit: 'ms' },
         peakRssMb: peakRssMb(),
-        note: `p95 ${Math.round(percentile(r.delays, 95))} ms, p99 ${Math.round(percentile(r.delays, 99))} ms over ${r.made} changes (${r.achievedPerSecond | 0}/s achieved)`,
+        note: `p95 ${Math.round(percentile(r.delays, 95))} ms, p99 ${Math.round(percentile(r.delays, 99))} ms over ${r.made} changes (${r.achievedPerSecond | 0}/s achieved); the poller waited ${held.toFixed(1)} s on the backlog budget`,
       })
     }
     return rows

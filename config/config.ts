@@ -46,6 +46,15 @@ export const TenantsFile = z.object({ tenants: z.array(TenantConfig).min(1) }).s
 const optionalUrl = z.url().optional()
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def)
 
+/**
+ * TENANT_BACKLOG_LIMIT's default: 200 records + events of a tenant in the pipeline before its poller
+ * waits (docs/operations.md "Per-tenant backlog budget"). Behind a big tenant's initial sync on
+ * Kafka a small tenant's change took p99 3.5–22 s at 1000, 1.7–6.0 s at 200 (about half at like
+ * load); one tenant's steady state at 1,000 changes/s was no slower; the big tenant's sync may be
+ * (docs/notes/budget-2026-12-06.md).
+ */
+export const DEFAULT_TENANT_BACKLOG_LIMIT = 200
+
 export const Env = z
   .object({
     PORT: int(3000, 0),
@@ -94,8 +103,8 @@ export const Env = z
     KOMBO_UNKNOWN_INTEGRATION: z.enum(['create-paused', 'log']).default('create-paused'),
     /** How often each role checks the tenant table for changes. */
     TENANT_REFRESH_MS: int(1000, 50),
-    /** A tenant's records the processors have not committed at which its poller waits before the next page; 0 turns the budget off. */
-    TENANT_BACKLOG_LIMIT: int(1000, 0),
+    /** A tenant's records the processors have not committed plus its events the projector has not applied, at which its poller waits before the next page; 0 turns the budget off. */
+    TENANT_BACKLOG_LIMIT: int(DEFAULT_TENANT_BACKLOG_LIMIT, 0),
     /** How often a poller waiting on its tenant's backlog asks again. */
     TENANT_BACKLOG_CHECK_MS: int(200, 10),
     SIMULATOR_EMPLOYEES: int(300, 1),
