@@ -7,35 +7,14 @@ import { fileURLToPath } from 'node:url'
 import { openSqlViewStore, type SqlViewStore } from '../projections/viewstore/sql.ts'
 import { purgeUserFromViews } from '../projections/viewstore/erase-user.ts'
 import type { LearnAmpUser } from '../schemas/learnamp.ts'
+import { aLearnAmpUser } from '../test/support/learn-amp-user.ts'
 import { openPostgresDatabase } from '../sql/postgres.ts'
 import { openPgliteDatabase } from '../sql/pglite.ts'
 import { testPostgresUrl } from '../test/support/postgres.ts'
 import { waitFor } from '../test/support/wait-for.ts'
 import { cachedViewResponses } from './view-cache.ts'
 
-const user = (externalId: string, jobTitle: string): LearnAmpUser => ({
-  externalId,
-  remoteId: null,
-  employeeNumber: null,
-  firstName: 'Ada',
-  lastName: 'Lovelace',
-  displayName: 'Ada Lovelace',
-  jobTitle,
-  email: `${externalId}@acme.test`,
-  hireDate: '2024-01-01',
-  leaveDate: null,
-  manager: null,
-  primaryTeam: null,
-  teams: [],
-  primaryLocation: null,
-  avatar: null,
-  legalEntityId: null,
-  employmentType: null,
-  status: 'active',
-  deactivationReason: null,
-  invite: { status: 'none', dueAt: null, invitedAt: null },
-  issues: [],
-})
+const user = (externalId: string, jobTitle: string): LearnAmpUser => aLearnAmpUser(externalId, { jobTitle })
 const index = { teamIds: [], locationId: null, managerId: null }
 const upsert = (store: SqlViewStore, tenant: string, u: LearnAmpUser) => store.transaction((tx) => tx.upsertUsers(tenant, [{ user: u, index }]))
 

@@ -16,34 +16,21 @@ import { openPostgresDatabase } from '../sql/postgres.ts'
 import { openSqlViewStore } from '../projections/viewstore/sql.ts'
 import { cachedViewResponses } from '../api/view-cache.ts'
 import type { LearnAmpUser } from '../schemas/learnamp.ts'
+import { aLearnAmpUser } from '../test/support/learn-amp-user.ts'
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const vmHwmMb = () => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1024)
 
-const userOf = (i: number): LearnAmpUser =>
-  ({
-    externalId: `e${String(i).padStart(7, '0')}`,
+const userOf = (i: number): LearnAmpUser => {
+  const externalId = `e${String(i).padStart(7, '0')}`
+  return aLearnAmpUser(externalId, {
     remoteId: `r${i}`,
     employeeNumber: String(i),
-    firstName: 'Ada',
     lastName: `Lovelace ${i}`,
-    displayName: 'Ada Lovelace',
     jobTitle: 'Engineer '.repeat(120),
     email: `e${i}@acme.test`,
-    hireDate: '2024-01-01',
-    leaveDate: null,
-    manager: null,
-    primaryTeam: null,
-    teams: [],
-    primaryLocation: null,
-    avatar: null,
-    legalEntityId: null,
-    employmentType: null,
-    status: 'active',
-    deactivationReason: null,
-    invite: { status: 'none', dueAt: null, invitedAt: null },
-    issues: [],
-  }) as LearnAmpUser
+  })
+}
 
 async function fill(url: string, users: number): Promise<void> {
   const db = await openPostgresDatabase(url)

@@ -15,6 +15,7 @@ import { UserNotFoundError } from '../../api/ports.ts'
 import { openSqlViewStore } from '../../projections/viewstore/sql.ts'
 import { ENTITY_ID_MAX_LENGTH } from '../../schemas/kombo.ts'
 import type { LearnAmpUser } from '../../schemas/learnamp.ts'
+import { aLearnAmpUser } from '../support/learn-amp-user.ts'
 import { isStorableText } from '../../schemas/storable-text.ts'
 import { openPgliteDatabase } from '../../sql/pglite.ts'
 import { recordTrial } from '../support/reliability-log.ts'
@@ -22,29 +23,7 @@ import { recordTrial } from '../support/reliability-log.ts'
 const TOKEN = 'acme-secret-token-0123456789'
 const auth = { authorization: `Bearer ${TOKEN}` }
 
-const user = (externalId: string): LearnAmpUser => ({
-  externalId,
-  remoteId: null,
-  employeeNumber: null,
-  firstName: 'Ada',
-  lastName: 'Lovelace',
-  displayName: 'Ada Lovelace',
-  jobTitle: 'Engineer',
-  email: 'ada@acme.test',
-  hireDate: '2024-01-01',
-  leaveDate: null,
-  manager: null,
-  primaryTeam: null,
-  teams: [],
-  primaryLocation: null,
-  avatar: null,
-  legalEntityId: null,
-  employmentType: null,
-  status: 'active',
-  deactivationReason: null,
-  invite: { status: 'none', dueAt: null, invitedAt: null },
-  issues: [],
-})
+const user = (externalId: string): LearnAmpUser => aLearnAmpUser(externalId, { email: 'ada@acme.test' })
 
 const longestAscii = 'x'.repeat(ENTITY_ID_MAX_LENGTH)
 // 255 UTF-16 units of 3 UTF-8 bytes each: the longest id there is once percent-encoded.
