@@ -88,9 +88,9 @@ t.test('PROJECTOR_SHARD: i/N picks a shard, unset is the one projector, a bad va
   t.throws(() => loadConfig({ PROJECTOR_SHARD: '4/4', DATABASE_URL: 'postgres://db/kombo' }, 'projector', { demoToken }), { name: 'ConfigError', message: /PROJECTOR_SHARD must be "i\/N"/ })
 })
 
-t.test('the per-tenant backlog budget: 200 records + events, asked every 200 ms, 0 turns it off', async (t) => {
-  t.same(loadConfig({}, 'all', { demoToken }).tenantBacklog, { limit: 200, checkMs: 200 })
-  t.equal(DEFAULT_TENANT_BACKLOG_LIMIT, 200)
+t.test('the per-tenant backlog budget: 500 records + events, asked every 200 ms, 0 turns it off', async (t) => {
+  t.same(loadConfig({}, 'all', { demoToken }).tenantBacklog, { limit: 500, checkMs: 200 })
+  t.equal(DEFAULT_TENANT_BACKLOG_LIMIT, 500)
   t.same(loadConfig({ TENANT_BACKLOG_LIMIT: '1000' }, 'all', { demoToken }).tenantBacklog, { limit: 1000, checkMs: 200 }, 'the old default stays one setting away')
   t.same(loadConfig({ TENANT_BACKLOG_LIMIT: '0', TENANT_BACKLOG_CHECK_MS: '50' }, 'all', { demoToken }).tenantBacklog, { limit: 0, checkMs: 50 })
   const bad = t.throws(() => loadConfig({ TENANT_BACKLOG_LIMIT: '-1', TENANT_BACKLOG_CHECK_MS: '0' }, 'all', { demoToken })) as Error

@@ -47,13 +47,14 @@ const optionalUrl = z.url().optional()
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def)
 
 /**
- * TENANT_BACKLOG_LIMIT's default: 200 records + events of a tenant in the pipeline before its poller
- * waits (docs/operations.md "Per-tenant backlog budget"). Behind a big tenant's initial sync on
- * Kafka a small tenant's change took p99 3.5–22 s at 1000, 1.7–6.0 s at 200 (about half at like
- * load); one tenant's steady state at 1,000 changes/s was no slower; the big tenant's sync may be
- * (docs/notes/budget-2026-12-06.md).
+ * TENANT_BACKLOG_LIMIT's default: 500 records + events of a tenant in the pipeline before its poller
+ * waits (docs/operations.md "Per-tenant backlog budget"). Measured on Kafka + PostgreSQL, idle
+ * machine, alternating (docs/notes/budget-2026-12-06.md): behind a 20k tenant's initial sync a small
+ * tenant's change took p99 1.7-1.8 s at 200, 2.4 s at 500, 3.1-3.4 s at 1000 (goal: poll interval
+ * + 2 s = 3 s); one tenant's steady state at 1,000 changes/s had p50 2.6 s / p99 9.6-11.4 s at 200
+ * against 1.4-1.5 / 3.4-4.7 s at 500 and 1.5-1.9 / 2.8-4.1 s at 1000. 500 keeps both.
  */
-export const DEFAULT_TENANT_BACKLOG_LIMIT = 200
+export const DEFAULT_TENANT_BACKLOG_LIMIT = 500
 
 export const Env = z
   .object({
