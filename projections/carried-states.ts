@@ -44,9 +44,13 @@ export class CarriedStates {
    */
   async stage(tx: ViewTransaction, erasedIn: ErasedStreams | null): Promise<StagedStates> {
     if (erasedIn) {
-      const employees = [...this.carried.values()].filter((c) => c.row.category === 'employee')
-      const erased = employees.length > 0 ? await erasedIn(tx, employees.map((c) => streamName('employee', c.tenant, c.row.id))) : new Set<string>()
-      for (const c of employees) if (erased.has(streamName('employee', c.tenant, c.row.id))) this.carried.delete(keyOf(c.tenant, 'employee', c.row.id))
+      const employees = new Map<string, string>() // stream name → carried key
+      for (const [key, c] of this.carried) if (c.row.category === 'employee') employees.set(streamName('employee', c.tenant, c.row.id), key)
+      const erased = employees.size > 0 ? await erasedIn(tx, [...employees.keys()]) : new Set<string>()
+      for (const stream of erased) {
+        const key = employees.get(stream)
+        if (key !== undefined) this.carried.delete(key)
+      }
     }
     return new StagedStates(tx, this.carried, this.maxStates)
   }
@@ -97,8 +101,9 @@ export class StagedStates {
    * true when it did (the checkpoint may then move to this batch's position).
    */
   async settle(force: boolean): Promise<boolean> {
+    // Every batch asks: count the union before building it (up to maxStates entries).
+    if (!force && this.unionSize() < this.maxStates) return false
     const all = new Map([...this.carried, ...this.staged])
-    if (!force && all.size < this.maxStates) return false
     const byTenant = new Map<string, StateRow[]>()
     for (const { tenant, row } of all.values()) {
       const rows = byTenant.get(tenant)
@@ -109,6 +114,13 @@ export class StagedStates {
     for (const [tenant, rows] of byTenant) await this.inner.saveStates(tenant, rows)
     this.settled = true
     return true
+  }
+
+  /** Carried and staged states together, a state of both counted once. */
+  private unionSize(): number {
+    let n = this.carried.size
+    for (const key of this.staged.keys()) if (!this.carried.has(key)) n++
+    return n
   }
 
   /** After the batch's transaction committed: its states are carried (or, settled, all were written). */
