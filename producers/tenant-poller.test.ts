@@ -8,7 +8,7 @@ import type { ChangeEnvelope } from '../schemas/envelope.ts'
 import { KomboClient } from './kombo/client.ts'
 import { KomboAuthError, KomboUnavailableError } from './kombo/errors.ts'
 import { InMemorySyncStateStore } from './sync-state/memory.ts'
-import { TenantPoller, TenantPollingStoppedError, type TenantPollerOptions } from './tenant-poller.ts'
+import { ROUND_ORDER, TenantPoller, TenantPollingStoppedError, type TenantPollerOptions } from './tenant-poller.ts'
 
 const sim = await startKomboSimulator({ employees: 15, seed: 5 })
 t.teardown(() => sim.close())
@@ -43,7 +43,7 @@ t.test('a round polls all six resources and records their status', async (t) => 
   const { poller, syncState, published } = newPoller('acme', 'acme-int')
   const round = await poller.pollNow()
   t.equal(poller.status, 'running')
-  t.same(round.outcomes.map((o) => o.resource), [...komboResources])
+  t.same(round.outcomes.map((o) => o.resource), [...ROUND_ORDER])
   t.ok(round.outcomes.every((o) => o.ok))
   const company = sim.integration('acme-int')
   for (const resource of komboResources) {
@@ -56,6 +56,27 @@ t.test('a round polls all six resources and records their status', async (t) => 
     t.ok(state?.lastSuccessAt)
   }
   t.ok(published.every((e) => e.pollId === round.pollId && e.tenant === 'acme'))
+})
+
+t.test('a round polls what records refer to before them: teams, locations, legal entities and absence types, then employees, then absences', async (t) => {
+  t.same([...ROUND_ORDER].sort(), [...komboResources].sort(), 'every resource has its place')
+  const requested: string[] = []
+  const { poller, published } = newPoller('ordered', 'ordered-int', {
+    resources: [...komboResources], // the catalogue's order (employees first) is not the round's
+    client: {
+      listPage: (...args: Parameters<KomboClient['listPage']>) => {
+        requested.push(args[1])
+        return client.listPage(...args)
+      },
+    },
+  })
+  await poller.pollNow()
+  const firstRequest = (r: string) => requested.indexOf(r)
+  for (const referenced of ['groups', 'work-locations', 'legal-entities', 'absence-types']) t.ok(firstRequest(referenced) < firstRequest('employees'), `${referenced} before employees`)
+  t.ok(firstRequest('employees') < firstRequest('absences'), 'employees before absences')
+  const lastEmployee = published.findLastIndex((e) => e.resource === 'employees')
+  const firstTeam = published.findIndex((e) => e.resource === 'groups')
+  t.ok(firstTeam >= 0 && firstTeam < published.findIndex((e) => e.resource === 'employees') && lastEmployee < published.findIndex((e) => e.resource === 'absences'), 'and publishes in that order')
 })
 
 t.test('one tenant with rejected credentials stops; the other keeps syncing', async (t) => {
@@ -135,7 +156,7 @@ t.test('stop() finishes the page in flight and then resolves, without advancing 
   let stopping: Promise<void> | undefined
   let pages = 0
   const ctx = newPoller('stopper', 'stopper-int', {
-    resources: ['employees', 'groups'],
+    resources: ['groups', 'employees'],
     pageSize: 4,
     publish: async (envelopes) => {
       pages += 1
@@ -149,8 +170,8 @@ t.test('stop() finishes the page in flight and then resolves, without advancing 
   t.equal(pages, 1, 'no page after the one in flight')
   t.equal(ctx.published.length, 4, 'the page in flight was handed on')
   t.equal(ctx.poller.status, 'stopped')
-  t.equal((await ctx.syncState.get('stopper', 'employees'))?.watermark, null)
-  t.equal(await ctx.syncState.get('stopper', 'groups'), null, 'no further resource started')
+  t.equal((await ctx.syncState.get('stopper', 'groups'))?.watermark, null)
+  t.equal(await ctx.syncState.get('stopper', 'employees'), null, 'no further resource started')
 })
 
 t.test('pollNow during a round gets a round that starts after it', async (t) => {
@@ -214,11 +235,11 @@ t.test('a round that found something logs at info; one that found nothing at deb
 t.test('pollNow(resources) polls only those resources, once a full round has been made within the interval', async (t) => {
   const { poller } = newPoller('partial', 'partial-int')
   const first = await poller.pollNow(['employees'])
-  t.same(first.outcomes.map((o) => o.resource), [...komboResources], 'the first round is a full one (none made yet)')
+  t.same(first.outcomes.map((o) => o.resource), [...ROUND_ORDER], 'the first round is a full one (none made yet)')
   const partial = await poller.pollNow(['employees', 'groups'])
-  t.same(partial.outcomes.map((o) => o.resource), ['employees', 'groups'], 'then only what was asked for')
+  t.same(partial.outcomes.map((o) => o.resource), ['groups', 'employees'], 'then only what was asked for, in round order')
   const [a, b] = await Promise.all([poller.pollNow(['absences']), poller.pollNow(['work-locations'])])
   t.equal(a.pollId, b.pollId, 'requests before the round starts share it')
   t.same(a.outcomes.map((o) => o.resource), ['work-locations', 'absences'], 'with the union of what they asked for')
-  t.same((await poller.pollNow()).outcomes.map((o) => o.resource), [...komboResources], 'without resources: all of them')
+  t.same((await poller.pollNow()).outcomes.map((o) => o.resource), [...ROUND_ORDER], 'without resources: all of them')
 })

@@ -13,6 +13,15 @@ import { PublishedVersions } from './published-versions.ts'
 import type { SanitiseLimits } from './sanitise-record.ts'
 import type { NewDeadLetter } from './changelog/port.ts'
 
+/**
+ * The order of a round: what other records refer to before them. An employee's user is computed
+ * with its team and location names, so teams and locations polled (and projected) before the
+ * employees let an initial sync write each user once, not again for every team and location that
+ * arrives after its members; absences refer to employees and absence types, so they come last.
+ */
+export const ROUND_ORDER: readonly KomboResource[] = ['groups', 'work-locations', 'legal-entities', 'absence-types', 'employees', 'absences']
+const inRoundOrder = (resources: readonly KomboResource[]): KomboResource[] => [...resources].sort((a, b) => ROUND_ORDER.indexOf(a) - ROUND_ORDER.indexOf(b))
+
 /** Default cadence of the full reconcile per tenant and resource: a week. */
 export const DEFAULT_FULL_RECONCILE_INTERVAL_MS = 7 * 24 * 60 * 60 * 1000
 import { KomboSyncError } from '../errors/kombo-sync-error.ts'
@@ -171,7 +180,7 @@ export class TenantPoller {
   private async round(only: ReadonlySet<KomboResource> | null): Promise<PollRound> {
     const pollId = this.o.newPollId?.() ?? randomUUID()
     const outcomes: ResourceOutcome[] = []
-    for (const resource of (this.o.resources ?? komboResources).filter((r) => only === null || only.has(r))) {
+    for (const resource of inRoundOrder(this.o.resources ?? komboResources).filter((r) => only === null || only.has(r))) {
       if (this.stopController.signal.aborted) break
       try {
         const full = await this.fullReconcileDue(resource)
