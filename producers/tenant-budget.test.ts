@@ -1,6 +1,6 @@
 // The per-tenant backlog budget against a fake change log whose per-tenant pending count the test sets.
 import t from 'tap'
-import { tenantBudget, type TenantBudgetOptions } from './tenant-budget.ts'
+import { ALONE_FACTOR, tenantBudget, type TenantBudgetOptions } from './tenant-budget.ts'
 import { waitFor } from '../test/support/wait-for.ts'
 
 function fakeLog() {
@@ -198,4 +198,27 @@ t.test("below the limit, records + events are counted, not asked about, as recor
   log.pending.set('big', 0)
   await publish([1])
   t.equal(projectorAsked.length, 2, 'the bound reached 1000: asked again (and room found)')
+})
+
+t.test('a tenant polled alone runs ALONE_FACTOR × the limit ahead; once another tenant is polled the limit holds again', async (t) => {
+  let alone = true
+  const { log, waits, published, publisher } = setup({ alone: () => alone })
+  t.ok(ALONE_FACTOR > 1)
+  log.pending.set('big', 1000 * ALONE_FACTOR - 1)
+  await publisher('big')([1])
+  t.same(published, [{ tenant: 'big', items: [1] }], 'alone, a backlog just under ALONE_FACTOR × the limit does not hold the page')
+  t.same(waits, [], 'no wait')
+  log.pending.set('big', 1000 * ALONE_FACTOR)
+  let done = false
+  const held = publisher('big')([2]).then(() => (done = true))
+  await waitFor('the budget to ask again at the larger limit', () => log.asked.length >= 4, 10_000)
+  t.equal(done, false, 'alone, the larger limit holds too')
+  alone = false // another tenant was added while the page waited
+  log.pending.set('big', 1500)
+  const asked = log.asked.length
+  await waitFor('the budget to ask again with the plain limit', () => log.asked.length >= asked + 3, 10_000)
+  t.equal(done, false, 'with another tenant polled, 1,500 pending is over the plain limit: still waiting')
+  log.pending.set('big', 999)
+  await held
+  t.same(published.at(-1), { tenant: 'big', items: [2] }, 'published once below the plain limit')
 })

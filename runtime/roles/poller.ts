@@ -46,8 +46,9 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
     onRetry: (info) => ctx.metrics.upstreamRetries.inc({ reason: String(info.reason ?? 'unknown').slice(0, 40) }),
   })
 
-  const budget = backlogBudget(ctx)
-  const supervised = new TenantPollers({
+  // Alone: the budget's only tenant (none other to be fair to) may run further ahead.
+  const budget = backlogBudget(ctx, () => supervised.pollers.size <= 1)
+  const supervised: TenantPollers = new TenantPollers({
     create: (tenant) => newTenantPoller(ctx, client, tenant, budget),
     onStarted: (t) => logger.info({ tenant: t.id, integrationId: t.integrationId }, 'polling the tenant'),
     onStopped: (tenant, why) => logger.info({ tenant, why }, 'stopped polling the tenant'),
@@ -97,13 +98,14 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
  * The per-tenant backlog budget (TENANT_BACKLOG_LIMIT): the tenant's records the processors' group
  * has not committed plus its events the views' projector (its shard) has not applied.
  */
-function backlogBudget(ctx: RoleContext): TenantBudget {
+function backlogBudget(ctx: RoleContext, alone: () => boolean): TenantBudget {
   const { limit, checkMs } = ctx.config.tenantBacklog
   return tenantBudget({
     changeLog: ctx.stores.changeLog,
     group: PROCESSOR_GROUP,
     unprojected: unprojectedEvents({ store: ctx.stores.eventStore, views: ctx.stores.views }),
     limit,
+    alone,
     checkMs,
     // Waiting is the budget working, not a problem: debug only; the metric shows how much.
     onWait: (tenant, backlog) => ctx.logger.debug({ tenant, backlog, limit }, "tenant's backlog at its budget: the next page waits for the processors and the projector"),
