@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import { Kafka, logLevel, type IHeaders } from 'kafkajs'
 import type { DeadLetter, DeadLetterStore } from './port.ts'
+import { ensureTopics } from './kafka-topics.ts'
 import { filterLetters, prepareLetter, resourceOf, tenantOf } from './dead-letter-content.ts'
 import { DeadLetterNotFoundError } from './sql-dead-letters.ts'
 
@@ -33,32 +34,12 @@ export async function openKafkaDeadLetterStore(options: KafkaDeadLetterOptions):
   const replicationFactor = options.replicationFactor ?? 1
   const kafka = new Kafka({ brokers: options.brokers, clientId: options.clientId, logLevel: logLevel.WARN })
 
-  const admin = kafka.admin()
-  await admin.connect()
-  try {
-    if (!(await admin.listTopics()).includes(topic)) {
-      await admin
-        .createTopics({
-          waitForLeaders: true,
-          topics: [{
-            topic,
-            numPartitions: 1,
-            replicationFactor,
-            // Letters wait for an operator: never expire them by time.
-            configEntries: [
-              { name: 'cleanup.policy', value: 'delete' },
-              { name: 'retention.ms', value: '-1' },
-              { name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) },
-            ],
-          }],
-        })
-        .catch((err: { type?: string }) => {
-          if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err
-        })
-    }
-  } finally {
-    await admin.disconnect()
-  }
+  // Letters wait for an operator: never expire them by time.
+  await ensureTopics(kafka, [topic], 1, replicationFactor, {
+    'cleanup.policy': 'delete',
+    'retention.ms': '-1',
+    'min.insync.replicas': String(Math.min(2, replicationFactor)),
+  })
 
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()

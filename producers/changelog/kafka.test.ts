@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel } from 'kafkajs'
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry'
 import { changeTopic, openKafkaChangeLog } from './kafka.ts'
+import { ensureTopics } from './kafka-topics.ts'
 import type { ConsumedChange } from './port.ts'
 import { envelopeJsonSchema, valueSubject } from '../../schemas/registry.ts'
 import { runChangeLogContract } from '../../test/contracts/change-log.contract.ts'
@@ -36,6 +37,22 @@ t.test('topics are created with the requested partitions and configs', async (t)
   })
   const entries = Object.fromEntries(configs.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]))
   t.same(entries, { 'retention.ms': '-1', 'cleanup.policy': 'delete' })
+})
+
+t.test('processes racing to create the same topics all start', async (t) => {
+  // Role processes started together each create the topics they use; the losers must neither fail
+  // on "already exists" nor on metadata that has not caught up (a projector failed to start so in CI).
+  for (let round = 0; round < 3; round++) {
+    const topics = [0, 1, 2].map((i) => `${topicPrefix}race-${round}-${i}`)
+    const racers = Array.from({ length: 6 }, (_, i) => new Kafka({ brokers, clientId: `racer-${i}`, logLevel: logLevel.NOTHING }))
+    const results = await Promise.allSettled(racers.map((kafka) => ensureTopics(kafka, topics, 3, 1, {})))
+    t.same(results.filter((r) => r.status === 'rejected'), [], `round ${round}: every racer succeeded`)
+  }
+  const admin = new Kafka({ brokers, clientId: 'kafka-test-admin', logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  t.teardown(() => admin.disconnect())
+  const listed = new Set(await admin.listTopics())
+  t.ok([0, 1, 2].every((r) => listed.has(`${topicPrefix}race-${r}-0`)), 'the topics exist')
 })
 
 t.test('bytes that are not registry-encoded arrive with a decodeError and their raw bytes', async (t) => {

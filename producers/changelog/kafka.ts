@@ -12,6 +12,7 @@ import { envelopeJsonSchema, valueSubject } from '../../schemas/registry.ts'
 import type { ChangeLog, ChangeLogConsumer, ConsumedChange } from './port.ts'
 import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 import { TenantInFlight, type SentMessage } from './kafka-tenant-pending.ts'
+import { ensureTopics } from './kafka-topics.ts'
 
 export interface KafkaChangeLogOptions {
   brokers: string[]
@@ -287,36 +288,5 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
       await producer.disconnect()
       await admin?.disconnect()
     },
-  }
-}
-
-/** Creates the missing topics (another process creating them first is fine). */
-export async function ensureTopics(
-  kafka: Kafka,
-  topics: string[],
-  numPartitions: number,
-  replicationFactor: number,
-  config: Record<string, string>,
-): Promise<void> {
-  const admin = kafka.admin()
-  await admin.connect()
-  try {
-    const existing = new Set(await admin.listTopics())
-    const missing = topics.filter((t) => !existing.has(t))
-    if (missing.length === 0) return
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions,
-        replicationFactor,
-        configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
-      })),
-    })
-  } catch (err) {
-    // Another process may have created them between our list and create: that is fine.
-    if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err
-  } finally {
-    await admin.disconnect()
   }
 }

@@ -5,7 +5,8 @@
 // never duplicates or reorders within a partition; a publisher restart may re-send (see port.ts).
 import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs'
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry'
-import { ensureTopics, registerSchema } from '../../producers/changelog/kafka.ts'
+import { registerSchema } from '../../producers/changelog/kafka.ts'
+import { ensureTopics } from '../../producers/changelog/kafka-topics.ts'
 import { valueSubject } from '../../schemas/registry.ts'
 import { userFeedJsonSchema, userFeedKey, userFeedTopic, type UserFeedEvent } from '../../schemas/user-feed.ts'
 import { UserFeedPublishError, type UserFeedSink } from './port.ts'
