@@ -2,7 +2,7 @@
 import { PGlite } from '@electric-sql/pglite'
 import type { SqlDatabase, SqlQueryable } from './database.ts'
 import { EmbeddedTurns } from './embedded-turns.ts'
-import { AnalyzeSchedule, analyzeGrownTables } from './embedded-analyze.ts'
+import { AnalyzeSchedule, analyzeGrownTables } from './auto-analyze.ts'
 import { initialiseDataDirApart } from './pglite-init.ts'
 
 /** Opens (or creates) an embedded database in `dataDir`; omit it for an in-memory database. */
@@ -21,7 +21,7 @@ export async function openPgliteDatabase(dataDir?: string, options: { maxStateme
     },
   })
   const direct = asQueryable(db)
-  // No autovacuum in PGlite (embedded-analyze.ts): after a transaction, at most every 2 s, a look
+  // No autovacuum in PGlite (auto-analyze.ts): after a transaction, at most every 2 s, a look
   // for tables that grew, as a turn of its own so it never runs inside anybody's transaction.
   const schedule = options.autoAnalyze === false ? null : new AnalyzeSchedule()
   let analyzing: Promise<unknown> = Promise.resolve()

@@ -1,6 +1,7 @@
 // A PostgreSQL server through node-postgres, behind the same interface as the embedded database.
 import pg from 'pg'
 import type { SqlDatabase, SqlQueryable } from './database.ts'
+import { AnalyzeSchedule, analyzeGrownTables } from './auto-analyze.ts'
 
 // int8 (bigint) columns come back as strings by default; keep them as strings and let stores
 // convert with BigInt(), so both drivers return the same shapes.
@@ -10,7 +11,7 @@ const MIGRATION_LOCK = 0x6b6f6d626f
 
 export async function openPostgresDatabase(
   connectionString: string,
-  options: { max?: number; onIdleClientError?: (err: Error) => void } = {},
+  options: { max?: number; onIdleClientError?: (err: Error) => void; autoAnalyze?: boolean } = {},
 ): Promise<SqlDatabase> {
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10 })
   // An idle pooled connection the server drops (restart, pg_terminate_backend, network) emits
@@ -46,23 +47,39 @@ export async function openPostgresDatabase(
       return { rows: res.rows as R[] }
     },
   })
+  // New tables grow faster than autovacuum analyses them (auto-analyze.ts): after a transaction, at
+  // most every 2 s, a look for tables that grew, in a transaction of its own on a pooled connection.
+  const schedule = options.autoAnalyze === false ? null : new AnalyzeSchedule()
+  let analyzing: Promise<unknown> = Promise.resolve()
+  let closed = false
+  const analyzeIfDue = () => {
+    if (closed || !schedule?.due()) return
+    analyzing = inTransaction((tx) => analyzeGrownTables(tx, { statisticsTarget: null, lockTimeoutMs: 1_000 }))
+      .catch(() => []) // statistics are an optimisation: a failed look (lock timeout, closing) is retried later
+      .finally(() => schedule.done())
+  }
+  async function inTransaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    const { client, done } = await checkout()
+    let failure: unknown
+    try {
+      await client.query('BEGIN')
+      const result = await fn(asQueryable(client))
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      failure = err
+      await client.query('ROLLBACK').catch(() => {})
+      throw err
+    } finally {
+      done(failure)
+    }
+  }
   return {
     ...asQueryable(pool),
     async transaction(fn) {
-      const { client, done } = await checkout()
-      let failure: unknown
-      try {
-        await client.query('BEGIN')
-        const result = await fn(asQueryable(client))
-        await client.query('COMMIT')
-        return result
-      } catch (err) {
-        failure = err
-        await client.query('ROLLBACK').catch(() => {})
-        throw err
-      } finally {
-        done(failure)
-      }
+      const result = await inTransaction(fn)
+      analyzeIfDue()
+      return result
     },
     async session() {
       const client = await pool.connect()
@@ -100,6 +117,8 @@ export async function openPostgresDatabase(
       }
     },
     async close() {
+      closed = true
+      await analyzing
       await pool.end()
     },
   }

@@ -1,6 +1,10 @@
 import t from 'tap'
-import { AnalyzeSchedule, analyzeGrownTables } from './embedded-analyze.ts'
+import { AnalyzeSchedule, analyzeGrownTables } from './auto-analyze.ts'
 import { openPgliteDatabase } from './pglite.ts'
+import { openPostgresDatabase } from './postgres.ts'
+import type { SqlDatabase } from './database.ts'
+import { testPostgresUrl } from '../test/support/postgres.ts'
+import { waitFor } from '../test/support/wait-for.ts'
 
 const USERS = `CREATE TABLE view_users (tenant text NOT NULL, external_id text NOT NULL, doc jsonb NOT NULL,
   manager_id text, email_lower text, PRIMARY KEY (tenant, external_id));
@@ -60,4 +64,44 @@ t.test('the schedule: at most once per interval, never two looks at once', async
   t.equal(schedule.due(), false, 'too soon')
   now += 1
   t.equal(schedule.due(), true, 'interval passed')
+})
+
+t.test('on a PostgreSQL server a new table is analysed as it grows, before autovacuum would', async (t) => {
+  const url = await testPostgresUrl(t)
+  const EVENTS = `CREATE TABLE events (position bigserial PRIMARY KEY, stream_name text NOT NULL, revision bigint NOT NULL,
+    data jsonb NOT NULL, UNIQUE (stream_name, revision))`
+  const addEvents = (tx: { query: (sql: string) => Promise<unknown> }) =>
+    tx.query(`INSERT INTO events (stream_name, revision, data)
+      SELECT 'employee-acme:' || (g % 20000), g / 20000, jsonb_build_object('pad', repeat('x', 1500)) FROM generate_series(0, 99999) g`)
+  // The processor's read of a batch's streams (processors/eventstore/sql.ts readStreams).
+  const READ = `EXPLAIN SELECT * FROM events WHERE stream_name = ANY($1::text[]) ORDER BY stream_name, revision`
+  const names = Array.from({ length: 200 }, (_, i) => `employee-acme:${i * 37}`)
+  const stats = async (db: SqlDatabase) =>
+    Number((await db.query<{ reltuples: number }>(`SELECT reltuples FROM pg_class WHERE relname = 'events'`)).rows[0]!.reltuples)
+  const estimateOf = (plan: string) => {
+    const [, cost, rows] = /cost=[\d.]+\.\.([\d.]+) rows=(\d+)/.exec(plan) ?? []
+    return { cost: Number(cost), rows: Number(rows) }
+  }
+  const planOfRead = async (db: SqlDatabase) => (await db.query<{ 'QUERY PLAN': string }>(READ, [names])).rows.map((r) => r['QUERY PLAN']).join('\n')
+
+  const without = await openPostgresDatabase(url, { autoAnalyze: false })
+  t.teardown(() => without.close())
+  await without.exec(EVENTS)
+  await without.transaction(addEvents)
+  t.equal(await stats(without), -1, 'never analysed: autovacuum has not come by (or is off)')
+  const guessed = estimateOf(await planOfRead(without))
+  t.ok(guessed.rows > 100_000, `without statistics the planner expects most of the table (${guessed.rows} rows for 1,000)`)
+  await without.query('DROP TABLE events')
+
+  const db = await openPostgresDatabase(url)
+  t.teardown(() => db.close())
+  await db.exec(EVENTS)
+  await db.transaction(addEvents) // a write transaction: the look is due
+  // pg_class's reltuples is updated in place before ANALYZE commits: wait for the statistics themselves.
+  await waitFor('the automatic ANALYZE', async () => (await db.query(`SELECT 1 FROM pg_stats WHERE tablename = 'events' AND attname = 'stream_name'`)).rows.length > 0, 30_000)
+  t.ok((await stats(db)) > 0, 'analysed')
+  const estimate = estimateOf(await planOfRead(db))
+  t.ok(estimate.rows < 10_000, `with statistics it expects about what is there (${estimate.rows} rows for 1,000)`)
+  // PostgreSQL's default jit_above_cost: the guess above JIT-compiled every read of a batch's streams.
+  t.ok(estimate.cost < 100_000, `and the read costs less than what makes PostgreSQL JIT-compile it (${estimate.cost})`)
 })
