@@ -2,7 +2,8 @@
 // EventStoreDB adapter on the gRPC double (test/support/esdb-double, in this process) and
 // PostgreSQL views in a throw-away database created and dropped here. Baselines of the same run:
 // raw kafkajs produce+consume on the same broker, and raw appends through the same EventStoreDB
-// adapter to a fresh double. Also processor scaling: 1, 2 and 4 processor child processes
+// adapter to a fresh double. (The rows with PostgreSQL as the event store too, against its write
+// floor, are bench/production-postgres.ts.) Also processor scaling: 1, 2 and 4 processor child processes
 // draining the same pre-filled 8-partition change log.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -29,11 +30,17 @@ export interface ProductionStack {
   kafka: RunningKafka
   registry: RunningSchemaRegistry
   adminDatabaseUrl: string
+  /** Names of the throw-away databases start with it, so that a caller can check none was left. */
+  databasePrefix: string
   stop(): Promise<void>
 }
 
+export const BENCH_DATABASE_PREFIX = 'kombo_sync_bench_'
+
 /** Kafka + registry (fetched from Maven Central the first time) and a check that PostgreSQL answers. */
-export async function startProductionStack(adminDatabaseUrl: string): Promise<ProductionStack> {
+export async function startProductionStack(adminDatabaseUrl: string, options: { databasePrefix?: string } = {}): Promise<ProductionStack> {
+  const databasePrefix = options.databasePrefix ?? BENCH_DATABASE_PREFIX
+  if (!/^[a-z_][a-z0-9_]*$/.test(databasePrefix)) throw new Error(`bench: a database prefix is lower-case letters, digits and _ (got "${databasePrefix}")`)
   const admin = new pg.Client({ connectionString: adminDatabaseUrl })
   await admin.connect()
   await admin.end()
@@ -45,19 +52,26 @@ export async function startProductionStack(adminDatabaseUrl: string): Promise<Pr
     await stop()
     throw kafka.status === 'rejected' ? kafka.reason : (registry as PromiseRejectedResult).reason
   }
-  return { kafka: kafka.value, registry: registry.value, adminDatabaseUrl, stop }
+  return { kafka: kafka.value, registry: registry.value, adminDatabaseUrl, databasePrefix, stop }
 }
 
-/** A fresh database on the server, dropped again by `drop()`. */
-export async function throwawayDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `kombo_sync_bench_${randomBytes(6).toString('hex')}`
+/**
+ * A fresh database on the server, dropped again by `drop()`; with `template`, a copy of that
+ * database (which nobody may be connected to).
+ */
+export async function throwawayDatabase(adminUrl: string, options: { prefix?: string; template?: string } = {}): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `${options.prefix ?? BENCH_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`
   const admin = new pg.Client({ connectionString: adminUrl })
   await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
+  try {
+    await admin.query(`CREATE DATABASE ${name}${options.template ? ` TEMPLATE ${options.template}` : ''}`)
+  } finally {
+    await admin.end()
+  }
   const url = new URL(adminUrl)
   url.pathname = `/${name}`
   return {
+    name,
     url: url.toString(),
     async drop() {
       const c = new pg.Client({ connectionString: adminUrl })
@@ -68,22 +82,28 @@ export async function throwawayDatabase(adminUrl: string): Promise<{ url: string
   }
 }
 
+/** The change log on the stack's broker and registry, under topics of its own (a fresh prefix). */
+export function kafkaEnv(stack: ProductionStack): Record<string, string> {
+  return {
+    KAFKA_BROKERS: stack.kafka.brokers.join(','),
+    SCHEMA_REGISTRY_URL: stack.registry.url,
+    KAFKA_TOPIC_PREFIX: `bench-${randomBytes(4).toString('hex')}.`,
+    KAFKA_PARTITIONS: String(PARTITIONS),
+  }
+}
+
 /** One scenario's own topics (prefix), event store (a fresh double) and database. */
 export async function productionEnv(stack: ProductionStack): Promise<{ env: Record<string, string>; double: EsdbDouble; close(): Promise<void> }> {
-  const [double, db] = await Promise.all([startEsdbDouble(), throwawayDatabase(stack.adminDatabaseUrl)])
+  const [double, db] = await Promise.all([startEsdbDouble(), throwawayDatabase(stack.adminDatabaseUrl, { prefix: stack.databasePrefix })])
   return {
     double,
     env: {
-      KAFKA_BROKERS: stack.kafka.brokers.join(','),
-      SCHEMA_REGISTRY_URL: stack.registry.url,
-      KAFKA_TOPIC_PREFIX: `bench-${randomBytes(4).toString('hex')}.`,
-      KAFKA_PARTITIONS: String(PARTITIONS),
+      ...kafkaEnv(stack),
       EVENTSTORE_CONNECTION_STRING: double.connectionString,
       DATABASE_URL: db.url,
     },
     async close() {
-      await double.close()
-      await db.drop()
+      await double.close().finally(() => db.drop())
     },
   }
 }
@@ -102,9 +122,11 @@ function syntheticChange(i: number): Buffer {
   )
 }
 
+export const RAW_KAFKA_BATCH = 1000
+
 /**
  * Raw kafkajs on the same broker, no kombo-sync logic: an idempotent producer (acks=all, as the
- * change log's) sends `messages` in batches of 100 to an 8-partition topic while a consumer group
+ * change log's) sends `messages` in batches of 1,000 to an 8-partition topic while a consumer group
  * reads them; the rate is messages / (first send → last message consumed).
  */
 export async function rawKafkaRate(brokers: string[], messages: number): Promise<{ messagesPerSecond: number; ms: number }> {
@@ -128,8 +150,8 @@ export async function rawKafkaRate(brokers: string[], messages: number): Promise
       },
     })
     const started = performance.now()
-    for (let i = 0; i < messages; i += 100) {
-      const n = Math.min(100, messages - i)
+    for (let i = 0; i < messages; i += RAW_KAFKA_BATCH) {
+      const n = Math.min(RAW_KAFKA_BATCH, messages - i)
       await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, k) => ({ key: `demo:emp-${i + k}`, value: syntheticChange(i + k) })) })
     }
     await all
@@ -177,13 +199,13 @@ export async function benchProductionSync(stack: ProductionStack, sizes: number[
     const value = (r.records / r.visibleMs) * 1000
     rows.push({
       benchmark: 'initial sync',
-      scenario: `${sizeLabel(run.size)} employees, production (${run.label})`,
+      scenario: `${sizeLabel(run.size)} employees, production, EventStoreDB adapter on the gRPC double (${run.label})`,
       value,
       unit: 'records/s',
       baseline: { label: `raw appends through the EventStoreDB adapter to the gRPC double, ${eventsPerAppend} event(s) each`, value: esdb, unit: 'appends/s' },
       peakRssMb: rss,
       note:
-        `${(value / kafka.messagesPerSecond).toFixed(2)}× of raw kafkajs produce+consume on the same broker (${Math.round(kafka.messagesPerSecond).toLocaleString('en-US')} msgs/s, ${PARTITIONS} partitions); ` +
+        `${(value / kafka.messagesPerSecond).toFixed(2)}× of raw kafkajs produce+consume on the same broker (${Math.round(kafka.messagesPerSecond).toLocaleString('en-US')} msgs/s, batches of ${RAW_KAFKA_BATCH.toLocaleString('en-US')}, ${PARTITIONS} partitions); ` +
         `${r.records} records → ${r.events} events, ${r.employees} users visible after ${(r.visibleMs / 1000).toFixed(1)} s (polled ${(r.polledMs / 1000).toFixed(1)} s, processed ${(r.processedMs / 1000).toFixed(1)} s)`,
     })
   }

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util'
 import { benchInitialSync } from './initial-sync.ts'
 import { repeatingPoller, untunedProcessor } from './harness.ts'
 import { benchProductionSync, benchScaling, startProductionStack, type ProductionStack } from './production.ts'
+import { benchProductionPostgresSync } from './production-postgres.ts'
 import { benchReadApi } from './read-api.ts'
 import { benchRebuild } from './rebuild.ts'
 import { benchChangeLog } from './change-log.ts'
@@ -92,7 +93,11 @@ try {
   if (stack) {
     const s = stack
     const productionSizes = values.sizes ? sizes : plan.production
-    await run('production', () => benchProductionSync(s, productionSizes, productionSizes.filter((n) => plan.productionBefore.includes(n))))
+    // On the EventStoreDB double (before/after rows), then with PostgreSQL as the event store against its write floor.
+    await run('production', async () => [
+      ...(await benchProductionSync(s, productionSizes, productionSizes.filter((n) => plan.productionBefore.includes(n)))),
+      ...(await benchProductionPostgresSync(s, productionSizes)),
+    ])
     if (plan.scaling !== null) await run('scaling', () => benchScaling(s, plan.scaling!, [1, 2, 4]))
     if (plan.roleMemory.length > 0) await run('role-memory', () => benchRoleMemory(s, values.sizes ? sizes : plan.roleMemory))
     if (plan.productionRates.length > 0) await run('production-steady-state', () => benchProductionSteadyState(s, { employees: 1_000, rates: plan.productionRates, seconds: plan.steadySeconds, pollIntervalMs: 500, tenantBacklogLimit }))
