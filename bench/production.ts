@@ -94,7 +94,13 @@ export function kafkaEnv(stack: ProductionStack): Record<string, string> {
 
 /** One scenario's own topics (prefix), event store (a fresh double) and database. */
 export async function productionEnv(stack: ProductionStack): Promise<{ env: Record<string, string>; double: EsdbDouble; close(): Promise<void> }> {
-  const [double, db] = await Promise.all([startEsdbDouble(), throwawayDatabase(stack.adminDatabaseUrl, { prefix: stack.databasePrefix })])
+  const [started, created] = await Promise.allSettled([startEsdbDouble(), throwawayDatabase(stack.adminDatabaseUrl, { prefix: stack.databasePrefix })])
+  if (started.status === 'rejected' || created.status === 'rejected') {
+    // Whichever of the two did start is not left behind.
+    await Promise.all([started.status === 'fulfilled' ? started.value.close() : undefined, created.status === 'fulfilled' ? created.value.drop() : undefined])
+    throw started.status === 'rejected' ? started.reason : (created as PromiseRejectedResult).reason
+  }
+  const [double, db] = [started.value, created.value]
   return {
     double,
     env: {
