@@ -84,7 +84,8 @@ export class Projector extends BatchedSubscription {
 
   /**
    * The batch and its checkpoint in one transaction: the views never run ahead or behind. With
-   * carried states, a batch that does not write them commits without moving the checkpoint.
+   * carried states, a batch that does not write them commits without moving the checkpoint, and
+   * its users wait for the batch that does (deferred-users.ts).
    */
   protected async handleBatch(events: RecordedEvent[], position: bigint, previous: bigint | null): Promise<void> {
     const handled = events.filter((e) => this.projection.canHandle(e))
