@@ -13,6 +13,7 @@ import { toLearnAmpUser, toLearnAmpTeam, toLearnAmpLocation, entityRef, findDupl
 import { nextDueAt } from '../processors/domain/next-due.ts'
 import { toAbsenceTypeView, toAbsenceView, toLegalEntityView } from './mapping/hr-records.ts'
 import type { UserIndex, ViewTransaction } from './viewstore/sql.ts'
+import type { DeferUsers, UsersToRecompute } from './deferred-users.ts'
 
 const DUE_MARGIN_MS = 5 * 60 * 1000
 
@@ -122,13 +123,18 @@ const push = <T>(map: Map<string, T[]>, tenant: string, value: T) => {
   else map.set(tenant, [value])
 }
 
-/** `observers` see each event with its state before and after (the audit change log is one). */
+/**
+ * `observers` see each event with its state before and after (the audit change log is one).
+ * `deferUsers` (a rebuild: see deferred-users.ts): the users this batch would recompute are
+ * recorded there instead, for `recomputeDeferredUsers` in the batch that settles.
+ */
 export async function applyEvents(
   tx: ViewTransaction,
   events: RecordedEvent[],
   settings: ProjectionSettings = utcEverywhere,
   observers: FoldObserver[] = [],
   usersPerRecompute = USERS_PER_RECOMPUTE,
+  deferUsers?: DeferUsers,
 ): Promise<{ applied: number }> {
   const ctx: BatchContext = { tx, settings, batch: new BatchStates(tx) }
   const parsed: ParsedEvent[] = []
@@ -140,17 +146,45 @@ export async function applyEvents(
   const applied = foldForward(ctx.batch, parsed, observers)
   for (const observer of observers) await observer.write(tx)
   const writes = await persistStates(ctx)
-  for (const [tenant, ref] of writes.refs) {
-    for (const id of await tx.usersReferencing(tenant, ref)) writes.addUser(tenant, id)
-  }
-  for (const [tenant, ids] of writes.users) {
-    const all = [...ids]
-    for (let i = 0; i < all.length; i += usersPerRecompute) {
-      await recomputeUsers(ctx, tenant, all.slice(i, i + usersPerRecompute))
-      ctx.batch.forgetUnchanged()
+  if (deferUsers) {
+    for (const tenant of new Set([...writes.users.keys(), ...writes.refs.keys()])) {
+      const ref = writes.refs.get(tenant)
+      deferUsers(tenant, { employeeIds: writes.users.get(tenant) ?? [], managerIds: ref?.managerIds ?? [], teamIds: ref?.teamIds ?? [], locationIds: ref?.locationIds ?? [] })
     }
+    return { applied }
+  }
+  for (const tenant of new Set([...writes.users.keys(), ...writes.refs.keys()])) {
+    await recomputeReferencingUsers(ctx, tenant, writes.users.get(tenant) ?? new Set(), writes.refs.get(tenant), usersPerRecompute)
   }
   return { applied }
+}
+
+/**
+ * The users deferred by a rebuild's batches (deferred-users.ts), recomputed at once in the batch
+ * that settles: the recorded employees and every user referencing a recorded manager, team or
+ * location, as each batch would have done. `tx` reads the carried states.
+ */
+export async function recomputeDeferredUsers(
+  tx: ViewTransaction,
+  users: Map<string, UsersToRecompute>,
+  settings: ProjectionSettings = utcEverywhere,
+  usersPerRecompute = USERS_PER_RECOMPUTE,
+): Promise<void> {
+  const ctx: BatchContext = { tx, settings, batch: new BatchStates(tx) }
+  for (const [tenant, u] of users) {
+    const ref = { managerIds: [...u.managerIds], teamIds: [...u.teamIds], locationIds: [...u.locationIds] }
+    await recomputeReferencingUsers(ctx, tenant, new Set(u.employeeIds), ref, usersPerRecompute)
+  }
+}
+
+/** `ids` and the users referencing `ref`, recomputed in chunks of `usersPerRecompute`. */
+async function recomputeReferencingUsers(ctx: BatchContext, tenant: string, ids: Set<string>, ref: References | undefined, usersPerRecompute: number): Promise<void> {
+  if (ref) for (const id of await ctx.tx.usersReferencing(tenant, ref)) ids.add(id)
+  const all = [...ids]
+  for (let i = 0; i < all.length; i += usersPerRecompute) {
+    await recomputeUsers(ctx, tenant, all.slice(i, i + usersPerRecompute))
+    ctx.batch.forgetUnchanged()
+  }
 }
 
 /** 1. Load every state the batch touches, grouped so each kind is one query per tenant. */

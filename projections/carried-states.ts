@@ -43,16 +43,17 @@ export class CarriedStates {
    * streams are left out by the runner.
    */
   async stage(tx: ViewTransaction, erasedIn: ErasedStreams | null): Promise<StagedStates> {
+    let erased = new Set<string>()
     if (erasedIn) {
       const employees = new Map<string, string>() // stream name → carried key
       for (const [key, c] of this.carried) if (c.row.category === 'employee') employees.set(streamName('employee', c.tenant, c.row.id), key)
-      const erased = employees.size > 0 ? await erasedIn(tx, [...employees.keys()]) : new Set<string>()
+      if (employees.size > 0) erased = await erasedIn(tx, [...employees.keys()])
       for (const stream of erased) {
         const key = employees.get(stream)
         if (key !== undefined) this.carried.delete(key)
       }
     }
-    return new StagedStates(tx, this.carried, this.maxStates)
+    return new StagedStates(tx, this.carried, this.maxStates, erased)
   }
 
   /** Forgets what is carried (the runner stopped: the next start resumes from the settled checkpoint). */
@@ -71,6 +72,8 @@ export class StagedStates {
     private readonly inner: ViewTransaction,
     private readonly carried: Map<string, Carried>,
     private readonly maxStates: number,
+    /** The streams of carried employees found erased (their states dropped): what else is carried for them goes too. */
+    readonly erased: ReadonlySet<string> = new Set(),
   ) {
     this.tx = Object.assign(Object.create(inner) as ViewTransaction, {
       loadStates: (tenant: string, category: StateRow['category'], ids: string[]) => this.loadStates(tenant, category, ids),

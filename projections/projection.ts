@@ -4,7 +4,8 @@
 // nothing of that.
 import type { RecordedEvent, TenantShardFilter } from '../processors/eventstore/port.ts'
 import type { ViewTransaction } from './viewstore/port.ts'
-import { applyEvents, type ProjectionSettings } from './apply-events.ts'
+import { applyEvents, recomputeDeferredUsers, USERS_PER_RECOMPUTE, type ProjectionSettings } from './apply-events.ts'
+import type { DeferUsers, UsersToRecompute } from './deferred-users.ts'
 import { changeLogOf } from './audit/record-change-log.ts'
 import { ourStreamPrefixes } from '../schemas/streams.ts'
 import { shardCheckpointName, SINGLE_SHARD, type TenantShard } from './shard.ts'
@@ -27,8 +28,14 @@ export interface Projection {
    * event store. Other tenants' events may still arrive (the read's last event): `canHandle` drops them.
    */
   tenantShard?: TenantShardFilter
-  /** Applies a batch of handled events; the runner commits it with the checkpoint. */
-  apply(tx: ViewTransaction, events: RecordedEvent[]): Promise<void>
+  /**
+   * Applies a batch of handled events; the runner commits it with the checkpoint. `deferUsers`
+   * (a rebuild carrying states, when the projection has `recomputeUsers`): the users the batch would
+   * recompute are recorded there instead.
+   */
+  apply(tx: ViewTransaction, events: RecordedEvent[], options?: { deferUsers?: DeferUsers }): Promise<void>
+  /** Recomputes the users deferred by batches (deferred-users.ts), in the batch that settles them. */
+  recomputeUsers?(tx: ViewTransaction, users: Map<string, UsersToRecompute>): Promise<void>
 }
 
 export const VIEWS_CHECKPOINT = 'learnamp-views'
@@ -46,9 +53,10 @@ export const learnAmpViews = (settings: ProjectionSettings, shard: TenantShard =
   // A shard reads only its tenants' events (the store filters), and drops by name any other
   // tenant's that still arrives (a read's last event): it never needs their keys or plaintext.
   ...(shard.count > 1 ? { tenantShard: shard, decodes: (streamName: string) => ownsStream(shard, streamName) } : {}),
-  apply: async (tx, events) => {
-    await applyEvents(tx, events, settings, [changeLogOf(settings)])
+  apply: async (tx, events, options) => {
+    await applyEvents(tx, events, settings, [changeLogOf(settings)], USERS_PER_RECOMPUTE, options?.deferUsers)
   },
+  recomputeUsers: (tx, users) => recomputeDeferredUsers(tx, users, settings),
 })
 
 function ownsStream(shard: TenantShard, streamName: string): boolean {

@@ -12,7 +12,8 @@ import { BatchedSubscription } from './batched-subscription.ts'
 import { learnAmpViews, type Projection } from './projection.ts'
 import { utcEverywhere, type ProjectionSettings } from './apply-events.ts'
 import type { TenantShard } from './shard.ts'
-import { CarriedStates, type ErasedStreams } from './carried-states.ts'
+import { CarriedStates, type ErasedStreams, type StagedStates } from './carried-states.ts'
+import { DeferredUsers, type StagedUsers } from './deferred-users.ts'
 
 export { VIEWS_CHECKPOINT, projectedStreamPrefixes } from './projection.ts'
 
@@ -34,7 +35,8 @@ export interface ProjectorOptions {
   batchSize?: number
   /**
    * Carry entity states from batch to batch and write them once per this many (a rebuild: see
-   * carried-states.ts); the checkpoint then moves only with them. Absent: every batch writes its states.
+   * carried-states.ts); the checkpoint then moves only with them, and the users are recomputed only
+   * then too (deferred-users.ts). Absent: every batch writes its states and users.
    */
   carryStates?: number
   /** How long a partial batch may wait for more events before it is written. */
@@ -48,6 +50,8 @@ export interface ProjectorOptions {
 export class Projector extends BatchedSubscription {
   private readonly projection: Projection
   private readonly carried: CarriedStates | null
+  /** With carried states, when the projection can recompute users apart from its batches. */
+  private readonly deferred: DeferredUsers | null
   private readonly erasedIn: ErasedStreams | null
   /** The checkpoint as last read or written (behind `position` while states are carried). */
   private persisted: bigint | null = null
@@ -57,6 +61,7 @@ export class Projector extends BatchedSubscription {
     super({ ...options, streamPrefixes: projection.streamPrefixes, decodes: projection.decodes, tenantShard: projection.tenantShard })
     this.projection = projection
     this.carried = options.carryStates ? new CarriedStates(options.carryStates) : null
+    this.deferred = this.carried && projection.recomputeUsers ? new DeferredUsers() : null
     const erasures = options.erasures
     this.erasedIn = erasures ? (tx, streams) => erasures.erasedStreamsIn(tx.sql, streams) : null
   }
@@ -69,6 +74,7 @@ export class Projector extends BatchedSubscription {
   /** Starts from the checkpoint: states carried past it are dropped with the rest of what ran ahead. */
   override async start(): Promise<void> {
     this.carried?.clear()
+    this.deferred?.clear()
     await super.start()
   }
 
@@ -78,7 +84,8 @@ export class Projector extends BatchedSubscription {
 
   /**
    * The batch and its checkpoint in one transaction: the views never run ahead or behind. With
-   * carried states, a batch that does not write them commits without moving the checkpoint.
+   * carried states, a batch that does not write them commits without moving the checkpoint, and
+   * its users wait for the batch that does (deferred-users.ts).
    */
   protected async handleBatch(events: RecordedEvent[], position: bigint, previous: bigint | null): Promise<void> {
     const handled = events.filter((e) => this.projection.canHandle(e))
@@ -89,11 +96,14 @@ export class Projector extends BatchedSubscription {
         const erased = (await this.options.erasures?.erasedStreamsIn(tx.sql, handled.map((e) => e.streamName))) ?? new Set()
         const live = erased.size > 0 ? handled.filter((e) => !erased.has(e.streamName)) : handled
         const staged = this.carried ? await this.carried.stage(tx, this.erasedIn) : null
-        if (live.length > 0) await this.projection.apply(staged?.tx ?? tx, live)
+        const users = staged && this.deferred ? this.deferred.stage(staged.erased) : null
+        if (live.length > 0) await this.projection.apply(staged?.tx ?? tx, live, users ? { deferUsers: users.defer } : undefined)
         const moves = staged === null || (await staged.settle(false))
+        if (moves && staged) await this.writeDeferredUsers(staged, users)
         if (moves) await tx.setCheckpoint(this.projection.name, position, this.carried ? this.persisted : previous)
         return () => {
           staged?.commit()
+          users?.commit(moves)
           if (moves) this.persisted = position
         }
       })
@@ -116,13 +126,16 @@ export class Projector extends BatchedSubscription {
     return this.betweenBatches(async () => {
       const position = this.position
       if (!this.carried || position === null || position === this.persisted) return
-      const staged = await this.options.views.transaction(async (tx) => {
+      const [staged, users] = await this.options.views.transaction(async (tx) => {
         const s = await this.carried!.stage(tx, this.erasedIn)
+        const u = this.deferred?.stage(s.erased) ?? null
         await s.settle(true)
+        await this.writeDeferredUsers(s, u)
         await tx.setCheckpoint(this.projection.name, position, this.persisted)
-        return s
+        return [s, u] as const
       })
       staged.commit()
+      users?.commit(true)
       this.persisted = position
     })
   }
@@ -131,16 +144,30 @@ export class Projector extends BatchedSubscription {
   protected override async skipPoisoned(event: RecordedEvent, err: Error, previous: bigint | null): Promise<void> {
     const reason = `kept failing alone after repeated tries: ${err.message}`.slice(0, 2000)
     // Carried states are written with it: the checkpoint must not pass states only in memory.
-    const staged = await this.options.views.transaction(async (tx) => {
+    const [staged, users] = await this.options.views.transaction(async (tx) => {
       await tx.recordSkippedEvent(this.projection.name, { position: event.position, streamName: event.streamName, eventId: event.id, type: event.type, reason })
       const s = this.carried ? await this.carried.stage(tx, this.erasedIn) : null
+      const u = s && this.deferred ? this.deferred.stage(s.erased) : null
       await s?.settle(true)
+      if (s) await this.writeDeferredUsers(s, u)
       await tx.setCheckpoint(this.projection.name, event.position, this.carried ? this.persisted : previous)
-      return s
+      return [s, u] as const
     })
     staged?.commit()
+    users?.commit(true)
     this.persisted = event.position
     this.options.onSkipped?.({ position: event.position, streamName: event.streamName, reason })
+  }
+
+  /**
+   * In the batch that writes the carried states (and moves the checkpoint): the users deferred
+   * since the last one, recomputed from those states in the same transaction, so the checkpoint
+   * never passes a user not yet written.
+   */
+  private async writeDeferredUsers(staged: StagedStates, users: StagedUsers | null): Promise<void> {
+    if (!users) return
+    const all = users.all()
+    if (all.size > 0) await this.projection.recomputeUsers!(staged.tx, all)
   }
 
   /** The checkpoint this projector moves (its shard's, when sharded). */

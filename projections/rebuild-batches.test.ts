@@ -138,14 +138,18 @@ t.test('a rebuild interrupted with states carried resumes from its checkpoint to
 
   const views = await openSqlViewStore(crashedDb)
   for (const carryStates of [1_000_000, 40]) {
-    // Every batch commits its users and change-log rows; the states (and the checkpoint) only when
-    // 40 are waiting, or never: the process "dies" before the end of the rebuild writes them.
+    // Every batch commits its change-log rows; the states, the users (deferred: recomputed once
+    // from the states) and the checkpoint only when 40 states are waiting, or never: the process
+    // "dies" before the end of the rebuild writes them.
     const rebuilding = new Projector({ store, views, batchSize: Math.ceil(all.length / 7), flushAfterMs: 60_000, carryStates })
     await rebuilding.rebuild()
     await rebuilding.caughtUp(all[Math.floor(all.length * 0.8)].position)
     await rebuilding.stop()
     const checkpoint = await views.checkpoint(VIEWS_CHECKPOINT)
     t.ok(checkpoint === null || checkpoint < all[all.length - 1].position, `carrying ${carryStates}: the checkpoint stayed behind (${checkpoint})`)
+    const written = (await crashedDb.query<{ n: number }>('SELECT count(*)::int AS n FROM view_users')).rows[0].n
+    if (checkpoint === null) t.equal(written, 0, `carrying ${carryStates}: never settled, no user written (users wait for the settle)`)
+    else t.ok(written > 0, `carrying ${carryStates}: the settles wrote ${written} users`)
 
     // The service's projector (no carrying) resumes from the checkpoint, over views written ahead of it.
     const resumed = new Projector({ store, views, batchSize: 25, flushAfterMs: 1 })

@@ -127,7 +127,9 @@ export const REBUILD_BATCH_SIZE = 50_000
  * Entity states a rebuild carries from batch to batch before it writes them all (and moves the
  * checkpoint): each batch touches most of a company's employees, so without this every batch wrote
  * (and read back) nearly every state again. A batch holds the states it touches in memory anyway;
- * carrying keeps up to this many between batches (~4.5 KB of JSON each for an employee).
+ * carrying keeps up to this many between batches (~4.5 KB of JSON each for an employee). The users
+ * of the employees changed meanwhile are recomputed and written only then too, once each
+ * (projections/deferred-users.ts).
  */
 export const REBUILD_CARRIED_STATES = 25_000
 

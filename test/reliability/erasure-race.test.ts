@@ -128,3 +128,26 @@ t.test('an erasure that starts while the projector\'s view transaction is open w
   await adaLeftNothing(t, db, views)
   recordTrial({ area: 'erasure', fault: 'an erasure started while the projector\'s view transaction (holding her events) was open', mode: 'production', times: 1, outcome: 'postgres: the erasure waited on the erasure lock until the batch committed, then purged what it wrote', lost: 'nothing; no erased data served', test, passed: t.passing() })
 })
+
+t.test('an erasure between the batches of a rebuild carrying states and deferring users', async (t) => {
+  forEachSqlDriver(t, async (t, db) => {
+    const { views, erase, last } = await setUp(t, db, {})
+    const raw = await openSqlEventStore(db, { pollIntervalMs: 10 })
+    t.teardown(() => raw.close())
+    const keys = await openSqlPersonalDataKeys(db)
+    const store = withPersonalDataEncryption(raw, keys)
+    // Wired as the rebuild wires it (runtime/admin.ts): states carried, users deferred to the settle.
+    const rebuilding = new Projector({ store, views, erasures: keys, flushAfterMs: 5, carryStates: 1_000 })
+    await rebuilding.start()
+    t.teardown(() => rebuilding.stop())
+    await rebuilding.caughtUp(last)
+    t.equal(await views.getUser(tenant, 'ada'), null, 'before the settle, her user is only deferred')
+    t.equal(await views.checkpoint(rebuilding.checkpointName), null, 'and the checkpoint has not moved')
+    await erase()
+    // A batch after the erasure, then the end of the rebuild writes what was carried and deferred.
+    await recordEmployee(store, tenant, anEmployee({ id: 'bob', first_name: 'Bob', display_full_name: 'Bob Byte', work_email: 'bob@acme.test', manager_id: 'ada', job_title: 'Engineer II' }), now)
+    await rebuilding.caughtUp((await raw.readAll()).at(-1)!.position)
+    await rebuilding.settleStates()
+    await adaLeftNothing(t, db, views)
+  })
+})
