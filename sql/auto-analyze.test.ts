@@ -66,6 +66,28 @@ t.test('the schedule: at most once per interval, never two looks at once', async
   t.equal(schedule.due(), true, 'interval passed')
 })
 
+t.test('the schedule runs a due look in the background; a failed one waits for the next interval', async (t) => {
+  let now = 10_000
+  const schedule = new AnalyzeSchedule(2_000, () => now)
+  let looks = 0
+  let fail!: (err: Error) => void
+  schedule.runIfDue(() => {
+    looks += 1
+    return new Promise((_, reject) => (fail = reject))
+  })
+  schedule.runIfDue(async () => (looks += 1))
+  t.equal(looks, 1, 'not a second look while one runs')
+  fail(new Error('lock timeout'))
+  await schedule.idle()
+  t.pass('idle() settles although the look failed')
+  schedule.runIfDue(async () => (looks += 1))
+  t.equal(looks, 1, 'the failed look counts: the next waits for the interval')
+  now += 2_000
+  schedule.runIfDue(async () => (looks += 1))
+  await schedule.idle()
+  t.equal(looks, 2, 'then it runs')
+})
+
 t.test('on a PostgreSQL server a new table is analysed as it grows, before autovacuum would', async (t) => {
   const url = await testPostgresUrl(t)
   const EVENTS = `CREATE TABLE events (position bigserial PRIMARY KEY, stream_name text NOT NULL, revision bigint NOT NULL,

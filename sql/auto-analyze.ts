@@ -75,4 +75,22 @@ export class AnalyzeSchedule {
     this.running = false
     this.lastCheck = this.now()
   }
+
+  private look: Promise<unknown> = Promise.resolve()
+
+  /**
+   * Starts `look` if one is due, in the background. Statistics are an optimisation: a look that
+   * fails (a lock timeout, the database closing) is only tried again when the next one is due.
+   */
+  runIfDue(look: () => Promise<unknown>): void {
+    if (!this.due()) return
+    this.look = look()
+      .catch(() => [])
+      .finally(() => this.done())
+  }
+
+  /** Settles once the look in flight, if any, has ended (a database closing waits for it). */
+  idle(): Promise<unknown> {
+    return this.look
+  }
 }

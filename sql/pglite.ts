@@ -24,14 +24,8 @@ export async function openPgliteDatabase(dataDir?: string, options: { maxStateme
   // No autovacuum in PGlite (auto-analyze.ts): after a transaction, at most every 2 s, a look
   // for tables that grew, as a turn of its own so it never runs inside anybody's transaction.
   const schedule = options.autoAnalyze === false ? null : new AnalyzeSchedule()
-  let analyzing: Promise<unknown> = Promise.resolve()
-  const analyzeIfDue = () => {
-    if (!schedule?.due()) return
-    analyzing = turns
-      .run('transaction', () => (db.closed ? Promise.resolve([]) : db.transaction((tx) => analyzeGrownTables(asQueryable(tx)))))
-      .catch(() => []) // statistics are an optimisation: a failed look (e.g. closing) is retried later
-      .finally(() => schedule.done())
-  }
+  const analyzeIfDue = () =>
+    schedule?.runIfDue(() => turns.run('transaction', () => (db.closed ? Promise.resolve([]) : db.transaction((tx) => analyzeGrownTables(asQueryable(tx))))))
   return {
     query: <R>(text: string, params?: unknown[]) => turns.run('statement', () => direct.query<R>(text, params)),
     // Inside, the transaction's own statements go straight to its connection: it holds the turn.
@@ -45,7 +39,7 @@ export async function openPgliteDatabase(dataDir?: string, options: { maxStateme
         await db.exec(sql)
       }),
     async close() {
-      await analyzing
+      await schedule?.idle()
       if (!db.closed) await db.close()
     },
   }

@@ -50,13 +50,9 @@ export async function openPostgresDatabase(
   // New tables grow faster than autovacuum analyses them (auto-analyze.ts): after a transaction, at
   // most every 2 s, a look for tables that grew, in a transaction of its own on a pooled connection.
   const schedule = options.autoAnalyze === false ? null : new AnalyzeSchedule()
-  let analyzing: Promise<unknown> = Promise.resolve()
   let closed = false
   const analyzeIfDue = () => {
-    if (closed || !schedule?.due()) return
-    analyzing = inTransaction((tx) => analyzeGrownTables(tx, { statisticsTarget: null, lockTimeoutMs: 1_000 }))
-      .catch(() => []) // statistics are an optimisation: a failed look (lock timeout, closing) is retried later
-      .finally(() => schedule.done())
+    if (!closed) schedule?.runIfDue(() => inTransaction((tx) => analyzeGrownTables(tx, { statisticsTarget: null, lockTimeoutMs: 1_000 })))
   }
   async function inTransaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     const { client, done } = await checkout()
@@ -118,7 +114,7 @@ export async function openPostgresDatabase(
     },
     async close() {
       closed = true
-      await analyzing
+      await schedule?.idle()
       await pool.end()
     },
   }
