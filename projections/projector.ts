@@ -6,7 +6,7 @@
 // stops with CheckpointConflictError). `rebuild()` starts again from position 0.
 import type { EventStore, RecordedEvent } from '../processors/eventstore/port.ts'
 import type { PersonalDataKeys } from '../processors/eventstore/personal-data-keys.ts'
-import type { CheckpointLock, ViewWriter } from './viewstore/port.ts'
+import type { CheckpointLock, ViewTransaction, ViewWriter } from './viewstore/port.ts'
 import { endSpans, startSpan, tracingEnabled } from '../tracing/spans.ts'
 import { BatchedSubscription } from './batched-subscription.ts'
 import { learnAmpViews, type Projection } from './projection.ts'
@@ -45,6 +45,12 @@ export interface ProjectorOptions {
   /** An event that kept failing alone was skipped (recorded in projection_dead_letters). */
   onSkipped?: (info: { position: bigint; streamName: string; reason: string }) => void
   onError?: (err: Error) => void
+}
+
+/** What a batch's transaction staged of the carried states and the users deferred with them. */
+interface StagedCarry {
+  states: StagedStates
+  users: StagedUsers | null
 }
 
 export class Projector extends BatchedSubscription {
@@ -95,15 +101,12 @@ export class Projector extends BatchedSubscription {
       committed = await this.options.views.transaction(async (tx) => {
         const erased = (await this.options.erasures?.erasedStreamsIn(tx.sql, handled.map((e) => e.streamName))) ?? new Set()
         const live = erased.size > 0 ? handled.filter((e) => !erased.has(e.streamName)) : handled
-        const staged = this.carried ? await this.carried.stage(tx, this.erasedIn) : null
-        const users = staged && this.deferred ? this.deferred.stage(staged.erased) : null
-        if (live.length > 0) await this.projection.apply(staged?.tx ?? tx, live, users ? { deferUsers: users.defer } : undefined)
-        const moves = staged === null || (await staged.settle(false))
-        if (moves && staged) await this.writeDeferredUsers(staged, users)
+        const carry = await this.stageCarried(tx)
+        if (live.length > 0) await this.projection.apply(carry?.states.tx ?? tx, live, carry?.users ? { deferUsers: carry.users.defer } : undefined)
+        const moves = carry === null || (await this.settleCarried(carry, false))
         if (moves) await tx.setCheckpoint(this.projection.name, position, this.carried ? this.persisted : previous)
         return () => {
-          staged?.commit()
-          users?.commit(moves)
+          this.commitCarried(carry, moves)
           if (moves) this.persisted = position
         }
       })
@@ -126,16 +129,13 @@ export class Projector extends BatchedSubscription {
     return this.betweenBatches(async () => {
       const position = this.position
       if (!this.carried || position === null || position === this.persisted) return
-      const [staged, users] = await this.options.views.transaction(async (tx) => {
-        const s = await this.carried!.stage(tx, this.erasedIn)
-        const u = this.deferred?.stage(s.erased) ?? null
-        await s.settle(true)
-        await this.writeDeferredUsers(s, u)
+      const carry = await this.options.views.transaction(async (tx) => {
+        const c = (await this.stageCarried(tx))!
+        await this.settleCarried(c, true)
         await tx.setCheckpoint(this.projection.name, position, this.persisted)
-        return [s, u] as const
+        return c
       })
-      staged.commit()
-      users?.commit(true)
+      this.commitCarried(carry, true)
       this.persisted = position
     })
   }
@@ -144,30 +144,45 @@ export class Projector extends BatchedSubscription {
   protected override async skipPoisoned(event: RecordedEvent, err: Error, previous: bigint | null): Promise<void> {
     const reason = `kept failing alone after repeated tries: ${err.message}`.slice(0, 2000)
     // Carried states are written with it: the checkpoint must not pass states only in memory.
-    const [staged, users] = await this.options.views.transaction(async (tx) => {
+    const carry = await this.options.views.transaction(async (tx) => {
       await tx.recordSkippedEvent(this.projection.name, { position: event.position, streamName: event.streamName, eventId: event.id, type: event.type, reason })
-      const s = this.carried ? await this.carried.stage(tx, this.erasedIn) : null
-      const u = s && this.deferred ? this.deferred.stage(s.erased) : null
-      await s?.settle(true)
-      if (s) await this.writeDeferredUsers(s, u)
+      const c = await this.stageCarried(tx)
+      if (c) await this.settleCarried(c, true)
       await tx.setCheckpoint(this.projection.name, event.position, this.carried ? this.persisted : previous)
-      return [s, u] as const
+      return c
     })
-    staged?.commit()
-    users?.commit(true)
+    this.commitCarried(carry, true)
     this.persisted = event.position
     this.options.onSkipped?.({ position: event.position, streamName: event.streamName, reason })
   }
 
   /**
-   * In the batch that writes the carried states (and moves the checkpoint): the users deferred
-   * since the last one, recomputed from those states in the same transaction, so the checkpoint
-   * never passes a user not yet written.
+   * The carried states as this transaction sees them, with the users waiting on them (null without
+   * carried states). Staged, they are read and saved through `states.tx`.
    */
-  private async writeDeferredUsers(staged: StagedStates, users: StagedUsers | null): Promise<void> {
-    if (!users) return
-    const all = users.all()
-    if (all.size > 0) await this.projection.recomputeUsers!(staged.tx, all)
+  private async stageCarried(tx: ViewTransaction): Promise<StagedCarry | null> {
+    if (!this.carried) return null
+    const states = await this.carried.stage(tx, this.erasedIn)
+    // Employees found erased in this transaction are dropped as waiting users too.
+    return { states, users: this.deferred?.stage(states.erased) ?? null }
+  }
+
+  /**
+   * Writes the carried states when due (always with `force`) and, when it does, the users deferred
+   * since the last write, recomputed from those states in the same transaction, so the checkpoint
+   * never passes a user not yet written. True when the states were written (the checkpoint may move).
+   */
+  private async settleCarried(carry: StagedCarry, force: boolean): Promise<boolean> {
+    const written = await carry.states.settle(force)
+    const users = written ? carry.users?.all() : undefined
+    if (users && users.size > 0) await this.projection.recomputeUsers!(carry.states.tx, users)
+    return written
+  }
+
+  /** After the transaction committed: what it staged is carried, or, `written`, nothing waits any more. */
+  private commitCarried(carry: StagedCarry | null, written: boolean): void {
+    carry?.states.commit()
+    carry?.users?.commit(written)
   }
 
   /** The checkpoint this projector moves (its shard's, when sharded). */
