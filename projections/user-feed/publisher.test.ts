@@ -89,3 +89,23 @@ t.test('a failure between publishing and the checkpoint re-sends the batch: iden
   t.ok(received.length > expected.length, 'the batch was sent again')
   t.same([...byId.keys()].sort(), expected.map((e) => e.eventId).sort(), 'no event id missing')
 })
+
+t.test('the state cache holds within its byte budget, and what it evicts is folded again: the same feed', async (t) => {
+  const { store, checkpoints, sink, received } = await setup(t)
+  for (const phase of [0, 1, 2]) await companyPhase(store, 'acme', phase, 12)
+  // ~3 employee states' worth of bytes for 12 employees: most predecessors are evicted or never kept.
+  const maxCachedBytes = 3 * 2_500
+  const publisher = new UserFeedPublisher({ store, sink, checkpoints, batchSize: 5, maxCachedBytes })
+  let peakBytes = 0
+  const end = await lastPosition(store)
+  await publisher.start()
+  t.teardown(() => publisher.stop())
+  await waitFor('all published', () => {
+    peakBytes = Math.max(peakBytes, publisher.cachedStates.bytes)
+    return publisher.position === end
+  })
+  t.ok(publisher.cachedStates.count > 0, `it still caches states (${publisher.cachedStates.count})`)
+  t.ok(publisher.cachedStates.count < 12, `fewer states than employees (${publisher.cachedStates.count}): the byte budget, not the count, bounds it`)
+  t.ok(peakBytes <= maxCachedBytes, `bytes held at most ${peakBytes} ≤ ${maxCachedBytes}`)
+  t.same(received, await expectedFeed(store), 'the same feed as with every state cached')
+})

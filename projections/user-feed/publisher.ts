@@ -3,10 +3,11 @@
 // checkpoint moves only after the sink acknowledged the batch, so a crash between the two sends
 // that batch again on restart: at-least-once, with deterministic event ids for consumers to dedupe.
 //
-// The employee state before each event is folded from the stream itself and kept in a bounded
-// in-memory cache (stream → state at a revision); an event whose predecessor is not cached (after a
-// restart, a replay, an evicted entry) re-reads its stream up to that revision. No table of its own
-// to keep consistent: the event store is the only truth.
+// The employee state before each event is folded from the stream itself and kept in an in-memory
+// cache (stream → state at a revision) bounded by count and bytes (processors/bounded-cache.ts); an
+// event whose predecessor is not cached (after a restart, a replay, an evicted entry) re-reads its
+// stream up to that revision. No table of its own to keep consistent: the event store is the only
+// truth.
 //
 // Erasure: the batch's events were read (and decrypted) before it is published, so an erasure
 // committing in between would leave the erased person's data in the feed. With `erasures`, a
@@ -23,6 +24,7 @@ import { asDomainEvents, foldEvents } from '../../processors/domain/decider.ts'
 import type { EmployeeEvent } from '../../schemas/events.ts'
 import type { UserFeedEvent } from '../../schemas/user-feed.ts'
 import { toUserFeedEvents } from './mapping.ts'
+import { approximateBytes, BoundedCache } from '../../processors/bounded-cache.ts'
 import type { FeedCheckpointStore, UserFeedSink } from './port.ts'
 
 export const USER_FEED_CHECKPOINT = 'user-feed'
@@ -37,6 +39,8 @@ export interface UserFeedPublisherOptions {
   flushAfterMs?: number
   /** Employee states kept in memory between batches (default 10 000). */
   maxCachedStates?: number
+  /** Approximate bytes of those states kept at most (default 32 MiB). */
+  maxCachedBytes?: number
   /**
    * The personal data keys and their database: each batch is published under the erasure lock,
    * leaving out the events of streams erased since they were read. Without it an erasure between
@@ -47,11 +51,27 @@ export interface UserFeedPublisherOptions {
   onError?: (err: Error) => void
 }
 
+/** A state's size is walked again once per this many revisions of its stream (see `remember`). */
+const RESIZE_EVERY_REVISIONS = 32n
+
+interface CachedState {
+  revision: bigint
+  state: EmployeeState | null
+  /** approximateBytes of the state when last walked. */
+  bytes: number
+}
+
 export class UserFeedPublisher extends BatchedSubscription {
-  private readonly states = new Map<string, { revision: bigint; state: EmployeeState | null }>()
+  private readonly states: BoundedCache<CachedState>
 
   constructor(private readonly options: UserFeedPublisherOptions) {
     super({ ...options, streamPrefixes: userFeedStreamPrefixes })
+    this.states = new BoundedCache<CachedState>({ maxEntries: options.maxCachedStates ?? 10_000, maxBytes: options.maxCachedBytes ?? 32 * 1024 * 1024 }, (entry) => entry.bytes)
+  }
+
+  /** Employee states cached now, and their approximate bytes. */
+  get cachedStates(): { count: number; bytes: number } {
+    return { count: this.states.size, bytes: this.states.bytes }
   }
 
   protected loadCheckpoint(): Promise<bigint | null> {
@@ -93,11 +113,16 @@ export class UserFeedPublisher extends BatchedSubscription {
     return foldEvents(employeeDecider, history.filter((e) => e.revision < event.revision))
   }
 
+  /**
+   * Caches the state as the stream's latest. Walking a ~4 KB state for its size costs ~30 µs, as
+   * much as the rest of the event's handling, so the stream's last size is carried to its next
+   * state (an update replaces the record's fields: the size moves little from one revision to the
+   * next) and walked again when the stream is new here or every RESIZE_EVERY_REVISIONS revisions.
+   */
   private remember(stream: string, revision: bigint, state: EmployeeState | null): void {
-    this.states.delete(stream) // re-inserted last: the map's order is least recently used first
-    this.states.set(stream, { revision, state })
-    const max = this.options.maxCachedStates ?? 10_000
-    while (this.states.size > max) this.states.delete(this.states.keys().next().value!)
+    const previous = this.states.peek(stream)
+    const carried = previous !== undefined && previous.revision === revision - 1n && revision % RESIZE_EVERY_REVISIONS !== 0n
+    this.states.set(stream, { revision, state, bytes: carried ? previous.bytes : approximateBytes(state) })
   }
 
   /** Each event's feed events, with the stream they come from. */
