@@ -105,3 +105,18 @@ export function diffUsers(tenant: string, actual: User[], expected: User[]): str
   for (const id of got.keys()) out.push(`${tenant}/${id}: a user the clean sync does not have`)
   return out
 }
+
+/**
+ * When the views never matched the clean sync: which users differ (a few), and each role process
+ * (running or exited, and its last output at LOG_LEVEL warn), so that a stuck role says so. A CI
+ * run once ended 150 users behind under heavy load with nothing to tell which role had stopped.
+ */
+export function logRolesAtTimeout(log: (line: string) => void, roles: Record<string, Array<{ proc: { exitCode: number | null; signalCode: string | null; pid?: number }; output(): string }>>, lost: string[]): void {
+  log(`not quiet at the deadline: ${lost.length} users missing or different; first: ${lost.slice(0, 5).map((l) => l.slice(0, 300)).join(' | ')}`)
+  for (const [role, children] of Object.entries(roles)) {
+    children.forEach((child, i) => {
+      const state = child.proc.exitCode !== null || child.proc.signalCode !== null ? `exited (${child.proc.exitCode ?? child.proc.signalCode})` : `running (pid ${child.proc.pid})`
+      log(`${role} ${i}: ${state}; last output:\n${child.output().slice(-1500) || '(none)'}`)
+    })
+  }
+}

@@ -37,7 +37,7 @@ import { createLogger } from '../runtime/logger.ts'
 import { syncNow } from '../test/support/e2e-story.ts'
 import { startCuttableProxy } from './soak-proxy.ts'
 import { testPostgresUrl } from '../test/support/postgres.ts'
-import { adminUrl, allUsers, diffUsers, killableKafka, seeded, shuffled, sleep, Teardown, TENANTS, tokenOf, type User } from './soak-support.ts'
+import { adminUrl, allUsers, diffUsers, killableKafka, logRolesAtTimeout, seeded, shuffled, sleep, Teardown, TENANTS, tokenOf, type User } from './soak-support.ts'
 import { startChurn } from './soak-churn.ts'
 import { verifyFeed, type FeedReport } from './soak-feed.ts'
 
@@ -271,6 +271,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await sleep(1000)
     }
     const quiescedInMs = Date.now() - quietFrom
+    if (lost.length > 0) logRolesAtTimeout(log, roles, lost)
 
     // ---- the event store: every id once, every stream's revisions 0..n ------------------------
     const store = openEsdbEventStore(esdb.connectionString)
