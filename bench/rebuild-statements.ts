@@ -1,9 +1,11 @@
-// `npx tsx bench/rebuild-statements.ts [events] [--keep] [--profile FILE]`: where a projection
+// `npx tsx bench/rebuild-statements.ts [events] [--keep] [--profile FILE] [--digest]`: where a projection
 // rebuild's time goes, per SQL statement (and, with --profile, a CPU profile of the rebuild window
 // only: the inspector's profiler, what `node --cpu-prof` writes, without the fixture and readAll). Builds (or reuses, with --keep, from the OS temp dir) the rebuild bench's
 // fixture, then rebuilds the views with every statement timed by its text, and prints the
 // statements by total time next to the raw readAll of the same store. A profiling tool, not a
-// bench row: the timings include the wrapper's overhead and a loaded machine's noise.
+// bench row: the timings include the wrapper's overhead and a loaded machine's noise. --digest:
+// after the measurement, the views' digest (projections/views-digest.ts) and an md5 of each view
+// table's rows as PostgreSQL prints them, to check that a change writes the very same views.
 import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
@@ -11,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { openPgliteDatabase } from '../sql/pglite.ts'
 import { openSqlEventStore } from '../processors/eventstore/sql.ts'
 import { openSqlViewStore } from '../projections/viewstore/sql.ts'
+import { viewsDigest } from '../projections/views-digest.ts'
 import { rebuildViews } from '../runtime/admin.ts'
 import { createLogger } from '../runtime/logger.ts'
 import type { Stores } from '../runtime/stores.ts'
@@ -20,6 +23,7 @@ import { rawReadAllRate } from './raw-event-store.ts'
 
 const target = Number(process.argv[2] ?? 100_000)
 const keep = process.argv.includes('--keep')
+const digest = process.argv.includes('--digest')
 const profileAt = process.argv.indexOf('--profile')
 const profileFile = profileAt > 0 ? process.argv[profileAt + 1] : null
 const cached = join(tmpdir(), `kombo-sync-rebuild-fixture-${target}`)
@@ -121,6 +125,13 @@ process.stdout.write(`CPU: rebuild ${rebuildCpuS.toFixed(1)} s, raw readAll ${re
 process.stdout.write(`in SQL statements: ${(inSql / 1000).toFixed(1)} s of ${(ms / 1000).toFixed(1)} s wall, ${(inSqlCpu / 1000).toFixed(1)} s of ${rebuildCpuS.toFixed(1)} s CPU\n`)
 process.stdout.write('    wall      CPU  count  statement\n')
 for (const [text, t] of statements.slice(0, 20)) process.stdout.write(`${(t.ms / 1000).toFixed(2).padStart(8)} ${(t.cpuMs / 1000).toFixed(2).padStart(8)} ${String(t.n).padStart(6)}  ${text}\n`)
+if (digest) {
+  process.stdout.write(`views digest: ${await viewsDigest(raw)}\n`)
+  for (const [table, order] of [['view_users', 'tenant, external_id'], ['view_entity_states', 'tenant, category, id'], ['view_teams', 'tenant, id'], ['view_locations', 'tenant, id'], ['view_hr_records', 'tenant, kind, id'], ['audit_changes', 'tenant, position']]) {
+    const { rows } = await raw.query<{ n: string; md5: string }>(`SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY ${order})) AS md5 FROM ${table} t`)
+    process.stdout.write(`  ${table}: ${rows[0].n} rows, md5 ${rows[0].md5}\n`)
+  }
+}
 await store.close()
 await raw.close()
 rmSync(work, { recursive: true, force: true })

@@ -8,8 +8,9 @@ import { v5 as uuidv5 } from 'uuid'
 import { decidedAt, type RecordedEvent } from '../../processors/eventstore/port.ts'
 import { standingHold, type EmployeeState } from '../../processors/domain/employee-state.ts'
 import { parseStreamName } from '../../schemas/streams.ts'
-import type { UserFeedEvent, UserFeedEventType, UserFeedField, UserFeedSnapshot } from '../../schemas/user-feed.ts'
+import type { UserFeedEvent, UserFeedEventType, UserFeedSnapshot } from '../../schemas/user-feed.ts'
 import { ownFieldsOf } from '../mapping/learnamp-user.ts'
+import { changedFeedFields } from './field-diff.ts'
 
 /** Fixed namespace for feed event ids. Never change it: consumers dedupe on the ids it yields. */
 export const USER_FEED_ID_NAMESPACE = '1fffb01a-59f8-4642-a393-f7a8950dd323'
@@ -20,8 +21,8 @@ export const feedEventId = (sourceEventId: string, type: UserFeedEventType): str
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 
 // States are immutable (evolveEmployee returns a new object for every change), so a state's snapshot
-// is computed once: a fold hands the same object on as one event's `after` and the next's `before`,
-// and the change log and the feed both ask for it. Callers must not modify the snapshot.
+// is computed once. Only a published feed event carries one: which fields changed (here and in the
+// change log) is read off the records by field-diff.ts. Callers must not modify the snapshot.
 const snapshots = new WeakMap<EmployeeState, UserFeedSnapshot>()
 
 /** The user as the employee's own record describes it (see UserFeedSnapshot). */
@@ -42,20 +43,8 @@ function snapshotOf(state: EmployeeState): UserFeedSnapshot {
   }
 }
 
-/**
- * Snapshot fields whose values differ (compared as JSON: teams are arrays of objects). Identical
- * values and two strings are answered without the stringify (the same answer): the change log asks
- * this for every employee event of a rebuild, and most fields are strings.
- */
-export function changedFields(before: UserFeedSnapshot, after: UserFeedSnapshot): UserFeedField[] {
-  return (Object.keys(after) as UserFeedField[]).filter((f) => !sameAsJson(before[f], after[f]))
-}
-
-function sameAsJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (typeof a === 'string' && typeof b === 'string') return false
-  return JSON.stringify(a) === JSON.stringify(b)
-}
+// Module-level, not a closure per call: the change log asks for the kind of every employee event of a rebuild.
+const make = (type: UserFeedEventType, extra?: Partial<UserFeedEvent>) => ({ type, extra })
 
 const isValidTime = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v))
 
@@ -83,8 +72,6 @@ export function toUserFeedEvents(recorded: RecordedEvent, before: EmployeeState 
  */
 export function userFeedKindsOf(recorded: RecordedEvent, before: EmployeeState | null, after: EmployeeState): Array<{ type: UserFeedEventType; extra?: Partial<UserFeedEvent> }> {
   const data = recorded.data
-  const make = (type: UserFeedEventType, extra?: Partial<UserFeedEvent>) => ({ type, extra })
-
   switch (recorded.type) {
     case 'EmployeeStarted':
     case 'EmployeeLeft':
@@ -109,7 +96,8 @@ export function userFeedKindsOf(recorded: RecordedEvent, before: EmployeeState |
     default: {
       // EmployeeImported and every fact from the HR system.
       if (before === null) return recorded.type === 'EmployeeImported' ? [make('UserCreated')] : []
-      const fields = changedFields(toFeedUser(before), toFeedUser(after))
+      // Compared field by field off the two records, without building either snapshot (field-diff.ts).
+      const fields = changedFeedFields(before, after)
       return fields.length > 0 ? [make('UserUpdated', { changedFields: fields })] : []
     }
   }
