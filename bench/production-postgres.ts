@@ -21,7 +21,7 @@ export interface ProductionPostgresResult {
 }
 
 /** The write floor of `database`'s rows, measured in a copy of it that is dropped again. */
-async function floorOfCopy(stack: ProductionStack, database: string): Promise<WriteFloor> {
+export async function floorOfCopy(stack: ProductionStack, database: string): Promise<WriteFloor> {
   const copy = await throwawayDatabase(stack.adminDatabaseUrl, { prefix: stack.databasePrefix, template: database })
   try {
     const db = await openPostgresDatabase(copy.url)
@@ -51,6 +51,10 @@ export async function measureProductionPostgresSync(stack: ProductionStack, empl
   return { sync, floor, kafka }
 }
 
+/** "floor / pipeline 0.34× (floor 80.5 s: events 330,286, …)": the write floor against the pipeline's time. */
+export const floorRatioNote = (floor: WriteFloor, pipelineMs: number) =>
+  `floor / pipeline ${(floor.ms / pipelineMs).toFixed(2)}× (floor ${(floor.ms / 1000).toFixed(1)} s: ${floorTablesNote(floor)})`
+
 export function productionPostgresRow(employees: number, { sync: r, floor, kafka }: ProductionPostgresResult): ResultRow {
   const perSecond = (n: number, ms: number) => (n / ms) * 1000
   const value = perSecond(r.records, r.visibleMs)
@@ -68,7 +72,7 @@ export function productionPostgresRow(employees: number, { sync: r, floor, kafka
     },
     peakRssMb: peakRssMb(),
     note:
-      `floor / pipeline ${(floor.ms / r.visibleMs).toFixed(2)}× (floor ${seconds(floor.ms)}: ${floorTablesNote(floor)}); ` +
+      `${floorRatioNote(floor, r.visibleMs)}; ` +
       `raw kafkajs produce+consume of ${r.records} messages on the same broker (batches of ${RAW_KAFKA_BATCH.toLocaleString('en-US')}, ${PARTITIONS} partitions) ${seconds(kafka.ms)}, ` +
       `${Math.round(kafka.messagesPerSecond).toLocaleString('en-US')} msgs/s → ${(value / kafka.messagesPerSecond).toFixed(2)}×; (floor + raw kafkajs) / pipeline ${((floor.ms + kafka.ms) / r.visibleMs).toFixed(2)}×; ` +
       `${r.records} records → ${r.events} events, ${r.employees} users visible after ${seconds(r.visibleMs)} (polled ${seconds(r.polledMs)}, processed ${seconds(r.processedMs)})`,

@@ -1,5 +1,6 @@
 // The production rows of `npm run bench` on a small company: on the EventStoreDB double and on
-// PostgreSQL with its write floor, each with sane figures, and no throw-away database left behind.
+// PostgreSQL with its write floor, and role-memory (roles apart) on PostgreSQL as the event store
+// with its write floor, each with sane figures, and no throw-away database left behind.
 // Starts its own Kafka + registry (bench/production.ts) and needs PostgreSQL (TEST_DATABASE_URL).
 // No timing is asserted. Not part of `npm test` (bench/** is excluded): `npx tap bench/production.test.ts`.
 import { randomBytes } from 'node:crypto'
@@ -7,6 +8,7 @@ import t from 'tap'
 import pg from 'pg'
 import { benchProductionSync, startProductionStack } from './production.ts'
 import { benchProductionPostgresSync } from './production-postgres.ts'
+import { benchRoleMemory } from './roles.ts'
 
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
@@ -21,7 +23,7 @@ async function databasesNamed(prefix: string): Promise<string[]> {
   }
 }
 
-t.test('production rows on the gRPC double and on PostgreSQL against its write floor', async (t) => {
+t.test('production rows on the gRPC double and on PostgreSQL against its write floor, roles apart on PostgreSQL', async (t) => {
   // A prefix of this test's own, so that other benches' databases on the same server do not count.
   const prefix = `kombo_sync_bench_t${randomBytes(4).toString('hex')}_`
   const stack = await startProductionStack(adminUrl, { databasePrefix: prefix })
@@ -29,6 +31,7 @@ t.test('production rows on the gRPC double and on PostgreSQL against its write f
 
   const double = await benchProductionSync(stack, [300], [])
   const postgres = await benchProductionPostgresSync(stack, [300])
+  const roles = await benchRoleMemory(stack, [300], 'postgres')
 
   t.equal(double.length, 1, 'one row on the double')
   t.match(double[0], { benchmark: 'initial sync', scenario: /^300 employees, production, EventStoreDB adapter on the gRPC double/, unit: 'records/s' })
@@ -50,6 +53,14 @@ t.test('production rows on the gRPC double and on PostgreSQL against its write f
   t.ok(floorRows > 300, `the floor re-inserted the sync's rows (${floorRows})`)
   t.match(row.note, /\bevents \d/, 'the floor has the events table')
   t.match(row.note, /raw kafkajs produce\+consume of \d+ messages .*batches of 1,000/)
+
+  t.same(roles.map((r) => /^kombo-sync (\w+),/.exec(r.scenario)?.[1]), ['poller', 'processor', 'projector', 'api'], 'one row per role')
+  for (const r of roles) {
+    t.match(r, { benchmark: 'peak RSS per role', scenario: /^kombo-sync \w+, 300 employees, production \(each role its own process, 8 partitions, PostgreSQL event store and views\)$/, unit: 'MB VmHWM' })
+    t.ok(r.value > 0, `${r.scenario}: positive peak RSS`)
+    t.match(r.note, /300 users listed through the api process/)
+    t.match(r.note, /floor \/ pipeline \d+\.\d+× \(floor \d+\.\d s: events [\d,]+.*\) to the api listing/, 'the write floor of the sync, with the events table')
+  }
 
   t.same(await databasesNamed(prefix), [], 'every throw-away database was dropped')
 })

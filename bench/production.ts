@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs'
 import { Kafka, logLevel } from 'kafkajs'
 import pg from 'pg'
 import { startKafka, startSchemaRegistry, type RunningKafka, type RunningSchemaRegistry } from '../infra/local-stack.ts'
-import { startEsdbDouble, type EsdbDouble } from '../test/support/esdb-double/index.ts'
+import { startEsdbDouble } from '../test/support/esdb-double/index.ts'
 import { startChildService, type ChildService } from '../test/support/child-service.ts'
 import { openEsdbEventStore } from '../processors/eventstore/esdb.ts'
 import { startKomboSimulator } from '../simulator/index.ts'
@@ -92,24 +92,35 @@ export function kafkaEnv(stack: ProductionStack): Record<string, string> {
   }
 }
 
-/** One scenario's own topics (prefix), event store (a fresh double) and database. */
-export async function productionEnv(stack: ProductionStack): Promise<{ env: Record<string, string>; double: EsdbDouble; close(): Promise<void> }> {
-  const [started, created] = await Promise.allSettled([startEsdbDouble(), throwawayDatabase(stack.adminDatabaseUrl, { prefix: stack.databasePrefix })])
+/** Where a production scenario keeps its events: the EventStoreDB double, or PostgreSQL beside the views. */
+export type BenchEventStore = 'esdb' | 'postgres'
+
+/** What a row's scenario says about its stores. */
+export const eventStoreLabel = (eventStore: BenchEventStore) =>
+  eventStore === 'postgres' ? 'PostgreSQL event store and views' : 'EventStoreDB adapter on the gRPC double, PostgreSQL views'
+
+/**
+ * One scenario's own topics (prefix), event store and database: with 'esdb' a fresh double (in this
+ * process); with 'postgres' no EVENTSTORE_CONNECTION_STRING, so the events go into the same
+ * throw-away database as the views (runtime/stores.ts).
+ */
+export async function productionEnv(stack: ProductionStack, eventStore: BenchEventStore = 'esdb'): Promise<{ env: Record<string, string>; database: string; close(): Promise<void> }> {
+  const [started, created] = await Promise.allSettled([eventStore === 'esdb' ? startEsdbDouble() : null, throwawayDatabase(stack.adminDatabaseUrl, { prefix: stack.databasePrefix })])
   if (started.status === 'rejected' || created.status === 'rejected') {
     // Whichever of the two did start is not left behind.
-    await Promise.all([started.status === 'fulfilled' ? started.value.close() : undefined, created.status === 'fulfilled' ? created.value.drop() : undefined])
+    await Promise.all([started.status === 'fulfilled' ? started.value?.close() : undefined, created.status === 'fulfilled' ? created.value.drop() : undefined])
     throw started.status === 'rejected' ? started.reason : (created as PromiseRejectedResult).reason
   }
   const [double, db] = [started.value, created.value]
   return {
-    double,
+    database: db.name,
     env: {
       ...kafkaEnv(stack),
-      EVENTSTORE_CONNECTION_STRING: double.connectionString,
+      ...(double ? { EVENTSTORE_CONNECTION_STRING: double.connectionString } : {}),
       DATABASE_URL: db.url,
     },
     async close() {
-      await double.close().finally(() => db.drop())
+      await Promise.resolve(double?.close()).finally(() => db.drop())
     },
   }
 }

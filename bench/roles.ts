@@ -1,9 +1,11 @@
 // Production mode with every role its own process: `kombo-sync poller`, `processor`, `projector`
 // and `api` as child processes (test/support/child-service.ts) on the Kafka broker + registry of
-// startProductionStack, the EventStoreDB gRPC double (in this process) and a throw-away PostgreSQL
-// database, fed by a simulator in this process. Two benchmarks on it:
+// startProductionStack, the EventStoreDB gRPC double (in this process) or PostgreSQL as the event
+// store, and a throw-away PostgreSQL database, fed by a simulator in this process. Two benchmarks on it:
 // - memory per role: the initial sync of N employees, then each child's peak RSS (VmHWM in
-//   /proc/<pid>/status, the kernel's high-water mark) and its VmRSS sampled every second;
+//   /proc/<pid>/status, the kernel's high-water mark) and its VmRSS sampled every second; with
+//   PostgreSQL as the event store also the write floor of the rows the sync left (as
+//   bench/production-postgres.ts measures it), once the roles have stopped;
 // - steady state: changes at a fixed rate on a synced company, and the delay until each shows in
 //   the users view (the row GET /users/:id returns), as bench/steady-state.ts does embedded, but
 //   with changes overlapping per user (see measureChangeDelays), so 1k employees can take 1,000/s.
@@ -20,7 +22,9 @@ import { heapLimitFlag } from '../runtime/roles/heap-limits.ts'
 import { VIEWS_CHECKPOINT } from '../projections/projector.ts'
 import { unprojectedEvents } from '../projections/tenant-progress.ts'
 import { BENCH_TOKEN, benchEnv, sizeLabel, until } from './harness.ts'
-import { cpuSecondsOf, productionEnv, PARTITIONS, type ProductionStack } from './production.ts'
+import { cpuSecondsOf, eventStoreLabel, productionEnv, PARTITIONS, type BenchEventStore, type ProductionStack } from './production.ts'
+import { floorOfCopy, floorRatioNote } from './production-postgres.ts'
+import type { WriteFloor } from './write-floor.ts'
 import { measureChangeDelays, percentile } from './change-rate.ts'
 import { backlogLimitLabel, titlesInView } from './steady-state.ts'
 import { tempDir } from './temp-dir.ts'
@@ -88,15 +92,18 @@ interface RolesPipeline {
   firstRequestAt(): number
   /** VmRSS samples (kB) of each child, one a second since start. */
   samples: Record<RoleName, number[]>
-  close(): Promise<void>
+  /** The throw-away database of the views (and, on PostgreSQL, of the events). */
+  database: string
+  /** Stops everything; `beforeDrop` runs once the roles and stores are closed, before the database is dropped. */
+  close(beforeDrop?: () => Promise<void>): Promise<void>
 }
 
-async function startRolesPipeline(stack: ProductionStack, employees: number, env: Record<string, string> = {}): Promise<RolesPipeline> {
+async function startRolesPipeline(stack: ProductionStack, employees: number, env: Record<string, string> = {}, eventStore: BenchEventStore = 'esdb'): Promise<RolesPipeline> {
   const simulator = await startKomboSimulator({ port: 0, employees, seed: 7, logger: false })
   const company = simulator.integration('demo')
   const records = komboResources.reduce((n, r) => n + company.list(r, { includeDeleted: true }).length, 0)
   const users = company.list('employees', { includeDeleted: true }).length
-  const scenario = await productionEnv(stack)
+  const scenario = await productionEnv(stack, eventStore)
   const data = tempDir('kombo-sync-bench-roles-')
   // BENCH_CHILD_NODE_OPTIONS: node flags for every role child (e.g. `--heapsnapshot-signal=SIGUSR2`
   // or a preload that logs process.memoryUsage()), to see what holds a role's memory.
@@ -109,14 +116,18 @@ async function startRolesPipeline(stack: ProductionStack, employees: number, env
   const started: ChildService[] = []
   let stores: Stores | null = null
   let sampler: NodeJS.Timeout | undefined
-  const close = async () => {
+  const close = async (beforeDrop?: () => Promise<void>) => {
     clearInterval(watcher)
     clearInterval(sampler)
-    await Promise.all(started.map((c) => c.stop()))
-    await stores?.close()
-    await simulator.close()
-    await scenario.close()
-    data.remove()
+    try {
+      await Promise.all(started.map((c) => c.stop()))
+      await stores?.close()
+      await beforeDrop?.()
+    } finally {
+      await simulator.close()
+      await scenario.close()
+      data.remove()
+    }
   }
   try {
     // Creating a fresh prefix's topics sometimes meets a broker still electing their leaders: a
@@ -140,7 +151,7 @@ async function startRolesPipeline(stack: ProductionStack, employees: number, env
       }
     }, 1000)
     stores = await openStores(loadConfig(childEnv, 'api', { demoToken: () => randomBytes(12).toString('hex') }))
-    return { simulator, children, stores, apiUrl: api.url, records, users, firstRequestAt: () => firstRequestAt, samples, close }
+    return { simulator, children, stores, apiUrl: api.url, records, users, firstRequestAt: () => firstRequestAt, samples, database: scenario.database, close }
   } catch (err) {
     await close()
     throw err
@@ -189,16 +200,23 @@ async function untilSynced(p: RolesPipeline, everyMs: number): Promise<{ storesM
   return { storesMs: storesAt - p.firstRequestAt(), apiMs: apiAt - p.firstRequestAt() }
 }
 
-/** Peak RSS of each role process after the initial sync of each of `sizes` employees. */
-export async function benchRoleMemory(stack: ProductionStack, sizes: number[]): Promise<ResultRow[]> {
+/**
+ * Peak RSS of each role process after the initial sync of each of `sizes` employees, on the
+ * EventStoreDB double or (`eventStore` 'postgres') with the events in the views' database; there
+ * also the write floor of the rows the sync left, in a copy of that database once the roles stopped.
+ */
+export async function benchRoleMemory(stack: ProductionStack, sizes: number[], eventStore: BenchEventStore = 'esdb'): Promise<ResultRow[]> {
   const rows: ResultRow[] = []
   for (const size of sizes) {
     const idleKb = await idleNodePeakKb()
-    const p = await startRolesPipeline(stack, size)
+    const p = await startRolesPipeline(stack, size, {}, eventStore)
+    let floor: WriteFloor | undefined
+    const measured: Array<{ role: RoleName; peakKb: number; note: string }> = []
+    let synced: { storesMs: number; apiMs: number }
     try {
       const atStart = Object.fromEntries(ROLES.map((r) => [r, memoryOf(p.children[r].proc.pid)?.rssKb ?? NaN])) as Record<RoleName, number>
       const cpuBefore = cpuSeconds(p.children)
-      const synced = await untilSynced(p, size >= 50_000 ? 1000 : 250)
+      synced = await untilSynced(p, size >= 50_000 ? 1000 : 250)
       const cpu = cpuBetween(cpuBefore, cpuSeconds(p.children))
       // A few more seconds of samples once idle: the steady value after the sync.
       await new Promise((r) => setTimeout(r, 3000))
@@ -206,13 +224,9 @@ export async function benchRoleMemory(stack: ProductionStack, sizes: number[]): 
       for (const role of ROLES) {
         const m = memoryOf(p.children[role].proc.pid)
         const s = p.samples[role]
-        rows.push({
-          benchmark: 'peak RSS per role',
-          scenario: `kombo-sync ${role}, ${sizeLabel(size)} employees, production (each role its own process, ${PARTITIONS} partitions)`,
-          value: mb(m?.peakKb ?? NaN),
-          unit: 'MB VmHWM',
-          baseline: { label: 'idle `node --import tsx`, same run', value: mb(idleKb), unit: 'MB VmHWM' },
-          peakRssMb: peakRssMb(),
+        measured.push({
+          role,
+          peakKb: m?.peakKb ?? NaN,
           note:
             `VmRSS at start ${mb(atStart[role])} MB, highest 1 s sample ${mb(Math.max(...s))} MB, after the sync ${mb(m?.rssKb ?? NaN)} MB; ` +
             `${p.records} records, ${p.users} users listed through the api process ${seconds.toFixed(1)} s after the first Kombo request ` +
@@ -221,7 +235,20 @@ export async function benchRoleMemory(stack: ProductionStack, sizes: number[]): 
         })
       }
     } finally {
-      await p.close()
+      // The roles have stopped and nothing else is connected when the database is copied for the floor.
+      await p.close(eventStore === 'postgres' ? async () => void (floor = await floorOfCopy(stack, p.database)) : undefined)
+    }
+    const floorNote = floor ? `; ${floorRatioNote(floor, synced.apiMs)} to the api listing, ${(floor.ms / synced.storesMs).toFixed(2)}× to the stores caught up` : ''
+    for (const { role, peakKb, note } of measured) {
+      rows.push({
+        benchmark: 'peak RSS per role',
+        scenario: `kombo-sync ${role}, ${sizeLabel(size)} employees, production (each role its own process, ${PARTITIONS} partitions, ${eventStoreLabel(eventStore)})`,
+        value: mb(peakKb),
+        unit: 'MB VmHWM',
+        baseline: { label: 'idle `node --import tsx`, same run', value: mb(idleKb), unit: 'MB VmHWM' },
+        peakRssMb: peakRssMb(),
+        note: note + floorNote,
+      })
     }
   }
   return rows

@@ -1,8 +1,9 @@
-// `npm run bench [-- --quick | --full] [--only initial-sync,all-memory,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log,projector-shards,fairness,soak] [--sizes 1000,10000] [--soak-minutes 10] [--tenant-backlog-limit 200] [--write | --no-write]`
+// `npm run bench [-- --quick | --full] [--only initial-sync,all-memory,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log,projector-shards,fairness,soak] [--sizes 1000,10000] [--soak-minutes 10] [--tenant-backlog-limit 200] [--event-store esdb|postgres] [--write | --no-write]`
 // Runs the benchmarks one after another in this process, prints a table and (by default, not with
 // --quick) writes it into docs/benchmarks.md. See docs/benchmarks.md for what each one measures.
 // The chaos soak (bench/soak.ts, ~15 minutes) runs with --full or when --only names it, never in
-// the default or --quick plans.
+// the default or --quick plans. --event-store: where role-memory's roles keep their events, the
+// EventStoreDB double (default) or PostgreSQL beside the views; the other benchmarks keep their own.
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { benchInitialSync } from './initial-sync.ts'
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     'soak-minutes': { type: 'string' },
     // TENANT_BACKLOG_LIMIT of the steady-state rows (embedded and production); unset: the service default.
     'tenant-backlog-limit': { type: 'string' },
+    'event-store': { type: 'string', default: 'esdb' },
     write: { type: 'boolean' },
     'no-write': { type: 'boolean', default: false },
   },
@@ -56,6 +58,8 @@ const soakMinutes = plan.soakMinutes !== null && (mode === 'full' || values.only
 if (soakMinutes !== null && !(soakMinutes > 0)) throw new Error(`--soak-minutes takes a positive number, e.g. --soak-minutes 10`)
 const tenantBacklogLimit = values['tenant-backlog-limit'] === undefined ? undefined : Number(values['tenant-backlog-limit'])
 if (tenantBacklogLimit !== undefined && !(Number.isInteger(tenantBacklogLimit) && tenantBacklogLimit >= 0)) throw new Error(`--tenant-backlog-limit takes an integer ≥ 0, e.g. --tenant-backlog-limit 200`)
+const eventStore = values['event-store']
+if (eventStore !== 'esdb' && eventStore !== 'postgres') throw new Error(`--event-store takes esdb or postgres (got "${eventStore}")`)
 const write = values['no-write'] ? false : (values.write ?? mode !== 'quick')
 
 const startedAt = new Date()
@@ -100,7 +104,7 @@ try {
       ...(await benchProductionPostgresSync(s, productionSizes)),
     ])
     if (plan.scaling !== null) await run('scaling', () => benchScaling(s, plan.scaling!, [1, 2, 4]))
-    if (plan.roleMemory.length > 0) await run('role-memory', () => benchRoleMemory(s, values.sizes ? sizes : plan.roleMemory))
+    if (plan.roleMemory.length > 0) await run('role-memory', () => benchRoleMemory(s, values.sizes ? sizes : plan.roleMemory, eventStore))
     if (plan.productionRates.length > 0) await run('production-steady-state', () => benchProductionSteadyState(s, { employees: 1_000, rates: plan.productionRates, seconds: plan.steadySeconds, pollIntervalMs: 500, tenantBacklogLimit }))
   }
 } finally {
