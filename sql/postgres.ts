@@ -18,13 +18,16 @@ export async function openPostgresDatabase(
   // 'error' on the pool; unhandled, that would crash the process. The pool discards the client and
   // the next query opens a new connection (or fails, which the caller retries).
   pool.on('error', (err) => options.onIdleClientError?.(err))
+  const errorOf = guardClientErrors(pool)
   // A checked-out client has no pool listener: a backend terminated while we hold it (between the
   // statements of a transaction, or during one) emits 'error' on the client, and unhandled that
   // crashed the process. Each checkout gets a listener; the failure then surfaces as the rejected
   // query (the batch fails and is retried), and the broken client is destroyed, not reused.
   const checkout = async (): Promise<{ client: pg.PoolClient; done: (err?: unknown) => void }> => {
     const client = await pool.connect()
-    let broken: Error | null = null
+    // An error met between pg-pool handing the client out and this line (see guardClientErrors).
+    let broken: Error | null = errorOf(client) ?? null
+    if (broken) options.onIdleClientError?.(broken)
     const onError = (err: Error) => {
       broken = err
       options.onIdleClientError?.(err)
@@ -118,6 +121,25 @@ export async function openPostgresDatabase(
       await pool.end()
     },
   }
+}
+
+/**
+ * Gives every client of the pool an 'error' listener from the moment it is connected, and returns
+ * the first error each client met. pg-pool takes its own listener off a client when it hands it
+ * out, and the taker can add one only when its `await pool.connect()` resumes, a microtask later.
+ * A new connection whose ReadyForQuery and a FATAL (pg_terminate_backend) arrive in one socket read
+ * emits 'error' in between, with no listener: that crashed the `all` process in CI
+ * (test/reliability/postgres-connections). The pool emits 'connect' before it takes its listener
+ * off, so this one is always there.
+ */
+export function guardClientErrors(pool: pg.Pool): (client: pg.PoolClient) => Error | undefined {
+  const errors = new WeakMap<pg.PoolClient, Error>()
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      if (!errors.has(client)) errors.set(client, err)
+    })
+  })
+  return (client) => errors.get(client)
 }
 
 /** The connection itself failed (terminated backend, reset socket): the client must not be reused. */
