@@ -51,24 +51,36 @@ function primaryTeamOf(teams: LearnAmpTeamRef[]): LearnAmpTeamRef | null {
   return teams.find((t) => t.type === 'TEAM') ?? teams.find((t) => t.type === 'DEPARTMENT') ?? teams[0] ?? null
 }
 
-/** The user fields read straight off the employee's own record (no lookups, no time). */
-export function ownFieldsOf(state: EmployeeState) {
-  const r = state.record
-  return {
-    externalId: state.employeeId,
-    remoteId: str(r.remote_id),
-    employeeNumber: str(r.employee_number),
-    firstName: str(r.first_name),
-    lastName: str(r.last_name),
-    displayName: displayNameOf(r),
-    jobTitle: str(r.job_title),
-    email: str(typeof r.work_email === 'string' ? r.work_email.trim() : null),
-    hireDate: str(r.start_date),
-    leaveDate: str(r.termination_date),
-    avatar: str(r.avatar),
-    legalEntityId: str(r.legal_entity_id),
-    employmentType: str(r.employment_type),
-  }
+type EmployeeRecord = Record<string, unknown>
+
+/**
+ * The user fields read straight off the employee's own record (no lookups, no time), in the
+ * order users and feed snapshots list them, each with the record keys it is computed from and
+ * nothing else: the change log and the feed (projections/user-feed/field-diff.ts) skip a field
+ * whose source keys hold the same values in two states without computing it.
+ */
+export const ownUserFields = [
+  { field: 'remoteId', sources: ['remote_id'], value: (r: EmployeeRecord) => str(r.remote_id) },
+  { field: 'employeeNumber', sources: ['employee_number'], value: (r: EmployeeRecord) => str(r.employee_number) },
+  { field: 'firstName', sources: ['first_name'], value: (r: EmployeeRecord) => str(r.first_name) },
+  { field: 'lastName', sources: ['last_name'], value: (r: EmployeeRecord) => str(r.last_name) },
+  { field: 'displayName', sources: ['display_full_name', 'first_name', 'last_name'], value: (r: EmployeeRecord) => displayNameOf(r) },
+  { field: 'jobTitle', sources: ['job_title'], value: (r: EmployeeRecord) => str(r.job_title) },
+  { field: 'email', sources: ['work_email'], value: (r: EmployeeRecord) => str(typeof r.work_email === 'string' ? r.work_email.trim() : null) },
+  { field: 'hireDate', sources: ['start_date'], value: (r: EmployeeRecord) => str(r.start_date) },
+  { field: 'leaveDate', sources: ['termination_date'], value: (r: EmployeeRecord) => str(r.termination_date) },
+  { field: 'avatar', sources: ['avatar'], value: (r: EmployeeRecord) => str(r.avatar) },
+  { field: 'legalEntityId', sources: ['legal_entity_id'], value: (r: EmployeeRecord) => str(r.legal_entity_id) },
+  { field: 'employmentType', sources: ['employment_type'], value: (r: EmployeeRecord) => str(r.employment_type) },
+] as const satisfies ReadonlyArray<{ field: string; sources: readonly string[]; value(r: EmployeeRecord): string | null }>
+
+export type OwnUserField = (typeof ownUserFields)[number]['field']
+
+/** The employee's id and its `ownUserFields`, in that order. */
+export function ownFieldsOf(state: EmployeeState): { externalId: string } & Record<OwnUserField, string | null> {
+  const own = { externalId: state.employeeId } as { externalId: string } & Record<OwnUserField, string | null>
+  for (const f of ownUserFields) own[f.field] = f.value(state.record)
+  return own
 }
 
 export function toLearnAmpUser(state: EmployeeState, lookups: LearnAmpUserLookups, asOf: Date, timeZone: string): LearnAmpUser {

@@ -8,9 +8,9 @@ import t from 'tap'
 import type { EmployeeState } from '../../processors/domain/employee-state.ts'
 import type { ChangeField, FieldChange } from '../../schemas/audit.ts'
 import type { UserFeedField, UserFeedSnapshot } from '../../schemas/user-feed.ts'
-import { ownFieldsOf } from '../mapping/learnamp-user.ts'
+import { ownFieldsOf, ownUserFields as ownFields } from '../mapping/learnamp-user.ts'
 import { causeOf } from '../audit/change-entries.ts'
-import { changedFeedFields, changedUserFields, ownFields } from './field-diff.ts'
+import { changedFeedFields, changedUserFields } from './field-diff.ts'
 import { toFeedUser } from './mapping.ts'
 
 // ---- The definitions as they were (projections/user-feed/mapping.ts and audit/change-entries.ts at b411376).

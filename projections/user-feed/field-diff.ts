@@ -10,39 +10,16 @@
 //    element, which is what comparing them as JSON answered.
 // Equal, for every pair of states, to comparing `toFeedUser` snapshots (user feed) and the change
 // log's field maps built from them (projections/user-feed/field-diff.test.ts checks both against
-// those definitions, and that `ownFields` lists what `ownFieldsOf` returns).
+// those definitions). The own fields and their source keys are `ownUserFields`, the table
+// `ownFieldsOf` itself is built from (projections/mapping/learnamp-user.ts).
 import type { EmployeeState } from '../../processors/domain/employee-state.ts'
 import type { FieldChange } from '../../schemas/audit.ts'
 import type { UserFeedField } from '../../schemas/user-feed.ts'
-import { displayNameOf } from '../mapping/learnamp-user.ts'
+import { ownUserFields } from '../mapping/learnamp-user.ts'
 
 type Rec = Record<string, unknown>
-type OwnField = Exclude<UserFeedField, 'externalId' | 'managerExternalId' | 'teams' | 'locationExternalId'>
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
-
-interface FieldSource<F extends string> {
-  field: F
-  /** The record keys the value is computed from (nothing else). */
-  sources: readonly string[]
-  value(r: Rec): string | null
-}
-
-/** `ownFieldsOf` (projections/mapping/learnamp-user.ts) without `externalId`, field by field, in its order. */
-export const ownFields: ReadonlyArray<FieldSource<OwnField>> = [
-  { field: 'remoteId', sources: ['remote_id'], value: (r) => str(r.remote_id) },
-  { field: 'employeeNumber', sources: ['employee_number'], value: (r) => str(r.employee_number) },
-  { field: 'firstName', sources: ['first_name'], value: (r) => str(r.first_name) },
-  { field: 'lastName', sources: ['last_name'], value: (r) => str(r.last_name) },
-  { field: 'displayName', sources: ['display_full_name', 'first_name', 'last_name'], value: (r) => displayNameOf(r) },
-  { field: 'jobTitle', sources: ['job_title'], value: (r) => str(r.job_title) },
-  { field: 'email', sources: ['work_email'], value: (r) => str(typeof r.work_email === 'string' ? r.work_email.trim() : null) },
-  { field: 'hireDate', sources: ['start_date'], value: (r) => str(r.start_date) },
-  { field: 'leaveDate', sources: ['termination_date'], value: (r) => str(r.termination_date) },
-  { field: 'avatar', sources: ['avatar'], value: (r) => str(r.avatar) },
-  { field: 'legalEntityId', sources: ['legal_entity_id'], value: (r) => str(r.legal_entity_id) },
-  { field: 'employmentType', sources: ['employment_type'], value: (r) => str(r.employment_type) },
-]
 
 const managerOf = (r: Rec) => str(r.manager_id)
 const locationOf = (r: Rec) => str(r.work_location_id)
@@ -88,7 +65,7 @@ export function changedFeedFields(before: EmployeeState, after: EmployeeState): 
   const b = after.record
   const changed: UserFeedField[] = []
   if (before.employeeId !== after.employeeId) changed.push('externalId')
-  for (const f of ownFields) if (!unchanged(a, b, f.sources) && f.value(a) !== f.value(b)) changed.push(f.field)
+  for (const f of ownUserFields) if (!unchanged(a, b, f.sources) && f.value(a) !== f.value(b)) changed.push(f.field)
   if (a.manager_id !== b.manager_id && managerOf(a) !== managerOf(b)) changed.push('managerExternalId')
   if (a.groups !== b.groups && !sameFeedTeams(a, b)) changed.push('teams')
   if (a.work_location_id !== b.work_location_id && locationOf(a) !== locationOf(b)) changed.push('locationExternalId')
@@ -104,7 +81,7 @@ export function changedUserFields(before: EmployeeState | null, after: EmployeeS
   const b = after.record
   const a = before?.record
   const changes: FieldChange[] = []
-  for (const f of ownFields) {
+  for (const f of ownUserFields) {
     if (a && unchanged(a, b, f.sources)) continue
     const from = a ? f.value(a) : null
     const to = f.value(b)
