@@ -2,6 +2,8 @@
 // `sleep` is faked (it records the delays) so retries cost no wall time.
 import t, { type Test } from 'tap'
 import { inspect } from 'node:util'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { startKomboSimulator } from '../../simulator/index.ts'
 import { KomboClient, parseRetryAfter, type KomboClientOptions, type KomboRetryInfo } from './client.ts'
 import {
@@ -145,6 +147,20 @@ t.test('a slow response times out and is retried', async (t) => {
   t.equal(retries.length, 1)
   t.equal(retries[0].status, null)
   t.match(retries[0].reason, /no complete response within 150 ms/)
+})
+
+t.test('the timeout fires even when garbage is collected while the request waits', async (t) => {
+  // nodejs/node#57736: a timeout signal inside AbortSignal.any can be collected before it fires, and
+  // the request then waits as long as the server likes. Collect garbage all through the wait.
+  setFlagsFromString('--expose_gc')
+  const gc = runInNewContext('gc') as () => void
+  const collecting = setInterval(gc, 20)
+  t.teardown(() => clearInterval(collecting))
+  sim.injectFault({ kind: 'slow', delayMs: 1_500 })
+  const { client, retries } = newClient({ timeoutMs: 200 })
+  await client.listPage(INTEGRATION, 'groups')
+  t.equal(retries.length, 1, 'the slow answer was abandoned and retried, not waited for')
+  t.match(retries[0]?.reason, /no complete response within 200 ms/)
 })
 
 t.test('a truncated JSON body is retried', async (t) => {
