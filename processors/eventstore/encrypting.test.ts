@@ -151,3 +151,22 @@ t.test('decodes: streams the reader will not look into pass as stored, without a
   t.notOk(dump([seen[1]]).includes('Bob'), 'subscription: the other passes as stored')
   t.notOk(looked.includes(theirs), 'subscription: no key lookup for the other stream')
 })
+
+t.test("a subscription's catch-up looks keys up a page at a time, not once per event", async (t) => {
+  const raw = await openSqlEventStore(db)
+  t.teardown(() => raw.close())
+  const lookups: number[] = []
+  const fresh = await openSqlPersonalDataKeys(db) // its own (empty) key cache, as a new reader process has
+  const counting = { ...fresh, statesOf: (streams: string[]) => (lookups.push(streams.length), fresh.statesOf(streams)) }
+  const writer = withPersonalDataEncryption(raw, keys)
+  const tenant = `t${randomBytes(4).toString('hex')}`
+  const streams = Array.from({ length: 60 }, (_, i) => employeeStreamName(tenant, `e${i}`))
+  await writer.appendToStreams(streams.map((s, i) => ({ streamName: s, events: [{ id: randomUUID(), type: 'EmployeeImported', data: { name: `Person ${i}` } }] })))
+  const store = withPersonalDataEncryption(raw, counting)
+  const seen: RecordedEvent[] = []
+  const sub = store.subscribeToAll({ streamPrefixes: [`employee-${tenant}_`] }, async (e) => void seen.push(e))
+  t.teardown(() => sub.close())
+  await waitFor('every event', () => seen.length === 60)
+  t.same(seen.map((e) => e.data), streams.map((_, i) => ({ name: `Person ${i}` })), 'every event opened, in order')
+  t.equal(lookups.length, 1, `one key lookup for the page of 60 new streams (was one per event): ${lookups.join(', ')}`)
+})

@@ -179,11 +179,14 @@ export function withPersonalDataEncryption(inner: EventStore, keys: PersonalData
     // reader's position until it moved past them.
     countAll: (countOptions) => inner.countAll(countOptions),
     subscribeToAll(subscribeOptions, handler) {
+      // Opened a page at a time (decodePage): one key lookup per page the store fetched, not per event.
       const decodes = decodedBy(subscribeOptions)
-      return inner.subscribeToAll(subscribeOptions, async (event) => {
-        const [d] = await decryptAll([event], decodes)
-        if (d) await handler(d)
-      })
+      const outer = subscribeOptions.decodePage
+      const decodePage = async (events: RecordedEvent[]) => {
+        const opened = await decryptAll(events, decodes)
+        return outer ? outer(opened) : opened
+      }
+      return inner.subscribeToAll({ ...subscribeOptions, decodePage }, handler)
     },
     close: () => inner.close(),
   }

@@ -255,7 +255,8 @@ function subscribeToAllEsdb(ctx: EsdbContext, options: SubscribeOptions, handler
         if (!event || (last !== undefined && event.position <= last)) continue
         if (streamPrefixes && !streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
         try {
-          await handler(event)
+          // One event at a time: the gRPC stream hands them on singly (decodePage sees each alone).
+          for (const decoded of options.decodePage ? await options.decodePage([event]) : [event]) await handler(decoded)
         } catch (err) {
           throw new SubscriptionDroppedError(`the handler failed on ${event.streamName}@${event.revision}`, err)
         }

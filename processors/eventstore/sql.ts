@@ -381,11 +381,14 @@ function subscribeToAllSql(
         await sleep()
         continue
       }
-      for (const event of page) {
+      const delivered = opts.decodePage && page.length > 0 ? await opts.decodePage(page) : page
+      for (const event of delivered) {
         if (closed) return
         await handler(event)
         after = event.position
       }
+      // Past what decodePage left out at the page's end too.
+      if (page.length > 0 && !closed) after = page[page.length - 1].position
       if (page.length < SUBSCRIPTION_PAGE && !closed) await sleep()
     }
   }

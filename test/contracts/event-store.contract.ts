@@ -350,6 +350,37 @@ export function runEventStoreContract(t: Test, open: OpenEventStore): void {
     await sub.close()
   })
 
+  t.test('subscribeToAll: decodePage sees every event once, in order; what it leaves out is passed over', async (t) => {
+    const store = await storeFor(t)
+    const p = freshPrefix()
+    await store.appendToStream(`${p}1`, events(3))
+    await store.appendToStream(`${p}2`, events(3))
+    const written = await store.readAll({ streamPrefixes: [p] })
+    const paged: bigint[] = []
+    const seen: RecordedEvent[] = []
+    const sub = store.subscribeToAll(
+      {
+        streamPrefixes: [p],
+        // Leaves out stream 2's events; marks the others so the handler shows it got decodePage's output.
+        decodePage: async (page) => {
+          paged.push(...page.map((e) => e.position))
+          return page.filter((e) => e.streamName !== `${p}2`).map((e) => ({ ...e, type: `decoded:${e.type}` }))
+        },
+      },
+      async (e) => void seen.push(e),
+    )
+    t.teardown(() => sub.close())
+    const marker = newEvent('Marker')
+    await store.appendToStream(`${p}1`, [marker])
+    await waitFor('the marker', () => seen.some((e) => e.id === marker.id))
+    await settle(50)
+    const all = await store.readAll({ streamPrefixes: [p] })
+    t.same(paged, all.map((e) => e.position), 'decodePage saw every event of the prefix once, in order')
+    t.same(seen.map((e) => e.id), [...written.filter((e) => e.streamName === `${p}1`).map((e) => e.id), marker.id], 'the handler got what decodePage returned, nothing it left out')
+    t.ok(seen.every((e) => e.type.startsWith('decoded:')), "the handler got decodePage's events, not the stored ones")
+    await sub.close()
+  })
+
   t.test('subscribeToAll: one handler call at a time', async (t) => {
     const store = await storeFor(t)
     const p = freshPrefix()
