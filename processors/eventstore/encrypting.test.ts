@@ -152,12 +152,22 @@ t.test('decodes: streams the reader will not look into pass as stored, without a
   t.notOk(looked.includes(theirs), 'subscription: no key lookup for the other stream')
 })
 
-t.test("a subscription's catch-up looks keys up a page at a time, not once per event", async (t) => {
-  const raw = await openSqlEventStore(db)
-  t.teardown(() => raw.close())
+// The SQL store hands a fetched page on whole: one lookup. EventStoreDB streams events; what is
+// buffered when the reader asks goes together, so the lookups are few, not one per event.
+const mostLookups: Record<string, number> = { sql: 1, 'eventstoredb (test double)': 20 }
+for (const [adapter, openRaw] of adapters) t.test(`${adapter}: a subscription's catch-up looks keys up a page at a time, not once per event`, async (t) => {
+  const raw = await openRaw(t)
   const lookups: number[] = []
   const fresh = await openSqlPersonalDataKeys(db) // its own (empty) key cache, as a new reader process has
-  const counting = { ...fresh, statesOf: (streams: string[]) => (lookups.push(streams.length), fresh.statesOf(streams)) }
+  // A lookup takes a round trip's time, as it does against PostgreSQL: events keep arriving meanwhile.
+  const counting = {
+    ...fresh,
+    statesOf: async (streams: string[]) => {
+      lookups.push(streams.length)
+      await new Promise((r) => setTimeout(r, 20))
+      return fresh.statesOf(streams)
+    },
+  }
   const writer = withPersonalDataEncryption(raw, keys)
   const tenant = `t${randomBytes(4).toString('hex')}`
   const streams = Array.from({ length: 60 }, (_, i) => employeeStreamName(tenant, `e${i}`))
@@ -168,5 +178,5 @@ t.test("a subscription's catch-up looks keys up a page at a time, not once per e
   t.teardown(() => sub.close())
   await waitFor('every event', () => seen.length === 60)
   t.same(seen.map((e) => e.data), streams.map((_, i) => ({ name: `Person ${i}` })), 'every event opened, in order')
-  t.equal(lookups.length, 1, `one key lookup for the page of 60 new streams (was one per event): ${lookups.join(', ')}`)
+  t.ok(lookups.length <= mostLookups[adapter], `key lookups for 60 new streams: ${lookups.length} (${lookups.join(', ')}), at most ${mostLookups[adapter]} (was one per event)`)
 })

@@ -220,8 +220,11 @@ async function collectPage(
   return out
 }
 
+/** At most this many buffered events are handed on together (decodePage's page). */
+const DELIVERY_PAGE = 500
+
 function subscribeToAllEsdb(ctx: EsdbContext, options: SubscribeOptions, handler: (event: RecordedEvent) => Promise<void>): Subscription {
-  const { streamPrefixes, tenantShard, onError } = options
+  const { streamPrefixes, tenantShard, onError, decodePage } = options
   let last = options.after
   const stream = ctx.client.subscribeToAll({
     fromPosition: last === undefined ? START : { commit: last, prepare: last },
@@ -241,6 +244,25 @@ function subscribeToAllEsdb(ctx: EsdbContext, options: SubscribeOptions, handler
       ctx.subscriptions.delete(subscription)
     },
   }
+  // The events already buffered (up to a page) are handed on together: `decodePage` sees them as
+  // one page (one key lookup for the personal-data decorator, not one per event).
+  let page: RecordedEvent[] = []
+  const deliver = async () => {
+    const events = page
+    page = []
+    let current = events[0]
+    try {
+      for (const decoded of decodePage ? await decodePage(events) : events) {
+        if (stopped) return // closed: the rest of the page is not delivered (nor passed)
+        current = decoded
+        await handler(decoded)
+        last = decoded.position
+      }
+    } catch (err) {
+      throw new SubscriptionDroppedError(`the handler failed on ${current.streamName}@${current.revision}`, err)
+    }
+    if (!stopped) last = events[events.length - 1].position
+  }
   // `for await` pulls the next event only after the handler resolved: one call at a time, and
   // the stream's buffer applies backpressure to the server.
   delivering = (async () => {
@@ -250,18 +272,16 @@ function subscribeToAllEsdb(ctx: EsdbContext, options: SubscribeOptions, handler
         // Another shard's event is passed over (by name, before it is converted and handled) while
         // more are buffered; the last one that arrived is delivered, so the reader's position
         // keeps up with the log (ReadAllOptions.tenantShard).
-        if (tenantShard && resolved.event && !streamInShard(tenantShard, resolved.event.streamId) && stream.readableLength > 0) continue
+        const more = stream.readableLength > 0
+        if (tenantShard && resolved.event && !streamInShard(tenantShard, resolved.event.streamId) && more) continue
         const event = toRecordedEvent(resolved)
-        if (!event || (last !== undefined && event.position <= last)) continue
-        if (streamPrefixes && !streamPrefixes.some((p) => event.streamName.startsWith(p))) continue
-        try {
-          // One event at a time: the gRPC stream hands them on singly (decodePage sees each alone).
-          for (const decoded of options.decodePage ? await options.decodePage([event]) : [event]) await handler(decoded)
-        } catch (err) {
-          throw new SubscriptionDroppedError(`the handler failed on ${event.streamName}@${event.revision}`, err)
+        const newest = page.length > 0 ? page[page.length - 1].position : last
+        if (event && !(newest !== undefined && event.position <= newest) && (!streamPrefixes || streamPrefixes.some((p) => event.streamName.startsWith(p)))) {
+          page.push(event)
         }
-        last = event.position
+        if (page.length > 0 && (!more || page.length >= DELIVERY_PAGE)) await deliver()
       }
+      if (page.length > 0 && !stopped) await deliver()
       if (!stopped) throw new SubscriptionDroppedError('the server ended it')
     } catch (err) {
       if (!stopped) {
