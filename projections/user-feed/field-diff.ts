@@ -17,13 +17,7 @@ import type { FieldChange } from '../../schemas/audit.ts'
 import type { UserFeedField } from '../../schemas/user-feed.ts'
 import { ownUserFields } from '../mapping/learnamp-user.ts'
 
-type Rec = Record<string, unknown>
-
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
-
-const managerOf = (r: Rec) => str(r.manager_id)
-const locationOf = (r: Rec) => str(r.work_location_id)
-const groupsOf = (r: Rec): Array<Record<string, unknown> | null> => (Array.isArray(r.groups) ? (r.groups as Array<Record<string, unknown> | null>) : [])
+import { groupsOf, locationOf, managerOf, str, teamGroupsOf, type EmployeeRecord as Rec } from './record-fields.ts'
 
 /** The groups with an id, as the snapshot's teams keep them. */
 function teamIdsOf(r: Rec): string[] {
@@ -48,12 +42,12 @@ function sameIds(a: string[], b: string[]): boolean {
 
 /** The snapshots' teams ({ externalId, name, type } of every group with an id) compared in order. */
 function sameFeedTeams(a: Rec, b: Rec): boolean {
-  const x = groupsOf(a).filter((g) => str(g?.id))
-  const y = groupsOf(b).filter((g) => str(g?.id))
+  const x = teamGroupsOf(a)
+  const y = teamGroupsOf(b)
   if (x.length !== y.length) return false
   for (let i = 0; i < x.length; i++) {
-    const g = x[i]!
-    const h = y[i]!
+    const g = x[i]
+    const h = y[i]
     if (g.id !== h.id || str(g.name) !== str(h.name) || str(g.type) !== str(h.type)) return false
   }
   return true

@@ -11,14 +11,13 @@ import { parseStreamName } from '../../schemas/streams.ts'
 import type { UserFeedEvent, UserFeedEventType, UserFeedSnapshot } from '../../schemas/user-feed.ts'
 import { ownFieldsOf } from '../mapping/learnamp-user.ts'
 import { changedFeedFields } from './field-diff.ts'
+import { feedTeamOf, locationOf, managerOf, teamGroupsOf } from './record-fields.ts'
 
 /** Fixed namespace for feed event ids. Never change it: consumers dedupe on the ids it yields. */
 export const USER_FEED_ID_NAMESPACE = '1fffb01a-59f8-4642-a393-f7a8950dd323'
 
 /** The same source event always yields the same feed event id (a re-send is recognisable). */
 export const feedEventId = (sourceEventId: string, type: UserFeedEventType): string => uuidv5(`${sourceEventId}|${type}`, USER_FEED_ID_NAMESPACE)
-
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 
 // States are immutable (evolveEmployee returns a new object for every change), so a state's snapshot
 // is computed once. Only a published feed event carries one: which fields changed (here and in the
@@ -34,12 +33,11 @@ export function toFeedUser(state: EmployeeState): UserFeedSnapshot {
 
 function snapshotOf(state: EmployeeState): UserFeedSnapshot {
   const r = state.record
-  const groups = Array.isArray(r.groups) ? (r.groups as Array<Record<string, unknown> | null>) : []
   return {
     ...ownFieldsOf(state),
-    managerExternalId: str(r.manager_id),
-    teams: groups.flatMap((g) => (str(g?.id) ? [{ externalId: g!.id as string, name: str(g!.name), type: str(g!.type) }] : [])),
-    locationExternalId: str(r.work_location_id),
+    managerExternalId: managerOf(r),
+    teams: teamGroupsOf(r).map(feedTeamOf),
+    locationExternalId: locationOf(r),
   }
 }
 
