@@ -205,11 +205,13 @@ async function untilSynced(p: RolesPipeline, everyMs: number): Promise<{ storesM
  * EventStoreDB double or (`eventStore` 'postgres') with the events in the views' database; there
  * also the write floor of the rows the sync left, in a copy of that database once the roles stopped.
  */
-export async function benchRoleMemory(stack: ProductionStack, sizes: number[], eventStore: BenchEventStore = 'esdb'): Promise<ResultRow[]> {
+/** `tenantBacklogLimit`: the roles' TENANT_BACKLOG_LIMIT (default: the service default), to see what the budget costs one big tenant. */
+export async function benchRoleMemory(stack: ProductionStack, sizes: number[], eventStore: BenchEventStore = 'esdb', tenantBacklogLimit?: number): Promise<ResultRow[]> {
   const rows: ResultRow[] = []
+  const limit: Record<string, string> = tenantBacklogLimit === undefined ? {} : { TENANT_BACKLOG_LIMIT: String(tenantBacklogLimit) }
   for (const size of sizes) {
     const idleKb = await idleNodePeakKb()
-    const p = await startRolesPipeline(stack, size, {}, eventStore)
+    const p = await startRolesPipeline(stack, size, limit, eventStore)
     let floor: WriteFloor | undefined
     const measured: Array<{ role: RoleName; peakKb: number; note: string }> = []
     let synced: { storesMs: number; apiMs: number }
@@ -242,7 +244,7 @@ export async function benchRoleMemory(stack: ProductionStack, sizes: number[], e
     for (const { role, peakKb, note } of measured) {
       rows.push({
         benchmark: 'peak RSS per role',
-        scenario: `kombo-sync ${role}, ${sizeLabel(size)} employees, production (each role its own process, ${PARTITIONS} partitions, ${eventStoreLabel(eventStore)})`,
+        scenario: `kombo-sync ${role}, ${sizeLabel(size)} employees, production (each role its own process, ${PARTITIONS} partitions, ${eventStoreLabel(eventStore)})${backlogLimitLabel(tenantBacklogLimit)}`,
         value: mb(peakKb),
         unit: 'MB VmHWM',
         baseline: { label: 'idle `node --import tsx`, same run', value: mb(idleKb), unit: 'MB VmHWM' },

@@ -31,7 +31,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     sizes: { type: 'string' },
     'soak-minutes': { type: 'string' },
-    // TENANT_BACKLOG_LIMIT of the steady-state rows (embedded and production); unset: the service default.
+    // TENANT_BACKLOG_LIMIT of the steady-state and role-memory rows; unset: the service default.
     'tenant-backlog-limit': { type: 'string' },
     'event-store': { type: 'string', default: 'esdb' },
     write: { type: 'boolean' },
@@ -104,7 +104,7 @@ try {
       ...(await benchProductionPostgresSync(s, productionSizes)),
     ])
     if (plan.scaling !== null) await run('scaling', () => benchScaling(s, plan.scaling!, [1, 2, 4]))
-    if (plan.roleMemory.length > 0) await run('role-memory', () => benchRoleMemory(s, values.sizes ? sizes : plan.roleMemory, eventStore))
+    if (plan.roleMemory.length > 0) await run('role-memory', () => benchRoleMemory(s, values.sizes ? sizes : plan.roleMemory, eventStore, tenantBacklogLimit))
     if (plan.productionRates.length > 0) await run('production-steady-state', () => benchProductionSteadyState(s, { employees: 1_000, rates: plan.productionRates, seconds: plan.steadySeconds, pollIntervalMs: 500, tenantBacklogLimit }))
   }
 } finally {
