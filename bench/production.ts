@@ -243,6 +243,20 @@ export function cpuSecondsOf(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU seconds the whole machine was busy so far (every core, from /proc/stat: user, nice, system,
+ * irq, softirq, steal): against the role processes' own seconds it shows what PostgreSQL, Kafka and
+ * the registry used, which no per-process reading here covers. NaN where /proc/stat is missing.
+ */
+export function machineBusySeconds(): number {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    return (user + nice + system + irq + softirq + (steal || 0)) / 100
+  } catch {
+    return NaN
+  }
+}
+
 async function resetGroupToEarliest(brokers: string[], prefix: string): Promise<void> {
   const kafka = new Kafka({ clientId: 'bench-admin', brokers, logLevel: logLevel.NOTHING })
   const admin = kafka.admin()

@@ -11,6 +11,7 @@
 //   with changes overlapping per user (see measureChangeDelays), so 1k employees can take 1,000/s.
 import { readFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { startChildService, type ChildService } from '../test/support/child-service.ts'
 import { startKomboSimulator, type KomboSimulator } from '../simulator/index.ts'
@@ -22,7 +23,7 @@ import { heapLimitFlag } from '../runtime/roles/heap-limits.ts'
 import { VIEWS_CHECKPOINT } from '../projections/projector.ts'
 import { unprojectedEvents } from '../projections/tenant-progress.ts'
 import { BENCH_TOKEN, benchEnv, sizeLabel, until } from './harness.ts'
-import { cpuSecondsOf, eventStoreLabel, productionEnv, PARTITIONS, type BenchEventStore, type ProductionStack } from './production.ts'
+import { cpuSecondsOf, eventStoreLabel, machineBusySeconds, productionEnv, PARTITIONS, type BenchEventStore, type ProductionStack } from './production.ts'
 import { floorOfCopy, floorRatioNote } from './production-postgres.ts'
 import type { WriteFloor } from './write-floor.ts'
 import { measureChangeDelays, percentile } from './change-rate.ts'
@@ -218,8 +219,17 @@ export async function benchRoleMemory(stack: ProductionStack, sizes: number[], e
     try {
       const atStart = Object.fromEntries(ROLES.map((r) => [r, memoryOf(p.children[r].proc.pid)?.rssKb ?? NaN])) as Record<RoleName, number>
       const cpuBefore = cpuSeconds(p.children)
+      const machineBefore = machineBusySeconds()
+      const wallBefore = performance.now()
       synced = await untilSynced(p, size >= 50_000 ? 1000 : 250)
-      const cpu = cpuBetween(cpuBefore, cpuSeconds(p.children))
+      const cpuAfter = cpuSeconds(p.children)
+      const cpu = cpuBetween(cpuBefore, cpuAfter)
+      const machine = machineBusySeconds() - machineBefore
+      const ours = ([...ROLES, 'bench'] as const).reduce((n, k) => n + cpuAfter[k] - cpuBefore[k], 0)
+      const available = (availableParallelism() * (performance.now() - wallBefore)) / 1000
+      const machineNote = Number.isFinite(machine)
+        ? `; the machine ${machine.toFixed(1)} of ${available.toFixed(1)} CPU s busy (${availableParallelism()} cores), of it ${(machine - ours).toFixed(1)} outside the roles and this process (PostgreSQL, Kafka, registry, anything else running)`
+        : ''
       // A few more seconds of samples once idle: the steady value after the sync.
       await new Promise((r) => setTimeout(r, 3000))
       const seconds = synced.apiMs / 1000
@@ -233,7 +243,7 @@ export async function benchRoleMemory(stack: ProductionStack, sizes: number[], e
             `VmRSS at start ${mb(atStart[role])} MB, highest 1 s sample ${mb(Math.max(...s))} MB, after the sync ${mb(m?.rssKb ?? NaN)} MB; ` +
             `${p.records} records, ${p.users} users listed through the api process ${seconds.toFixed(1)} s after the first Kombo request ` +
             `(stores caught up at ${(synced.storesMs / 1000).toFixed(1)} s), ${Math.round(p.records / seconds).toLocaleString('en-US')} records/s end to end; ` +
-            `CPU s over the sync: ${cpu} (Kafka, registry, PostgreSQL not sampled)`,
+            `CPU s over the sync: ${cpu}${machineNote}`,
         })
       }
     } finally {
