@@ -99,8 +99,8 @@ export interface SubscribeOptions extends Omit<ReadAllOptions, 'maxCount'> {
   /** Called when the subscription fails for good; it is closed by then. */
   onError?: (err: Error) => void
   /**
-   * A decorator's step over the events the store fetched together (a page of the SQL store; one
-   * event at a time from EventStoreDB), run before they are handed on one by one: what it returns
+   * A decorator's step over the events the store fetched together (a page of the SQL store; from
+   * EventStoreDB, what its stream had buffered, up to 500), run before they are handed on one by one: what it returns
    * is delivered, in its order; what it leaves out is passed over (the position still moves past
    * it). The personal-data decorator opens a page's events with one key lookup here, instead of
    * one lookup per event (a catch-up over 10k new employees was 15k round trips). Throwing fails
