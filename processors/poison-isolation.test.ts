@@ -3,6 +3,7 @@
 // or one that is never a record's fault, isolates nothing.
 import t from 'tap'
 import { handleIsolatingPoison } from './poison-isolation.ts'
+import { isDatabaseUnavailable } from '../sql/unavailable.ts'
 
 const fast = { backoffMs: () => 1 }
 
@@ -40,6 +41,22 @@ t.test('while the store is down nothing is split or handed over: the batch is re
     { ...fast, attempts: 2, healthy: async () => calls >= 8, poisoned: async () => void t.fail('nothing is poison') },
   )
   t.same(sizes, [4, 4, 4, 4, 4, 4, 4, 4], 'eight tries of the whole batch, the last succeeding')
+})
+
+t.test('a failure that says the store was out of reach is retried whole even when the health probe answers', async (t) => {
+  // The probe runs on a connection the pool already holds; the batch needed a new one, refused.
+  let calls = 0
+  const sizes: number[] = []
+  const refused = Object.assign(new Error('database "views" is not currently accepting connections'), { code: '55000' })
+  await handleIsolatingPoison(
+    [1, 2, 3, 4],
+    async (items) => {
+      sizes.push(items.length)
+      if (++calls < 6) throw refused
+    },
+    { ...fast, attempts: 2, healthy: async () => true, unavailable: isDatabaseUnavailable, poisoned: async () => void t.fail('nothing is poison') },
+  )
+  t.same(sizes, [4, 4, 4, 4, 4, 4], 'six tries of the whole batch, never split, the last succeeding')
 })
 
 t.test('a failure that is never a record’s fault is rethrown at once; so is any failure while stopping', async (t) => {

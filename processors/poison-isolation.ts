@@ -14,6 +14,12 @@ export interface PoisonIsolationOptions<T> {
   backoffMs?: (attempt: number) => number
   /** Whether the store answers: a batch failing while it does not is retried whole, never split. */
   healthy: () => Promise<boolean>
+  /**
+   * A failure that itself says a store was out of reach (a refused connection …): retried whole, as
+   * when `healthy` says no. `healthy` alone can miss it: its probe may run on a connection the pool
+   * already holds while new ones are refused.
+   */
+  unavailable?: (err: Error) => boolean
   /** A failure that is never a record's fault (e.g. a version conflict): rethrown as is, not isolated. */
   isTransient?: (err: Error) => boolean
   /** The one record that kept failing alone: record it (dead letter) so the others can go on. */
@@ -32,7 +38,7 @@ export async function handleIsolatingPoison<T>(items: T[], handle: (items: T[]) 
     const err = await tryRepeatedly(items, handle, options)
     if (!err) return
     if (options.isTransient?.(err) || options.stopped?.()) throw err
-    if (!(await options.healthy().catch(() => false))) continue // the store is down: not the records' fault
+    if (options.unavailable?.(err) || !(await options.healthy().catch(() => false))) continue // the store is down: not the records' fault
     if (items.length === 1) return options.poisoned(items[0], err)
     const half = Math.ceil(items.length / 2)
     await handleIsolatingPoison(items.slice(0, half), handle, options)

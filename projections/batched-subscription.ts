@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { EventStore, RecordedEvent, Subscription, TenantShardFilter } from '../processors/eventstore/port.ts'
 import { CheckpointConflictError, type CheckpointLock } from './viewstore/port.ts'
 import { handleIsolatingPoison } from '../processors/poison-isolation.ts'
+import { isDatabaseUnavailable } from '../sql/unavailable.ts'
 
 /** Tries of a failing batch (and of each half) before it is split, when the runner can skip events. */
 const POISON_AFTER_ATTEMPTS = 5
@@ -169,6 +170,7 @@ export abstract class BatchedSubscription {
           await handleIsolatingPoison(events, (part) => this.handlePart(part), {
             attempts: this.skipPoisoned ? POISON_AFTER_ATTEMPTS : Infinity,
             healthy: () => this.loadCheckpoint().then(() => true),
+            unavailable: isDatabaseUnavailable,
             isTransient: (err) => err instanceof CheckpointConflictError,
             poisoned: (event, err) => this.skipPart(event, err),
             onError: (err) => this.fail(err),

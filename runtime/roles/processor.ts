@@ -8,6 +8,7 @@ import { processChanges } from '../../processors/process-changes.ts'
 import { DEFAULT_STREAM_CACHE_SIZE, StreamStateCache } from '../../processors/stream-state-cache.ts'
 import { dropErasedEmployees } from '../../processors/erased-employees.ts'
 import { handleIsolatingPoison } from '../../processors/poison-isolation.ts'
+import { isDatabaseUnavailable } from '../../sql/unavailable.ts'
 import { WrongExpectedRevisionError } from '../../processors/eventstore/port.ts'
 import type { ConsumedChange } from '../../producers/changelog/port.ts'
 import { PROCESSOR_GROUP } from '../processor-group.ts'
@@ -153,6 +154,7 @@ export function changeBatchHandler(ctx: ProcessorContext, hooks: { onError: (err
         // tenants and the sync counters live in the database. A record failing while the database is
         // down is not poison, and must not be dead-lettered.
         healthy: () => Promise.all([probeEventStore(stores.rawEventStore), stores.db.query('SELECT 1')]).then(() => true),
+        unavailable: isDatabaseUnavailable,
         // Streams that kept changing under the processor: not a record's fault, the consumer retries.
         isTransient: (err) => err instanceof WrongExpectedRevisionError,
         poisoned: deadLetter,
