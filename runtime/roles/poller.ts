@@ -18,6 +18,7 @@ import { relinkedPublish, relinkerOf } from '../relinks.ts'
 import { tenantBudget, type TenantBudget } from '../../producers/tenant-budget.ts'
 import { PROCESSOR_GROUP } from '../processor-group.ts'
 import { unprojectedEvents } from '../../projections/tenant-progress.ts'
+import { unprojectedEventsFromTail } from '../../projections/unprojected-tail.ts'
 
 export interface PollerRole extends RoleHandle {
   simulator: KomboSimulator | null
@@ -103,7 +104,12 @@ function backlogBudget(ctx: RoleContext, alone: () => boolean): TenantBudget {
   return tenantBudget({
     changeLog: ctx.stores.changeLog,
     group: PROCESSOR_GROUP,
-    unprojected: unprojectedEvents({ store: ctx.stores.eventStore, views: ctx.stores.views }),
+    // EventStoreDB counts a tenant's events by reading $all (client-side filter): one shared read
+    // of the log's tail for every tenant instead (projections/unprojected-tail.ts). SQL counts in the database.
+    unprojected:
+      ctx.stores.describe.eventStore === 'eventstoredb'
+        ? unprojectedEventsFromTail({ store: ctx.stores.eventStore, views: ctx.stores.views })
+        : unprojectedEvents({ store: ctx.stores.eventStore, views: ctx.stores.views }),
     limit,
     alone,
     checkMs,

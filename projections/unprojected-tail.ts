@@ -1,0 +1,118 @@
+// The per-tenant budget's count of unprojected events (tenant-progress.ts) for an event store that
+// cannot count one tenant's events cheaply. On EventStoreDB `countAll` is a read of $all from the
+// views' checkpoint with the prefix filter applied by the client: every waiting tenant, every
+// check (200 ms), read every other tenant's events behind the projector again. 50 tenants of 2k
+// syncing at once spent the process in those reads (docs/benchmarks.md, 2026-12-07).
+//
+// Here one reader follows the log past the lowest views checkpoint for every tenant of the
+// process: each question reads only what was appended since the last one (shared by concurrent
+// questions), keeps the positions of each tenant's events the projector has not passed, and
+// counts from them. Events are read as stored (`decodes` nothing: no personal data is opened).
+// Bounded: past `maxTracked` positions (a projector far behind, a stale shard checkpoint) it lets
+// go of them and asks `countAll`, as before, until the projector is close again.
+import type { EventStore } from '../processors/eventstore/port.ts'
+import { parseStreamName } from '../schemas/streams.ts'
+import { VIEWS_CHECKPOINT, projectedStreamPrefixes } from './projection.ts'
+import { shardOfCheckpoint } from './shard.ts'
+import { tenantCheckpoint, unprojectedEvents, type UnprojectedEventsSource } from './tenant-progress.ts'
+
+export interface UnprojectedTailSource extends UnprojectedEventsSource {
+  store: Pick<EventStore, 'countAll' | 'readAll'>
+}
+
+export interface UnprojectedTailOptions {
+  /** Positions kept at most (all tenants together) before falling back to countAll. */
+  maxTracked?: number
+  /** Events per read of the log. */
+  pageSize?: number
+}
+
+const nothingDecoded = () => false
+
+/** Same answers as `unprojectedEvents(source)`, from one shared read of the log's tail. */
+export function unprojectedEventsFromTail(source: UnprojectedTailSource, options: UnprojectedTailOptions = {}): (tenant: string, upTo: number) => Promise<number> {
+  const maxTracked = options.maxTracked ?? 50_000
+  const pageSize = options.pageSize ?? 1_000
+  const counted = unprojectedEvents(source)
+  /** Per tenant, the positions (ascending) of its events after the lowest checkpoint that were read. */
+  const positions = new Map<string, bigint[]>()
+  let tracked = 0
+  /** Everything up to here is read; null: nothing is (the next read starts at the lowest checkpoint). */
+  let readTo: bigint | null = null
+  /** Set when more than maxTracked lay behind the projector: countAll answers until it passes this. */
+  let tooFarBehindUntil: bigint | null = null
+  let reading: Promise<boolean> | null = null
+
+  const forget = () => {
+    positions.clear()
+    tracked = 0
+    readTo = null
+  }
+
+  /** Drops what every views checkpoint has passed. */
+  const dropUpTo = (to: bigint) => {
+    for (const [tenant, list] of positions) {
+      let i = 0
+      while (i < list.length && list[i] <= to) i++
+      if (i === 0) continue
+      tracked -= i
+      if (i === list.length) positions.delete(tenant)
+      else positions.set(tenant, list.slice(i))
+    }
+  }
+
+  /** Reads what was appended since the last read; false when too much is behind the projector to keep. */
+  async function readTail(lowest: bigint | null): Promise<boolean> {
+    if (tooFarBehindUntil !== null) {
+      if (lowest === null || lowest < tooFarBehindUntil) return false
+      tooFarBehindUntil = null
+    }
+    if (readTo === null || (lowest !== null && lowest > readTo)) {
+      forget()
+      readTo = lowest
+    } else if (lowest !== null) {
+      dropUpTo(lowest)
+    }
+    for (;;) {
+      const page = await source.store.readAll({ after: readTo ?? undefined, maxCount: pageSize, streamPrefixes: projectedStreamPrefixes, decodes: nothingDecoded })
+      for (const event of page) {
+        const tenant = parseStreamName(event.streamName)?.tenant
+        if (tenant === undefined) continue
+        const list = positions.get(tenant)
+        if (list) list.push(event.position)
+        else positions.set(tenant, [event.position])
+        tracked++
+      }
+      if (page.length > 0) readTo = page[page.length - 1].position
+      if (tracked > maxTracked) {
+        tooFarBehindUntil = readTo
+        forget()
+        return false
+      }
+      if (page.length < pageSize) return true
+    }
+  }
+
+  return async (tenant, upTo) => {
+    if (!(upTo > 0)) return 0
+    const checkpoints = await source.views.checkpoints()
+    let lowest: bigint | null = null
+    let projected = false
+    for (const [name, position] of checkpoints) {
+      if (!shardOfCheckpoint(VIEWS_CHECKPOINT, name)) continue
+      projected = true
+      if (lowest === null || position < lowest) lowest = position
+    }
+    // Questions asked while a read is in flight share it (what is appended meanwhile is read by the next).
+    reading ??= readTail(projected ? lowest : null).finally(() => (reading = null))
+    if (!(await reading)) return counted(tenant, upTo)
+    const after = tenantCheckpoint(checkpoints, tenant)
+    // No checkpoint of its own while others exist (a shard that has not written one yet): its
+    // events before the lowest checkpoint count too, and only countAll reads those.
+    if (after === null && projected) return counted(tenant, upTo)
+    const list = positions.get(tenant) ?? []
+    let n = 0
+    for (let i = list.length - 1; i >= 0 && (after === null || list[i] > after) && n < upTo; i--) n++
+    return n
+  }
+}
