@@ -49,17 +49,6 @@ export function unprojectedEventsFromTail(source: UnprojectedTailSource, options
     readTo = null
   }
 
-  /** Drops what every views checkpoint has passed. */
-  const dropUpTo = (to: bigint) => {
-    for (const [tenant, list] of positions) {
-      let i = 0
-      while (i < list.length && list[i] <= to) i++
-      if (i === 0) continue
-      tracked -= i
-      if (i === list.length) positions.delete(tenant)
-      else positions.set(tenant, list.slice(i))
-    }
-  }
 
   /** Reads what was appended since the last read; false when too much is behind the projector to keep. */
   async function readTail(lowest: bigint | null): Promise<boolean> {
@@ -71,7 +60,7 @@ export function unprojectedEventsFromTail(source: UnprojectedTailSource, options
       forget()
       readTo = lowest
     } else if (lowest !== null) {
-      dropUpTo(lowest)
+      tracked -= dropUpTo(positions, lowest)
     }
     for (;;) {
       const page = await source.store.readAll({ after: readTo ?? undefined, maxCount: pageSize, streamPrefixes: projectedStreamPrefixes, decodes: nothingDecoded })
@@ -96,23 +85,44 @@ export function unprojectedEventsFromTail(source: UnprojectedTailSource, options
   return async (tenant, upTo) => {
     if (!(upTo > 0)) return 0
     const checkpoints = await source.views.checkpoints()
-    let lowest: bigint | null = null
-    let projected = false
-    for (const [name, position] of checkpoints) {
-      if (!shardOfCheckpoint(VIEWS_CHECKPOINT, name)) continue
-      projected = true
-      if (lowest === null || position < lowest) lowest = position
-    }
+    const { lowest, projected } = lowestViewsCheckpoint(checkpoints)
     // Questions asked while a read is in flight share it (what is appended meanwhile is read by the next).
-    reading ??= readTail(projected ? lowest : null).finally(() => (reading = null))
+    reading ??= readTail(lowest).finally(() => (reading = null))
     if (!(await reading)) return counted(tenant, upTo)
     const after = tenantCheckpoint(checkpoints, tenant)
     // No checkpoint of its own while others exist (a shard that has not written one yet): its
     // events before the lowest checkpoint count too, and only countAll reads those.
     if (after === null && projected) return counted(tenant, upTo)
-    const list = positions.get(tenant) ?? []
-    let n = 0
-    for (let i = list.length - 1; i >= 0 && (after === null || list[i] > after) && n < upTo; i--) n++
-    return n
+    return countAfter(positions.get(tenant) ?? [], after, upTo)
   }
+}
+
+/** The lowest views checkpoint (null: none written yet), and whether any is. */
+function lowestViewsCheckpoint(checkpoints: ReadonlyMap<string, bigint>): { lowest: bigint | null; projected: boolean } {
+  let lowest: bigint | null = null
+  for (const [name, position] of checkpoints) {
+    if (shardOfCheckpoint(VIEWS_CHECKPOINT, name) && (lowest === null || position < lowest)) lowest = position
+  }
+  return { lowest, projected: lowest !== null }
+}
+
+/** Drops the positions at or below `to` (every views checkpoint has passed them); returns how many. */
+function dropUpTo(positions: Map<string, bigint[]>, to: bigint): number {
+  let dropped = 0
+  for (const [tenant, list] of positions) {
+    let i = 0
+    while (i < list.length && list[i] <= to) i++
+    if (i === 0) continue
+    dropped += i
+    if (i === list.length) positions.delete(tenant)
+    else positions.set(tenant, list.slice(i))
+  }
+  return dropped
+}
+
+/** How many of the ascending `list` lie after `after` (null: all), at most `upTo`. */
+function countAfter(list: bigint[], after: bigint | null, upTo: number): number {
+  let n = 0
+  for (let i = list.length - 1; i >= 0 && (after === null || list[i] > after) && n < upTo; i--) n++
+  return n
 }
