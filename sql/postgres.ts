@@ -2,6 +2,7 @@
 import pg from 'pg'
 import type { SqlDatabase, SqlQueryable } from './database.ts'
 import { AnalyzeSchedule, analyzeGrownTables } from './auto-analyze.ts'
+import { isConnectionLost } from './unavailable.ts'
 
 // int8 (bigint) columns come back as strings by default; keep them as strings and let stores
 // convert with BigInt(), so both drivers return the same shapes.
@@ -37,7 +38,7 @@ export async function openPostgresDatabase(
       client,
       done: (err) => {
         client.off('error', onError)
-        client.release(broken ?? (err instanceof Error && isConnectionError(err) ? err : undefined))
+        client.release(broken ?? (err instanceof Error && isConnectionLost(err) ? err : undefined))
       },
     }
   }
@@ -142,15 +143,3 @@ export function guardClientErrors(pool: pg.Pool): (client: pg.PoolClient) => Err
   return (client) => errors.get(client)
 }
 
-/** The connection itself failed (terminated backend, reset socket): the client must not be reused. */
-function isConnectionError(err: Error): boolean {
-  const code = (err as { code?: string }).code
-  return (
-    code === '57P01' || // admin_shutdown (pg_terminate_backend)
-    code === '57P02' ||
-    code === '57P03' ||
-    code === 'ECONNRESET' ||
-    code === 'EPIPE' ||
-    /Connection terminated|connection ended|not queryable/i.test(err.message)
-  )
-}
