@@ -42,7 +42,11 @@ export interface UnprojectedEventsSource {
 export function unprojectedEvents(source: UnprojectedEventsSource): (tenant: string, upTo: number) => Promise<number> {
   return async (tenant, upTo) => {
     if (!(upTo > 0)) return 0
-    const after = tenantCheckpoint(await source.views.checkpoints(), tenant)
-    return source.store.countAll({ after: after ?? undefined, streamPrefixes: tenantStreamPrefixes(tenant), upTo })
+    return countTenantEventsAfter(source.store, tenant, tenantCheckpoint(await source.views.checkpoints(), tenant), upTo)
   }
+}
+
+/** The tenant's events in the store after `after` (null: from the beginning), counted up to `upTo`. */
+export function countTenantEventsAfter(store: Pick<EventStore, 'countAll'>, tenant: string, after: bigint | null, upTo: number): Promise<number> {
+  return store.countAll({ after: after ?? undefined, streamPrefixes: tenantStreamPrefixes(tenant), upTo })
 }

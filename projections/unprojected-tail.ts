@@ -14,7 +14,7 @@ import type { EventStore } from '../processors/eventstore/port.ts'
 import { parseStreamName } from '../schemas/streams.ts'
 import { VIEWS_CHECKPOINT, projectedStreamPrefixes } from './projection.ts'
 import { shardOfCheckpoint } from './shard.ts'
-import { tenantCheckpoint, unprojectedEvents, type UnprojectedEventsSource } from './tenant-progress.ts'
+import { countTenantEventsAfter, tenantCheckpoint, type UnprojectedEventsSource } from './tenant-progress.ts'
 
 export interface UnprojectedTailSource extends UnprojectedEventsSource {
   store: Pick<EventStore, 'countAll' | 'readAll'>
@@ -33,7 +33,6 @@ const nothingDecoded = () => false
 export function unprojectedEventsFromTail(source: UnprojectedTailSource, options: UnprojectedTailOptions = {}): (tenant: string, upTo: number) => Promise<number> {
   const maxTracked = options.maxTracked ?? 50_000
   const pageSize = options.pageSize ?? 1_000
-  const counted = unprojectedEvents(source)
   /** Per tenant, the positions (ascending) of its events after the lowest checkpoint that were read. */
   const positions = new Map<string, bigint[]>()
   let tracked = 0
@@ -48,7 +47,6 @@ export function unprojectedEventsFromTail(source: UnprojectedTailSource, options
     tracked = 0
     readTo = null
   }
-
 
   /** Reads what was appended since the last read; false when too much is behind the projector to keep. */
   async function readTail(lowest: bigint | null): Promise<boolean> {
@@ -85,25 +83,24 @@ export function unprojectedEventsFromTail(source: UnprojectedTailSource, options
   return async (tenant, upTo) => {
     if (!(upTo > 0)) return 0
     const checkpoints = await source.views.checkpoints()
-    const { lowest, projected } = lowestViewsCheckpoint(checkpoints)
+    const lowest = lowestViewsCheckpoint(checkpoints)
+    const after = tenantCheckpoint(checkpoints, tenant)
     // Questions asked while a read is in flight share it (what is appended meanwhile is read by the next).
     reading ??= readTail(lowest).finally(() => (reading = null))
-    if (!(await reading)) return counted(tenant, upTo)
-    const after = tenantCheckpoint(checkpoints, tenant)
-    // No checkpoint of its own while others exist (a shard that has not written one yet): its
-    // events before the lowest checkpoint count too, and only countAll reads those.
-    if (after === null && projected) return counted(tenant, upTo)
+    // Past maxTracked; or no checkpoint of its own while others exist (a shard that has not written
+    // one yet), so its events before the lowest checkpoint count too: only countAll reads those.
+    if (!(await reading) || (after === null && lowest !== null)) return countTenantEventsAfter(source.store, tenant, after, upTo)
     return countAfter(positions.get(tenant) ?? [], after, upTo)
   }
 }
 
-/** The lowest views checkpoint (null: none written yet), and whether any is. */
-function lowestViewsCheckpoint(checkpoints: ReadonlyMap<string, bigint>): { lowest: bigint | null; projected: boolean } {
+/** The lowest views checkpoint (null: none written yet). */
+function lowestViewsCheckpoint(checkpoints: ReadonlyMap<string, bigint>): bigint | null {
   let lowest: bigint | null = null
   for (const [name, position] of checkpoints) {
     if (shardOfCheckpoint(VIEWS_CHECKPOINT, name) && (lowest === null || position < lowest)) lowest = position
   }
-  return { lowest, projected: lowest !== null }
+  return lowest
 }
 
 /** Drops the positions at or below `to` (every views checkpoint has passed them); returns how many. */
