@@ -20,3 +20,22 @@ t.test('every row of every table, once, and nothing left behind', async (t) => {
   const { rows } = await db.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name")
   t.same(rows.map((r) => r.table_name), ['a', 'b', 'empty'], 'the copies were dropped')
 })
+
+t.test('the copies hold the same values, bytea included, also bytes that are not UTF-8', async (t) => {
+  const db = await openPgliteDatabase()
+  t.teardown(() => db.close())
+  await db.exec(`CREATE TABLE text_bytes (id int PRIMARY KEY, raw bytea NOT NULL, doc jsonb);
+    CREATE TABLE odd_bytes (id int PRIMARY KEY, raw bytea NOT NULL)`)
+  for (let i = 0; i < 1200; i++) {
+    await db.query('INSERT INTO text_bytes (id, raw, doc) VALUES ($1, $2, $3)', [i, Buffer.from(JSON.stringify({ i, name: 'Zoë "quoted" ✓' }), 'utf8'), { i }])
+    await db.query('INSERT INTO odd_bytes (id, raw) VALUES ($1, $2)', [i, Buffer.from([0x7b, 0xff, 0x00, i % 256])])
+  }
+  const floor = await measureWriteFloor(db, { keepCopies: true })
+  t.equal(floor.rows, 2400)
+  for (const table of ['text_bytes', 'odd_bytes']) {
+    const { rows } = await db.query<{ differing: number }>(
+      `SELECT count(*)::int AS differing FROM (SELECT * FROM ${table} EXCEPT SELECT * FROM floor_copy_${table}) d`,
+    )
+    t.equal(rows[0].differing, 0, `${table}: every row copied as it was`)
+  }
+})
