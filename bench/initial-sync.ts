@@ -22,7 +22,16 @@ export interface InitialSyncResult {
 
 export async function measureInitialSync(
   employees: number,
-  options: { env?: Record<string, string>; processor?: ProcessorTuning; checkEveryMs?: number; writeFloor?: boolean } = {},
+  options: {
+    env?: Record<string, string>
+    processor?: ProcessorTuning
+    checkEveryMs?: number
+    writeFloor?: boolean
+    /** Kombo answers every list request this much later (the simulator's `slow` fault on each one). */
+    komboPageDelayMs?: number
+    /** Records per Kombo page (default: the poller's). */
+    pageSize?: number
+  } = {},
 ): Promise<InitialSyncResult> {
   let firstRequestAt = 0
   let watcher: NodeJS.Timeout | undefined
@@ -30,7 +39,9 @@ export async function measureInitialSync(
     employees,
     env: options.env,
     processor: options.processor,
+    poller: options.pageSize === undefined ? undefined : { pageSize: options.pageSize },
     onSimulator: (sim) => {
+      if (options.komboPageDelayMs) sim.injectFault({ kind: 'slow', delayMs: options.komboPageDelayMs, times: Number.MAX_SAFE_INTEGER })
       // The poller starts with the service; notice its first request to the simulator.
       watcher = setInterval(() => {
         if (!firstRequestAt && sim.requestLog.length > 0) firstRequestAt = performance.now()
@@ -103,4 +114,26 @@ export async function benchInitialSync(sizes: number[], label = 'embedded', proc
     })
   }
   return rows
+}
+
+/**
+ * The initial sync against a Kombo that takes `delayMs` to answer each page, as the real one does
+ * over the network (the simulator answers at once): the poll's requests in a row are then the
+ * sync's floor. Baseline: the same sync at 100 records per page, Kombo's default page size.
+ */
+export async function benchKomboLatencySync(employees: number, delayMs: number): Promise<ResultRow[]> {
+  const at100 = await measureInitialSync(employees, { komboPageDelayMs: delayMs, pageSize: 100 })
+  const now = await measureInitialSync(employees, { komboPageDelayMs: delayMs })
+  const perSecond = (n: number, ms: number) => (n / ms) * 1000
+  return [
+    {
+      benchmark: 'initial sync',
+      scenario: `${sizeLabel(employees)} employees, embedded, Kombo answering each page after ${delayMs} ms`,
+      value: perSecond(now.records, now.visibleMs),
+      unit: 'records/s',
+      baseline: { label: 'the same sync reading 100 records per page', value: perSecond(at100.records, at100.visibleMs), unit: 'records/s' },
+      peakRssMb: peakRssMb(),
+      note: `visible after ${(now.visibleMs / 1000).toFixed(1)} s, polled ${(now.polledMs / 1000).toFixed(1)} s (at 100 per page: ${(at100.visibleMs / 1000).toFixed(1)} s, polled ${(at100.polledMs / 1000).toFixed(1)} s)`,
+    },
+  ]
 }

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --full] [--only initial-sync,all-memory,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log,projector-shards,fairness,soak] [--sizes 1000,10000] [--soak-minutes 10] [--tenant-backlog-limit 200] [--event-store esdb|postgres] [--write | --no-write]`
+// `npm run bench [-- --quick | --full] [--only initial-sync,kombo-latency,all-memory,production,scaling,read-api,rebuild,steady-state,role-memory,production-steady-state,change-log,projector-shards,fairness,soak] [--sizes 1000,10000] [--soak-minutes 10] [--tenant-backlog-limit 200] [--event-store esdb|postgres] [--write | --no-write]`
 // Runs the benchmarks one after another in this process, prints a table and (by default, not with
 // --quick) writes it into docs/benchmarks.md. See docs/benchmarks.md for what each one measures.
 // The chaos soak (bench/soak.ts, ~15 minutes) runs with --full or when --only names it, never in
@@ -6,7 +6,7 @@
 // EventStoreDB double (default) or PostgreSQL beside the views; the other benchmarks keep their own.
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { benchInitialSync } from './initial-sync.ts'
+import { benchInitialSync, benchKomboLatencySync } from './initial-sync.ts'
 import { repeatingPoller, untunedProcessor } from './harness.ts'
 import { benchProductionSync, benchScaling, startProductionStack, type ProductionStack } from './production.ts'
 import { benchProductionPostgresSync } from './production-postgres.ts'
@@ -21,7 +21,7 @@ import { benchProjectorShards } from './projector-shards.ts'
 import { benchFairness } from './fairness.ts'
 import { machineFacts, markdownSection, printTable, writeMarkdownSection, type ResultRow } from './report.ts'
 
-const names = ['initial-sync', 'all-memory', 'production', 'scaling', 'read-api', 'rebuild', 'steady-state', 'role-memory', 'production-steady-state', 'change-log', 'projector-shards', 'fairness', 'soak'] as const
+const names = ['initial-sync', 'kombo-latency', 'all-memory', 'production', 'scaling', 'read-api', 'rebuild', 'steady-state', 'role-memory', 'production-steady-state', 'change-log', 'projector-shards', 'fairness', 'soak'] as const
 type Name = (typeof names)[number]
 
 const { values } = parseArgs({
@@ -45,9 +45,9 @@ const plan = {
   // --quick only keeps the benchmarks working (CI): small sizes, one connection count; production
   // mode only for the initial-sync rows of 300 employees (on the double and on PostgreSQL against
   // its write floor, goal 1), since starting Kafka and the registry alone takes ~15 s.
-  quick: { sync: [300], syncBefore: [] as number[], production: [300], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], changeLog: [10_000], rates: [10], steadyBefore: [] as number[], steadySeconds: 2, roleMemory: [] as number[], allMemory: [300], productionRates: [] as number[], soakMinutes: null as number | null, projectorShards: { tenants: 4, employees: 50, shards: [1, 2] }, fairness: { big: 1_000, small: 50, tenants: 3, employees: 200, seconds: 3 } },
-  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [16, 64], seconds: 5, rebuild: [100_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 15, roleMemory: [10_000], allMemory: [10_000], productionRates: [10, 100, 1_000], soakMinutes: 10, projectorShards: { tenants: 16, employees: 500, shards: [1, 2, 4, 1] }, fairness: { big: 10_000, small: 100, tenants: 10, employees: 1_000, seconds: 20 } },
-  full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 30, roleMemory: [100_000], allMemory: [100_000], productionRates: [10, 100, 1_000], soakMinutes: 10, projectorShards: { tenants: 64, employees: 500, shards: [1, 2, 4, 1] }, fairness: { big: 100_000, small: 100, tenants: 50, employees: 2_000, seconds: 60 } },
+  quick: { sync: [300], syncBefore: [] as number[], production: [300], productionBefore: [] as number[], scaling: null as number | null, apiEmployees: 300, connections: [16], seconds: 1, rebuild: [10_000], changeLog: [10_000], rates: [10], steadyBefore: [] as number[], steadySeconds: 2, roleMemory: [] as number[], allMemory: [300], productionRates: [] as number[], soakMinutes: null as number | null, projectorShards: { tenants: 4, employees: 50, shards: [1, 2] }, fairness: { big: 1_000, small: 50, tenants: 3, employees: 200, seconds: 3 }, komboLatency: { employees: 300, delayMs: 50 } },
+  default: { sync: [1_000, 10_000], syncBefore: [1_000], production: [1_000, 10_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 1_000, connections: [16, 64], seconds: 5, rebuild: [100_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 15, roleMemory: [10_000], allMemory: [10_000], productionRates: [10, 100, 1_000], soakMinutes: 10, projectorShards: { tenants: 16, employees: 500, shards: [1, 2, 4, 1] }, fairness: { big: 10_000, small: 100, tenants: 10, employees: 1_000, seconds: 20 }, komboLatency: { employees: 10_000, delayMs: 300 } },
+  full: { sync: [1_000, 10_000, 100_000], syncBefore: [1_000, 10_000], production: [1_000, 10_000, 100_000], productionBefore: [1_000, 10_000], scaling: 10_000, apiEmployees: 10_000, connections: [1, 16, 64], seconds: 10, rebuild: [1_000_000], changeLog: [1_000_000], rates: [10, 100, 1_000], steadyBefore: [100], steadySeconds: 30, roleMemory: [100_000], allMemory: [100_000], productionRates: [10, 100, 1_000], soakMinutes: 10, projectorShards: { tenants: 64, employees: 500, shards: [1, 2, 4, 1] }, fairness: { big: 100_000, small: 100, tenants: 50, employees: 2_000, seconds: 60 }, komboLatency: { employees: 10_000, delayMs: 300 } },
 }[mode]
 const sizes = values.sizes ? values.sizes.split(',').map((s) => Number(s.trim())) : plan.sync
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--sizes takes positive integers, e.g. --sizes 1000,10000`)
@@ -77,6 +77,7 @@ await run('initial-sync', async () => [
   ...(await benchInitialSync(sizes.filter((n) => plan.syncBefore.includes(n)), 'embedded (before: no stream-state cache, one stream decided at a time)', untunedProcessor)),
   ...(await benchInitialSync(sizes, 'embedded')),
 ])
+await run('kombo-latency', () => benchKomboLatencySync(plan.komboLatency.employees, plan.komboLatency.delayMs))
 // The `all` process on its own (goal 2: ≤ 1 GB at 100k), without the simulator the rows above carry.
 await run('all-memory', () => benchAllProcessMemory(values.sizes ? sizes : plan.allMemory))
 // Production mode needs Kafka + the registry (fetched and started here) and PostgreSQL.

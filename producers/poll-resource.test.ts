@@ -278,3 +278,88 @@ t.test('with the versions already published remembered, an overlap re-read is no
   t.same(idsAndVersions(records(published)), idsAndVersions([a2]), 'only the new version of a; b (unchanged) is skipped')
   t.equal(third.skipped, 1)
 })
+
+t.test('the next page is requested while the page before it is handed on, one request at a time, in order', async (t) => {
+  const { published, poll, company } = setup('read-ahead')
+  const expected = company.list('employees', { includeDeleted: true })
+  const requested: Array<string | undefined> = []
+  let inFlight = 0
+  let mostInFlight = 0
+  const counting = {
+    async listPage(...args: Parameters<KomboClient['listPage']>) {
+      requested.push(args[2]?.cursor)
+      inFlight += 1
+      mostInFlight = Math.max(mostInFlight, inFlight)
+      try {
+        return await client.listPage(...args)
+      } finally {
+        inFlight -= 1
+      }
+    },
+  }
+  // Each hand-off waits until the next page was asked for (it never returns if it is not).
+  const handOffSaw: number[] = []
+  const result = await poll({
+    client: counting,
+    publish: async (envelopes) => {
+      const pageNumber = published.length + 1
+      const deadline = Date.now() + 5_000
+      while (requested.length <= pageNumber && pageNumber < Math.ceil(expected.length / 7) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1))
+      handOffSaw.push(requested.length)
+      published.push(envelopes)
+    },
+  })
+  const pages = Math.ceil(expected.length / 7)
+  t.equal(result.pages, pages)
+  t.equal(requested.length, pages, 'no page asked for twice, none past the last')
+  t.same(handOffSaw.slice(0, -1), handOffSaw.slice(0, -1).map((_, i) => i + 2), 'while page n was handed on, page n + 1 had been asked for')
+  t.equal(mostInFlight, 1, 'never two requests at once')
+  t.same(idsAndVersions(records(published)), idsAndVersions(expected), 'every record, once, pages in order')
+})
+
+t.test('a hand-off that fails while the next page is being read: the poll fails, advances nothing, and the answer ahead goes nowhere', async (t) => {
+  const { syncState, poll } = setup('read-ahead-fails')
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown) => unhandled.push(reason)
+  process.on('unhandledRejection', onUnhandled)
+  t.teardown(() => process.off('unhandledRejection', onUnhandled))
+  let asked = 0
+  const failingAhead = {
+    async listPage(...args: Parameters<KomboClient['listPage']>) {
+      asked += 1
+      if (asked === 1) return client.listPage(...args)
+      await new Promise((r) => setTimeout(r, 30))
+      throw new KomboUnavailableError('the page ahead failed too', { integrationId: 'read-ahead-fails', resource: 'employees', tenant: 'acme', status: 503, attempts: 1 })
+    },
+  }
+  await t.rejects(poll({ client: failingAhead, publish: async () => Promise.reject(new Error('change log down')) }), /change log down/, "the hand-off's error, not the page ahead's")
+  await new Promise((r) => setTimeout(r, 100))
+  t.equal(asked, 2, 'the second page had been asked for')
+  t.same(unhandled, [], 'its failure was not left unhandled')
+  t.equal((await syncState.get('acme', 'employees'))?.watermark, null)
+})
+
+t.test('a stop while a page is handed on ends the poll after that page, with no further page asked for', async (t) => {
+  const { syncState, poll } = setup('read-ahead-stop')
+  const stop = new AbortController()
+  let asked = 0
+  const counting = {
+    listPage: (...args: Parameters<KomboClient['listPage']>) => {
+      asked += 1
+      return client.listPage(...args)
+    },
+  }
+  let handed = 0
+  const result = await poll({
+    client: counting,
+    signal: stop.signal,
+    publish: async () => {
+      handed += 1
+      if (handed === 2) stop.abort()
+    },
+  })
+  t.equal(result.completed, false)
+  t.equal(result.pages, 2)
+  t.ok(asked <= 3, `at most the page that was already ahead when the stop came (${asked} asked)`)
+  t.equal((await syncState.get('acme', 'employees'))?.watermark, null, 'nothing advanced')
+})

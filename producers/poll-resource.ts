@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto'
 import type { ChangeEnvelope } from '../schemas/envelope.ts'
 import type { KomboResource } from '../schemas/kombo.ts'
-import type { KomboClient } from './kombo/client.ts'
+import type { KomboClient, KomboListPage } from './kombo/client.ts'
 import type { SyncStateStore } from './sync-state/port.ts'
 import type { PublishedFilter } from './recently-published.ts'
 import { komboRecordSchemas } from '../schemas/kombo.ts'
@@ -23,7 +23,13 @@ import type { NewDeadLetter } from './changelog/port.ts'
  * minute of re-reading is cheap (idempotent downstream) and covers that window.
  */
 export const DEFAULT_WATERMARK_OVERLAP_MS = 60_000
-export const DEFAULT_PAGE_SIZE = 100
+/**
+ * Kombo's largest page (its default is 100). Against the real API each request costs a network
+ * round trip, so a poll's pages in a row are what an initial sync cannot go below: 250 per page
+ * reads a 10k company in 40 requests instead of 100 (bench `kombo-latency`: Kombo answering after
+ * 300 ms, 10k employees).
+ */
+export const DEFAULT_PAGE_SIZE = 250
 /**
  * How far past the poll's own start a record's `changed_at` may lie and still move the watermark.
  * Kombo's clock and ours differ a little; a record stamped further ahead (a broken clock upstream)
@@ -116,36 +122,25 @@ export async function pollResource(o: PollResourceOptions): Promise<PollResource
   let rejected = 0
   let future = 0
   let latestSeen = Number.NEGATIVE_INFINITY
-  let greatest: { at: number; text: string } | null = null
+  let greatest = null as { at: number; text: string } | null
   const context = { integrationId: o.integrationId, resource: o.resource, tenant: o.tenant, status: null }
   const stopped = () => ({ records, skipped, pages, watermark: oldWatermark, completed: false, rejected, future, clockSkewSeconds: 0, full })
 
-  do {
-    if (pages > 0 && o.signal?.aborted) return stopped()
-    if (pages >= maxPages) {
-      throw new KomboPagingError(`more than ${maxPages} pages in one poll (KOMBO_MAX_PAGES_PER_POLL); endless pages?`, context)
-    }
-    const page = await o.client.listPage(o.integrationId, o.resource, {
-      updatedAfter,
-      cursor,
-      pageSize: o.pageSize ?? DEFAULT_PAGE_SIZE,
-      includeDeleted: true,
-      tenant: o.tenant,
-      signal: o.signal,
-    })
+  /** One page: edge checks, the hand-off to the change log, and what it says for the watermark. */
+  const handOn = async (page: KomboListPage): Promise<{ published: number; skipped: number; rejected: number }> => {
     const fetchedAt = now().toISOString()
     const accepted: unknown[] = []
+    let refused = 0
     for (const received of page.results) {
       const clean = sanitiseRecord(received, o.recordLimits)
       if (clean.ok) {
         accepted.push(clean.record)
         continue
       }
-      rejected += 1
+      refused += 1
       await o.deadLetter?.(edgeDeadLetter(o, received, clean.reason))
     }
     const fresh = o.recentlyPublished ? accepted.filter((record) => !o.recentlyPublished!.has(record)) : accepted
-    skipped += accepted.length - fresh.length
     const envelopes = fresh.map((record) => ({
       tenant: o.tenant,
       integrationId: o.integrationId,
@@ -170,17 +165,47 @@ export async function pollResource(o: PollResourceOptions): Promise<PollResource
       }
       greatest = later(greatest, stamp)
     }
-    records += envelopes.length
-    pages += 1
-    const next = page.next ?? undefined
-    if (next !== undefined) {
-      if (cursorsSeen.has(next) || next === cursor) {
-        throw new KomboPagingError(`Kombo sent the cursor of an earlier page again after ${pages} page(s): the pages loop`, context)
-      }
+    return { published: envelopes.length, skipped: accepted.length - fresh.length, rejected: refused }
+  }
+
+  // The next page is requested as soon as this one names it, and read while this one is handed on:
+  // a poll takes about max(Kombo's answer, the hand-off) per page instead of their sum. Still one
+  // request at a time, pages handed on one at a time and in order; a page that would loop, pass
+  // maxPages or follow a stop is never requested, so those end the poll as before.
+  const fetchPage = (pageCursor: string | undefined) =>
+    o.client.listPage(o.integrationId, o.resource, {
+      updatedAfter,
+      cursor: pageCursor,
+      pageSize: o.pageSize ?? DEFAULT_PAGE_SIZE,
+      includeDeleted: true,
+      tenant: o.tenant,
+      signal: o.signal,
+    })
+  let ahead: Promise<KomboListPage> | null = fetchPage(undefined)
+  try {
+    while (ahead) {
+      const page: KomboListPage = await ahead
+      ahead = null
+      const next = page.next ?? undefined
+      const loops = next !== undefined && (cursorsSeen.has(next) || next === cursor)
+      if (next !== undefined && !loops && pages + 1 < maxPages && !o.signal?.aborted) ahead = fetchPage(next)
+      const handed = await handOn(page)
+      records += handed.published
+      skipped += handed.skipped
+      rejected += handed.rejected
+      pages += 1
+      if (next === undefined) break
+      if (loops) throw new KomboPagingError(`Kombo sent the cursor of an earlier page again after ${pages} page(s): the pages loop`, context)
+      if (pages >= maxPages) throw new KomboPagingError(`more than ${maxPages} pages in one poll (KOMBO_MAX_PAGES_PER_POLL); endless pages?`, context)
+      if (o.signal?.aborted) return stopped()
       cursorsSeen.add(next)
+      cursor = next
     }
-    cursor = next
-  } while (cursor)
+  } finally {
+    // A page requested ahead that this poll will not read (it failed or was stopped): its answer,
+    // or its error, goes nowhere.
+    ahead?.catch(() => {})
+  }
 
   // Never backwards: an overlap re-read (or a clock oddity in Kombo) may only see older records.
   const advanced =

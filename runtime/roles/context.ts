@@ -15,7 +15,7 @@ import type { TenantDirectory } from '../../tenants/directory.ts'
  */
 export interface Tuning {
   processor?: { cacheStreams?: number; concurrency?: number }
-  poller?: { skipRepeats?: boolean }
+  poller?: { skipRepeats?: boolean; pageSize?: number }
   api?: { viewCache?: boolean }
 }
 
