@@ -49,3 +49,46 @@ t.test('a renamed manager of 7 reports, recomputed 2 users at a time', async (t)
   const flagged = await Promise.all(reports.map(async (id) => (await views.getUser(tenant, id))?.issues.includes('duplicate_work_email')))
   t.same(flagged, [true, false, false, false, false, false, true], 'r1 and r7 flagged, though recomputed in different chunks')
 })
+
+t.test("a manager's change that her reports do not show (a job title) rewrites her alone; a rename rewrites them too", async (t) => {
+  const db = await openPgliteDatabase()
+  t.teardown(() => db.close())
+  const views = await openSqlViewStore(db)
+  position = 0n
+  await views.transaction((tx) =>
+    applyEvents(tx, [
+      imported('ada', { first_name: 'Ada', last_name: 'Lovelace', display_full_name: 'Ada Lovelace', work_email: 'ada@acme.test' }),
+      ...reports.map((id) => imported(id, { display_full_name: id, work_email: `${id}@acme.test`, manager_id: 'ada' })),
+    ]),
+  )
+  const written = async (events: RecordedEvent[]) => {
+    const users: string[] = []
+    await views.transaction((tx) => {
+      const counting: ViewTransaction = Object.assign(Object.create(tx) as ViewTransaction, {
+        upsertUsers: (tn: string, rows: Parameters<ViewTransaction['upsertUsers']>[1]) => {
+          users.push(...rows.map((r) => r.user.externalId))
+          return tx.upsertUsers(tn, rows)
+        },
+      })
+      return applyEvents(counting, events)
+    })
+    return users.sort()
+  }
+  const retitled = recorded('ada', 1n, { type: 'EmployeeJobTitleChanged', data: { tenant, entityId: 'ada', changedAt: later(5), job_title: 'Countess' } })
+  t.same(await written([retitled]), ['ada'], 'a new job title: only her own user')
+  t.equal((await views.getUser(tenant, 'ada'))?.jobTitle, 'Countess')
+  for (const id of reports) t.same((await views.getUser(tenant, id))?.manager, { externalId: 'ada', displayName: 'Ada Lovelace' }, `${id}'s manager as before`)
+  const renamed = recorded('ada', 2n, { type: 'EmployeeNameChanged', data: { tenant, entityId: 'ada', changedAt: later(6), first_name: 'Ada', last_name: 'King', display_full_name: 'Ada King' } })
+  t.same(await written([renamed]), ['ada', ...reports].sort(), 'a new name: her reports too')
+  for (const id of reports) t.equal((await views.getUser(tenant, id))?.manager?.displayName, 'Ada King', `${id}'s manager renamed`)
+  const both = [
+    recorded('ada', 3n, { type: 'EmployeeJobTitleChanged', data: { tenant, entityId: 'ada', changedAt: later(7), job_title: 'Analyst' } }),
+    recorded('ada', 4n, { type: 'EmployeeNameChanged', data: { tenant, entityId: 'ada', changedAt: later(8), first_name: 'Ada', last_name: 'Byron', display_full_name: 'Ada Byron' } }),
+  ]
+  t.same(await written(both), ['ada', ...reports].sort(), 'a title and then a name in one batch: her reports too')
+  const renamedBack = [
+    recorded('ada', 5n, { type: 'EmployeeNameChanged', data: { tenant, entityId: 'ada', changedAt: later(9), first_name: 'Ada', last_name: 'X', display_full_name: 'Ada X' } }),
+    recorded('ada', 6n, { type: 'EmployeeNameChanged', data: { tenant, entityId: 'ada', changedAt: later(10), first_name: 'Ada', last_name: 'Byron', display_full_name: 'Ada Byron' } }),
+  ]
+  t.same(await written(renamedBack), ['ada'], 'renamed and back within one batch: what the reports show is unchanged')
+})

@@ -10,6 +10,7 @@ import { streamKindOf } from '../processors/domain/stream-kinds.ts'
 import { parseStreamName, type StreamCategory } from '../schemas/streams.ts'
 import type { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../schemas/learnamp.ts'
 import { toLearnAmpUser, toLearnAmpTeam, toLearnAmpLocation, entityRef, findDuplicateEmails } from './mapping/index.ts'
+import { displayNameOf } from './mapping/learnamp-user.ts'
 import { nextDueAt } from '../processors/domain/next-due.ts'
 import { toAbsenceTypeView, toAbsenceView, toLegalEntityView } from './mapping/hr-records.ts'
 import type { UserIndex, ViewTransaction } from './viewstore/sql.ts'
@@ -26,6 +27,8 @@ class BatchStates {
   readonly changed = new Set<Key>()
   /** When each state's last event was decided for: loaded with it, then moved by this batch's events. */
   readonly decidedAt = new Map<Key, Date>()
+  /** Each state as loaded, before this batch's events (null: none stored). */
+  readonly loaded = new Map<Key, unknown>()
   constructor(private readonly tx: ViewTransaction) {}
 
   async load(tenant: string, category: StreamCategory, ids: string[]): Promise<void> {
@@ -35,6 +38,7 @@ class BatchStates {
     for (const id of missing) {
       const row = found.get(id)
       this.states.set(keyOf(tenant, category, id), row?.state ?? null)
+      this.loaded.set(keyOf(tenant, category, id), row?.state ?? null)
       if (row?.decidedAt) this.decidedAt.set(keyOf(tenant, category, id), row.decidedAt)
     }
   }
@@ -52,6 +56,7 @@ class BatchStates {
       if (this.changed.has(key)) continue
       this.states.delete(key)
       this.decidedAt.delete(key)
+      this.loaded.delete(key)
     }
   }
 }
@@ -235,7 +240,7 @@ async function persistStates(ctx: BatchContext): Promise<BatchWrites> {
     const rows = statesToSave.get(tenant) ?? []
     rows.push({ category, id, state, nextDueAt: category === 'employee' ? nextDueAt(state as EmployeeState, dueAfter, settings.timeZoneOf(tenant)) : null, decidedAt: batch.decidedAt.get(key) ?? null })
     statesToSave.set(tenant, rows)
-    writeEntityView(writes, tenant, category, id, state)
+    writeEntityView(writes, tenant, category, id, state, batch.loaded.get(key) ?? null)
   }
   await writes.write(ctx.tx)
   // Keys in `batch.changed` are unique, so no row repeats within a tenant's multi-row upsert.
@@ -244,11 +249,14 @@ async function persistStates(ctx: BatchContext): Promise<BatchWrites> {
 }
 
 /** What each kind's new state changes in the Learn Amp views: decided for every kind. */
-function writeEntityView(writes: BatchWrites, tenant: string, category: StreamCategory, id: string, state: unknown): void {
+function writeEntityView(writes: BatchWrites, tenant: string, category: StreamCategory, id: string, state: unknown, before: unknown): void {
   switch (category) {
     case 'employee':
       writes.addUser(tenant, id)
-      writes.refOf(tenant).managerIds.push(id)
+      // Her reports' documents show her only as a manager (toLearnAmpUser: found and not deleted,
+      // display name): a change of anything else (a job title, her own manager) leaves them as they
+      // are, so they are not recomputed and written again.
+      if (asManagerOf(before as EmployeeState | null) !== asManagerOf(state as EmployeeState)) writes.refOf(tenant).managerIds.push(id)
       break
     case 'team':
       push(writes.teams, tenant, toLearnAmpTeam(state as EntityState))
@@ -318,6 +326,13 @@ function userIndexOf(state: EmployeeState): UserIndex {
     locationId: typeof record.work_location_id === 'string' ? record.work_location_id : null,
     managerId: typeof record.manager_id === 'string' ? record.manager_id : null,
   }
+}
+
+/** What a report's document shows of its manager (`toLearnAmpUser`), as one comparable value. */
+function asManagerOf(state: EmployeeState | null): string {
+  if (state === null) return 'absent'
+  if (state.deleted) return 'deleted'
+  return `present:${displayNameOf(state.record) ?? ''}`
 }
 
 /** Fails to compile when a stream category has no case above. */
