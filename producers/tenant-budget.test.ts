@@ -222,3 +222,21 @@ t.test('a tenant polled alone runs ALONE_FACTOR × the limit ahead; once another
   await held
   t.same(published.at(-1), { tenant: 'big', items: [2] }, 'published once below the plain limit')
 })
+
+t.test('the larger limit is asked for per tenant: a tenant whose initial sync is over keeps the plain limit', async (t) => {
+  const asked: string[] = []
+  const { log, waits, published, publisher } = setup({ alone: (tenant) => (asked.push(tenant), tenant === 'syncing') })
+  log.pending.set('syncing', 1000 * ALONE_FACTOR - 1)
+  log.pending.set('synced', 1000)
+  await publisher('syncing')([1])
+  t.same(published, [{ tenant: 'syncing', items: [1] }], 'the tenant in its initial sync runs ALONE_FACTOR × the limit ahead')
+  let done = false
+  const held = publisher('synced')([2]).then(() => (done = true))
+  await waitFor('the budget to ask for the synced tenant', () => log.asked.filter((a) => a.tenant === 'synced').length >= 2, 10_000)
+  t.equal(done, false, 'the synced tenant waits at the plain limit')
+  t.ok(asked.includes('syncing') && asked.includes('synced'), 'the predicate was asked with each tenant')
+  log.pending.set('synced', 999)
+  await held
+  t.same(published.at(-1), { tenant: 'synced', items: [2] })
+  t.ok(waits.length >= 1)
+})

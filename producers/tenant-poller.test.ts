@@ -243,3 +243,13 @@ t.test('pollNow(resources) polls only those resources, once a full round has bee
   t.same(a.outcomes.map((o) => o.resource), ['work-locations', 'absences'], 'with the union of what they asked for')
   t.same((await poller.pollNow()).outcomes.map((o) => o.resource), [...ROUND_ORDER], 'without resources: all of them')
 })
+
+t.test('initialPolling is true until a round has completed every resource', async (t) => {
+  const { poller } = newPoller('first-round', 'first-round-int')
+  t.equal(poller.initialPolling, true, 'before any round')
+  sim.injectFault({ kind: 'status', status: 503, integrationId: 'first-round-int', resource: 'absences', times: 2 }) // the client's two attempts of the first round
+  await poller.pollNow()
+  t.equal(poller.initialPolling, true, 'a round in which one resource failed: still the initial sync')
+  await poller.pollNow()
+  t.equal(poller.initialPolling, false, 'once every resource has been read')
+})

@@ -120,6 +120,14 @@ export class TenantPoller {
     return this.statusValue
   }
 
+  /**
+   * True until a round has completed every resource: the initial sync's reading (after a restart,
+   * the first round again, until it has seen every resource's last poll succeed).
+   */
+  get initialPolling(): boolean {
+    return !this.initialPollingFinished
+  }
+
   /** Why polling stopped, when it stopped by itself (rejected credentials, unknown integration). */
   get stoppedBecause(): TenantPollingStoppedError | null {
     return this.failure

@@ -47,8 +47,9 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
     onRetry: (info) => ctx.metrics.upstreamRetries.inc({ reason: String(info.reason ?? 'unknown').slice(0, 40) }),
   })
 
-  // Alone: the budget's only tenant (none other to be fair to) may run further ahead.
-  const budget = backlogBudget(ctx, () => supervised.pollers.size <= 1)
+  // Alone: the budget's only tenant (none other to be fair to), in its initial sync (nothing that a
+  // held backlog would let Kombo fold into newer versions), may run further ahead (ALONE_FACTOR).
+  const budget = backlogBudget(ctx, (tenant) => supervised.pollers.size <= 1 && supervised.pollers.get(tenant)?.initialPolling === true)
   const supervised: TenantPollers = new TenantPollers({
     create: (tenant) => newTenantPoller(ctx, client, tenant, budget),
     onStarted: (t) => logger.info({ tenant: t.id, integrationId: t.integrationId }, 'polling the tenant'),
@@ -99,7 +100,7 @@ export async function startPollerRole(ctx: RoleContext): Promise<PollerRole> {
  * The per-tenant backlog budget (TENANT_BACKLOG_LIMIT): the tenant's records the processors' group
  * has not committed plus its events the views' projector (its shard) has not applied.
  */
-function backlogBudget(ctx: RoleContext, alone: () => boolean): TenantBudget {
+function backlogBudget(ctx: RoleContext, alone: (tenant: string) => boolean): TenantBudget {
   const { limit, checkMs } = ctx.config.tenantBacklog
   return tenantBudget({
     changeLog: ctx.stores.changeLog,
