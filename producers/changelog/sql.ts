@@ -59,8 +59,8 @@ interface ChangeRow {
   seq: string | number | bigint
   resource: KomboResource
   key: string
-  /** base64 (RAW_AS_TEXT); bytes from a driver that returns the column as it is. */
-  raw: string | Uint8Array
+  /** The stored bytes as base64 (RAW_AS_TEXT). */
+  raw: string
   traceparent: string | null
 }
 
@@ -73,7 +73,7 @@ interface ChangeRow {
 const RAW_AS_TEXT = "encode(raw, 'base64') AS raw"
 
 function toConsumed(row: ChangeRow): ConsumedChange {
-  const raw = typeof row.raw === 'string' ? Buffer.from(row.raw, 'base64') : Buffer.isBuffer(row.raw) ? row.raw : Buffer.from(row.raw)
+  const raw = Buffer.from(row.raw, 'base64')
   const consumed: ConsumedChange = { resource: row.resource, key: row.key, partition: 0, offset: String(row.seq), value: undefined, raw }
   if (row.traceparent) consumed.traceparent = row.traceparent
   try {
