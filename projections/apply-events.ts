@@ -10,7 +10,7 @@ import { streamKindOf } from '../processors/domain/stream-kinds.ts'
 import { parseStreamName, type StreamCategory } from '../schemas/streams.ts'
 import type { LearnAmpLocation, LearnAmpTeam, LearnAmpUser } from '../schemas/learnamp.ts'
 import { toLearnAmpUser, toLearnAmpTeam, toLearnAmpLocation, entityRef, findDuplicateEmails } from './mapping/index.ts'
-import { displayNameOf } from './mapping/learnamp-user.ts'
+import { shownAsManager } from './mapping/learnamp-user.ts'
 import { nextDueAt } from '../processors/domain/next-due.ts'
 import { toAbsenceTypeView, toAbsenceView, toLegalEntityView } from './mapping/hr-records.ts'
 import type { UserIndex, ViewTransaction } from './viewstore/sql.ts'
@@ -253,10 +253,9 @@ function writeEntityView(writes: BatchWrites, tenant: string, category: StreamCa
   switch (category) {
     case 'employee':
       writes.addUser(tenant, id)
-      // Her reports' documents show her only as a manager (toLearnAmpUser: found and not deleted,
-      // display name): a change of anything else (a job title, her own manager) leaves them as they
-      // are, so they are not recomputed and written again.
-      if (asManagerOf(before as EmployeeState | null) !== asManagerOf(state as EmployeeState)) writes.refOf(tenant).managerIds.push(id)
+      // Her reports' documents show only `shownAsManager` of her: a change of anything else (a job
+      // title, her own manager) leaves them as they are, so they are not recomputed and written again.
+      if (!sameShownAsManager(before as EmployeeState | null, state as EmployeeState)) writes.refOf(tenant).managerIds.push(id)
       break
     case 'team':
       push(writes.teams, tenant, toLearnAmpTeam(state as EntityState))
@@ -328,11 +327,11 @@ function userIndexOf(state: EmployeeState): UserIndex {
   }
 }
 
-/** What a report's document shows of its manager (`toLearnAmpUser`), as one comparable value. */
-function asManagerOf(state: EmployeeState | null): string {
-  if (state === null) return 'absent'
-  if (state.deleted) return 'deleted'
-  return `present:${displayNameOf(state.record) ?? ''}`
+/** Whether her reports' documents show the same of her as a manager in both states. */
+function sameShownAsManager(before: EmployeeState | null, after: EmployeeState): boolean {
+  const a = shownAsManager(before)
+  const b = shownAsManager(after)
+  return a === null || b === null ? a === b : a.displayName === b.displayName
 }
 
 /** Fails to compile when a stream category has no case above. */

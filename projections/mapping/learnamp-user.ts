@@ -83,6 +83,14 @@ export function ownFieldsOf(state: EmployeeState): { externalId: string } & Reco
   return own
 }
 
+/**
+ * What a report's user shows of its manager's state: her display name, or null when there is no
+ * such employee (never seen, or deleted: the report then carries `manager_not_found`).
+ */
+export function shownAsManager(state: EmployeeState | null | undefined): { displayName: string | null } | null {
+  return state && !state.deleted ? { displayName: displayNameOf(state.record) } : null
+}
+
 export function toLearnAmpUser(state: EmployeeState, lookups: LearnAmpUserLookups, asOf: Date, timeZone: string): LearnAmpUser {
   const r = state.record
   const issues = new Set<LearnAmpUserIssue>()
@@ -92,8 +100,8 @@ export function toLearnAmpUser(state: EmployeeState, lookups: LearnAmpUserLookup
   let manager: LearnAmpUser['manager'] = null
   const managerId = str(r.manager_id)
   if (managerId) {
-    const found = lookups.employee(managerId)
-    if (found && !found.deleted) manager = { externalId: managerId, displayName: displayNameOf(found.record) }
+    const shown = shownAsManager(lookups.employee(managerId))
+    if (shown) manager = { externalId: managerId, displayName: shown.displayName }
     else issues.add('manager_not_found')
   }
 
