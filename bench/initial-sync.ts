@@ -87,6 +87,9 @@ export async function measureInitialSync(
   }
 }
 
+/** `n` records in `ms` as records per second. */
+export const perSecond = (n: number, ms: number) => (n / ms) * 1000
+
 export async function benchInitialSync(sizes: number[], label = 'embedded', processor?: ProcessorTuning): Promise<ResultRow[]> {
   const rows: ResultRow[] = []
   for (const size of sizes) {
@@ -98,7 +101,6 @@ export async function benchInitialSync(sizes: number[], label = 'embedded', proc
     const eventsPerAppend = Math.max(1, Math.round(r.events / Math.max(1, r.records)))
     const base = await rawAppendRate(raw.store, r.records, eventsPerAppend).finally(() => raw.close())
     const scenario = `${sizeLabel(size)} employees, ${label}`
-    const perSecond = (n: number, ms: number) => (n / ms) * 1000
     rows.push({
       benchmark: 'initial sync',
       scenario,
@@ -124,7 +126,6 @@ export async function benchInitialSync(sizes: number[], label = 'embedded', proc
 export async function benchKomboLatencySync(employees: number, delayMs: number): Promise<ResultRow[]> {
   const at100 = await measureInitialSync(employees, { komboPageDelayMs: delayMs, pageSize: 100 })
   const now = await measureInitialSync(employees, { komboPageDelayMs: delayMs })
-  const perSecond = (n: number, ms: number) => (n / ms) * 1000
   return [
     {
       benchmark: 'initial sync',

@@ -8,7 +8,7 @@
 // The change log is not in PostgreSQL here but on Kafka, so the floor leaves it out; the note puts
 // raw kafkajs produce+consume of as many messages as records beside it, and the ratio with both.
 import { openPostgresDatabase } from '../sql/postgres.ts'
-import { measureInitialSync, type InitialSyncResult } from './initial-sync.ts'
+import { measureInitialSync, perSecond, type InitialSyncResult } from './initial-sync.ts'
 import { floorTablesNote, measureWriteFloor, type WriteFloor } from './write-floor.ts'
 import { kafkaEnv, PARTITIONS, RAW_KAFKA_BATCH, rawKafkaRate, throwawayDatabase, type ProductionStack } from './production.ts'
 import { sizeLabel } from './harness.ts'
@@ -56,7 +56,6 @@ export const floorRatioNote = (floor: WriteFloor, pipelineMs: number) =>
   `floor / pipeline ${(floor.ms / pipelineMs).toFixed(2)}× (floor ${(floor.ms / 1000).toFixed(1)} s: ${floorTablesNote(floor)})`
 
 export function productionPostgresRow(employees: number, { sync: r, floor, kafka }: ProductionPostgresResult): ResultRow {
-  const perSecond = (n: number, ms: number) => (n / ms) * 1000
   const value = perSecond(r.records, r.visibleMs)
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
   return {
