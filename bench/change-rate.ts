@@ -83,7 +83,7 @@ export async function measureChangeDelays(options: {
     clearInterval(timer)
   }
   const windowEnd = performance.now()
-  await until('the last changes to arrive', async () => (await watch(), pending.size === 0), options.drainTimeoutMs ?? 120_000, options.watchEveryMs ?? 10)
+  await until('the last changes to arrive', async () => (await watch(), pending.size === 0), options.drainTimeoutMs ?? 120_000, options.watchEveryMs ?? 10, 1)
   const drainMs = performance.now() - windowEnd
   return { delays: delays.sort((a, b) => a - b), made, achievedPerSecond: made / ((windowEnd - pacedFrom) / 1000), drainMs, nextSeq: seq }
 }
