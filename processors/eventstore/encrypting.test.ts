@@ -121,6 +121,23 @@ t.test('ciphertext copied into another stream does not open', async (t) => {
   await t.rejects(store.readStream(b), PersonalDataDecryptionError)
 })
 
+t.test('every sealed event has its own IV, across refills of the IV pool', async (t) => {
+  const raw = await openSqlEventStore(db)
+  t.teardown(() => raw.close())
+  const store = withPersonalDataEncryption(raw, keys)
+  const stream = employeeStreamName(`t${randomBytes(4).toString('hex')}`, 'many')
+  // 2,500 events: more than two fills of the 1,024-IV pool.
+  const events = Array.from({ length: 2500 }, () => ({ id: randomUUID(), type: 'EmployeeNameChanged', data: { first_name: 'Same' } }))
+  await store.appendToStream(stream, events)
+  const stored = await raw.readStream(stream)
+  const ivs = stored.map((e) => (e.data as { $encrypted: { iv: string } }).$encrypted.iv)
+  t.equal(ivs.length, 2500)
+  t.equal(new Set(ivs).size, 2500, 'no IV repeats')
+  t.ok(ivs.every((iv) => Buffer.from(iv, 'base64').length === 12), '96-bit IVs')
+  const opened = await store.readStream(stream)
+  t.ok(opened.every((e) => (e.data as { first_name: string }).first_name === 'Same'), 'each opens with its own IV')
+})
+
 t.test('decodes: streams the reader will not look into pass as stored, without a key lookup; the others open', async (t) => {
   const raw = await openSqlEventStore(db)
   t.teardown(() => raw.close())

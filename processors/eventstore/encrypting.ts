@@ -5,7 +5,7 @@
 // projector and a rebuild never see them) and appends to it are refused.
 // Metadata stays in the clear: it holds source versions, poll ids and Kafka coordinates, no
 // personal data. The event type stays too (that a name changed is not itself personal data).
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto'
 import { parseStreamName } from '../../schemas/streams.ts'
 import type { EventStore, EventToAppend, ReadAllOptions, RecordedEvent } from './port.ts'
 import { streamInShard } from './tenant-shard.ts'
@@ -41,8 +41,25 @@ export class PersonalDataDecryptionError extends KomboSyncError {
 
 export const isEmployeeStream = (stream: string) => parseStreamName(stream)?.category === 'employee'
 
+const IV_BYTES = 12
+// IVs come from one CSPRNG fill per 1,024 of them: `randomBytes(12)` per event was a system call
+// each, 1.2 % of the embedded 50 × 2k sync's CPU (2026-12-07 profile). Each IV is still 96 random
+// bits from the CSPRNG, never reused (the pool is refilled, not cycled).
+const ivPool = Buffer.alloc(IV_BYTES * 1024)
+let ivAt = ivPool.length
+
+/** The next IV: a view into the pool, valid until the next 1,024 calls (seal uses it at once). */
+function nextIv(): Buffer {
+  if (ivAt === ivPool.length) {
+    randomFillSync(ivPool)
+    ivAt = 0
+  }
+  ivAt += IV_BYTES
+  return ivPool.subarray(ivAt - IV_BYTES, ivAt)
+}
+
 function seal(key: Buffer, data: Record<string, unknown>, aad: string): Record<string, unknown> {
-  const iv = randomBytes(12)
+  const iv = nextIv()
   const cipher = createCipheriv('aes-256-gcm', key, iv)
   cipher.setAAD(Buffer.from(aad))
   const ct = Buffer.concat([cipher.update(JSON.stringify(data), 'utf8'), cipher.final()])
