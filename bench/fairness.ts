@@ -9,7 +9,7 @@
 //   stage and a backlog does form in the change log.
 // The simulator gives every integration the same size, so the big and the small company live in
 // two simulators behind a tiny proxy that routes Kombo requests by their X-Integration-Id.
-// Alone: nice -n 10 npx tsx bench/fairness.ts --big 10000 --small 100 --tenants 10 --employees 1000 [--production 1] [--compare 0]
+// Alone: nice -n 10 npx tsx bench/fairness.ts --big 10000 --small 100 --tenants 10 --employees 1000 [--production 1 [--postgresEvents 1]] [--compare 0]
 //   (--big 0 skips the head-of-line rows, --tenants 0 the many-tenants row, --compare 0 the budget-off runs)
 import { createServer, request, type Server } from 'node:http'
 import { writeFileSync } from 'node:fs'
@@ -27,7 +27,7 @@ import { tempDir } from './temp-dir.ts'
 import { PROCESSOR_GROUP } from '../runtime/processor-group.ts'
 import type { RunningService } from '../runtime/service.ts'
 import { VIEWS_CHECKPOINT, projectedStreamPrefixes } from '../projections/projector.ts'
-import { productionEnv, startProductionStack, type ProductionStack } from './production.ts'
+import { eventStoreLabel, productionEnv, startProductionStack, type BenchEventStore, type ProductionStack } from './production.ts'
 
 export interface FairnessOptions {
   /** Employees of the big tenant whose initial sync runs (default 10k). */
@@ -45,16 +45,18 @@ export interface FairnessOptions {
   limit: number
   /** 1: on Kafka + registry + PostgreSQL + the EventStoreDB double instead of the embedded default. */
   production: number
+  /** With `production`, 1: the events in PostgreSQL (the views' database) instead of the EventStoreDB double. */
+  postgresEvents: number
   /** 1: also the budget-off runs (the baselines); 0: budget on only. */
   compare: number
 }
 
-export const fairnessDefaults: FairnessOptions = { big: 10_000, small: 100, tenants: 10, employees: 1000, seconds: 30, pollIntervalMs: 1000, limit: DEFAULT_TENANT_BACKLOG_LIMIT, production: 0, compare: 1 }
+export const fairnessDefaults: FairnessOptions = { big: 10_000, small: 100, tenants: 10, employees: 1000, seconds: 30, pollIntervalMs: 1000, limit: DEFAULT_TENANT_BACKLOG_LIMIT, production: 0, postgresEvents: 0, compare: 1 }
 
 /** Where one run's stores live: the embedded default (nothing to add) or a fresh production scenario. */
 type Backend = () => Promise<{ env: Record<string, string>; close(): Promise<void> }>
 const embedded: Backend = async () => ({ env: {}, close: async () => {} })
-const production = (stack: ProductionStack): Backend => () => productionEnv(stack)
+const production = (stack: ProductionStack, eventStore: BenchEventStore): Backend => () => productionEnv(stack, eventStore)
 
 const usersOf = async (db: SqlDatabase, tenant: string) => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM view_users WHERE tenant = $1', [tenant])).rows[0].n)
 const everyEmployee = (sim: KomboSimulator, integrationId: string) => sim.integration(integrationId).list('employees', { includeDeleted: true }).length
@@ -252,8 +254,9 @@ export async function benchFairness(options: Partial<FairnessOptions> = {}, stac
   const o = { ...fairnessDefaults, ...options }
   const own = o.production && !stack ? await startProductionStack(adminDatabaseUrl) : undefined
   const on = stack ?? own
-  const backend = on ? production(on) : embedded
-  const where = on ? 'production: ' : ''
+  const eventStore: BenchEventStore = o.postgresEvents ? 'postgres' : 'esdb'
+  const backend = on ? production(on, eventStore) : embedded
+  const where = !on ? '' : eventStore === 'postgres' ? `production (${eventStoreLabel(eventStore)}): ` : 'production: '
   try {
     const rows: ResultRow[] = []
     if (o.big > 0) rows.push(...(await headOfLineRows(o, backend, where)))

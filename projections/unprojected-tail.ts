@@ -31,7 +31,11 @@ const nothingDecoded = () => false
 
 /** Same answers as `unprojectedEvents(source)`, from one shared read of the log's tail. */
 export function unprojectedEventsFromTail(source: UnprojectedTailSource, options: UnprojectedTailOptions = {}): (tenant: string, upTo: number) => Promise<number> {
-  const maxTracked = options.maxTracked ?? 50_000
+  // Each tenant may run a budget (TENANT_BACKLOG_LIMIT, 500) plus a page (250 records, ~2.5 events
+  // each) ahead of the projector: 50 tenants syncing at once kept ~55k positions, past the 50k this
+  // was first, and fell back to countAll for most of the run (2026-12-07). A position costs ~32
+  // bytes here (a bigint and its slot): 250k is ~8 MB, room for ~200 such tenants.
+  const maxTracked = options.maxTracked ?? 250_000
   const pageSize = options.pageSize ?? 1_000
   /** Per tenant, the positions (ascending) of its events after the lowest checkpoint that were read. */
   const positions = new Map<string, bigint[]>()

@@ -17,7 +17,6 @@ import { initialSyncSourceOf, startInitialSyncReporter } from '../progress.ts'
 import { relinkedPublish, relinkerOf } from '../relinks.ts'
 import { tenantBudget, type TenantBudget } from '../../producers/tenant-budget.ts'
 import { PROCESSOR_GROUP } from '../processor-group.ts'
-import { unprojectedEvents } from '../../projections/tenant-progress.ts'
 import { unprojectedEventsFromTail } from '../../projections/unprojected-tail.ts'
 
 export interface PollerRole extends RoleHandle {
@@ -105,12 +104,12 @@ function backlogBudget(ctx: RoleContext, alone: (tenant: string) => boolean): Te
   return tenantBudget({
     changeLog: ctx.stores.changeLog,
     group: PROCESSOR_GROUP,
-    // EventStoreDB counts a tenant's events by reading $all (client-side filter): one shared read
-    // of the log's tail for every tenant instead (projections/unprojected-tail.ts). SQL counts in the database.
-    unprojected:
-      ctx.stores.describe.eventStore === 'eventstoredb'
-        ? unprojectedEventsFromTail({ store: ctx.stores.eventStore, views: ctx.stores.views })
-        : unprojectedEvents({ store: ctx.stores.eventStore, views: ctx.stores.views }),
+    // One shared read of the log's tail answers every tenant (projections/unprojected-tail.ts).
+    // Counting per tenant in the store walks every other tenant's events behind the projector, for
+    // each tenant, every check: on EventStoreDB a read of $all with the client's filter; on SQL the
+    // position index with the prefixes as a filter, which at 50 tenants × 1k on PostgreSQL was the
+    // statement active in 931 of 1,252 samples of pg_stat_activity (docs/benchmarks.md, 2026-12-07).
+    unprojected: unprojectedEventsFromTail({ store: ctx.stores.eventStore, views: ctx.stores.views }),
     limit,
     alone,
     checkMs,
