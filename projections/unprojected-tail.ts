@@ -65,7 +65,7 @@ export function unprojectedEventsFromTail(source: UnprojectedTailSource, options
       tracked -= dropUpTo(positions, lowest)
     }
     for (;;) {
-      const page = await source.store.readAll({ after: readTo ?? undefined, maxCount: pageSize, streamPrefixes: projectedStreamPrefixes, decodes: nothingDecoded })
+      const page = await source.store.readAll({ after: readTo ?? undefined, maxCount: pageSize, streamPrefixes: projectedStreamPrefixes, decodes: nothingDecoded, withoutData: true })
       for (const event of page) {
         const tenant = parseStreamName(event.streamName)?.tenant
         if (tenant === undefined) continue

@@ -66,6 +66,12 @@ export interface ReadAllOptions {
    */
   decodes?: (streamName: string) => boolean
   /**
+   * The reader uses only each event's position, stream name, revision, id and type (e.g. counting a
+   * tenant's events behind the projector): an adapter may hand events on with empty `data` and
+   * `metadata` ({}), so that no payload leaves the store, and a decoding decorator decodes none.
+   */
+  withoutData?: boolean
+  /**
    * Only the events of the shard's tenants (tenant-shard.ts: the stream's tenant hash mod count is
    * index), left out by the store itself, so a projector shard does not read the whole log. Two
    * things the reader must allow for: (1) when the read reaches the end of what is stored (fewer

@@ -33,6 +33,20 @@ forEachSqlDriver(t, (t, db, name) => {
     t.same(seen, [id])
   })
 
+  t.test('readAll withoutData: no payload leaves the database, on a shard read too', async (t) => {
+    const store = await openSqlEventStore(db)
+    t.teardown(() => store.close())
+    const prefix = `bare${randomUUID().slice(0, 8)}-`
+    await store.appendToStream(`${prefix}1`, [{ id: randomUUID(), type: 'Happened', data: { secret: 'x'.repeat(100) }, metadata: { pollId: 'p' } }])
+    const [full] = await store.readAll({ streamPrefixes: [prefix] })
+    t.same(full.data, { secret: 'x'.repeat(100) }, 'a plain read has the payload')
+    const [bare] = await store.readAll({ streamPrefixes: [prefix], withoutData: true })
+    t.same([bare.data, bare.metadata], [{}, {}], 'withoutData: empty data and metadata')
+    t.same([bare.position, bare.streamName, bare.type], [full.position, full.streamName, full.type])
+    const [shard] = await store.readAll({ streamPrefixes: [prefix], withoutData: true, tenantShard: { index: 0, count: 1 } })
+    t.same(shard?.data, {}, 'the shard read leaves it out as well')
+  })
+
   t.test('a handler that throws ends the subscription and reports through onError', async (t) => {
     const store = await openSqlEventStore(db, { pollIntervalMs: 10 })
     t.teardown(() => store.close())

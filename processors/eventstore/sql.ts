@@ -45,6 +45,9 @@ interface EventRow {
 }
 
 const COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata, recorded_at'
+/** COLUMNS with the payloads left out (ReadAllOptions.withoutData): the same row shape, `{}` for both. */
+const COLUMNS_WITHOUT_DATA = "position, stream_name, revision, event_id, type, '{}'::jsonb AS data, '{}'::jsonb AS metadata, recorded_at"
+const columnsOf = (opts: ReadAllOptions) => (opts.withoutData ? COLUMNS_WITHOUT_DATA : COLUMNS)
 
 const asJson = (v: Record<string, unknown> | string | null): Record<string, unknown> =>
   v == null ? {} : typeof v === 'string' ? (JSON.parse(v) as Record<string, unknown>) : v
@@ -297,7 +300,7 @@ async function readAllSql(ctx: SqlStoreContext, opts: ReadAllOptions = {}): Prom
   if (filter === null) return []
   if (opts.tenantShard) return readShardSql(ctx, opts, params, filter)
   const { rows } = await ctx.db.query<EventRow>(
-    `SELECT ${COLUMNS} FROM events WHERE position > $1::bigint${filter} ORDER BY position LIMIT $2`,
+    `SELECT ${columnsOf(opts)} FROM events WHERE position > $1::bigint${filter} ORDER BY position LIMIT $2`,
     params,
   )
   return rows.map(toRecorded)
@@ -316,9 +319,9 @@ async function readShardSql(ctx: SqlStoreContext, opts: ReadAllOptions, params: 
   params.push(count, index)
   const [n, i] = [params.length - 1, params.length]
   const { rows } = await ctx.db.query<EventRow & { tail: boolean }>(
-    `(SELECT ${COLUMNS}, false AS tail FROM events WHERE position > $1::bigint${filter} AND mod(tenant_hash, $${n}::bigint) = $${i}::bigint ORDER BY position LIMIT $2)
+    `(SELECT ${columnsOf(opts)}, false AS tail FROM events WHERE position > $1::bigint${filter} AND mod(tenant_hash, $${n}::bigint) = $${i}::bigint ORDER BY position LIMIT $2)
      UNION ALL
-     (SELECT ${COLUMNS}, true AS tail FROM events WHERE position > $1::bigint${filter} ORDER BY position DESC LIMIT 1)`,
+     (SELECT ${columnsOf(opts)}, true AS tail FROM events WHERE position > $1::bigint${filter} ORDER BY position DESC LIMIT 1)`,
     params,
   )
   const page = rows.filter((r) => !r.tail).map(toRecorded)

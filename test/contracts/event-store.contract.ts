@@ -216,6 +216,14 @@ export function runEventStoreContract(t: Test, open: OpenEventStore): void {
     const unfiltered = await store.readAll({ after: both[0].position })
     t.same(ours(unfiltered).map((e) => e.id), both.slice(1).map((e) => e.id), 'without a filter, every stream is read')
     t.same(await store.readAll({ after: both[5].position, streamPrefixes: [pa, pb] }), [], 'nothing after the last event')
+
+    // withoutData: the same events, in the same order, with the same coordinates; payloads optional.
+    const bare = await store.readAll({ streamPrefixes: [pa, pb], withoutData: true })
+    const coordinates = (list: RecordedEvent[]) => list.map((e) => [e.position, e.streamName, e.revision, e.id, e.type])
+    t.same(coordinates(bare), coordinates(both), 'withoutData: same positions, streams, revisions, ids and types')
+    const bareAfter = await store.readAll({ after: both[1].position, streamPrefixes: [pa, pb], maxCount: 2, withoutData: true })
+    t.same(coordinates(bareAfter), coordinates(both.slice(2, 4)), 'withoutData: `after` and maxCount as without it')
+    for (const e of bare) t.ok(e.data !== undefined && e.metadata !== undefined, 'withoutData: data and metadata are objects (perhaps empty)')
   })
 
   t.test("readAll with a tenant shard: that shard's tenants' events, and the log's last event to end on", async (t) => {
