@@ -14,6 +14,6 @@ t.test('docker-compose.yml starts each capped role with its cap', async (t) => {
 })
 
 t.test('a role without a cap gets no flag', async (t) => {
-  t.equal(heapLimitFlag('poller'), '')
+  t.equal(heapLimitFlag('all'), '')
   t.equal(heapLimitFlag('processor'), '--max-old-space-size=160')
 })
