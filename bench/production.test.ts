@@ -9,6 +9,7 @@ import pg from 'pg'
 import { benchProductionSync, startProductionStack } from './production.ts'
 import { benchProductionPostgresSync } from './production-postgres.ts'
 import { benchRoleMemory } from './roles.ts'
+import { benchFairness } from './fairness.ts'
 
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
@@ -32,6 +33,7 @@ t.test('production rows on the gRPC double and on PostgreSQL against its write f
   const double = await benchProductionSync(stack, [300], [])
   const postgres = await benchProductionPostgresSync(stack, [300])
   const roles = await benchRoleMemory(stack, [300], 'postgres')
+  const tenants = await benchFairness({ production: 1, postgresEvents: 1, big: 0, tenants: 3, employees: 40, compare: 0 }, stack)
 
   t.equal(double.length, 1, 'one row on the double')
   t.match(double[0], { benchmark: 'initial sync', scenario: /^300 employees, production, EventStoreDB adapter on the gRPC double/, unit: 'records/s' })
@@ -61,6 +63,12 @@ t.test('production rows on the gRPC double and on PostgreSQL against its write f
     t.match(r.note, /300 users listed through the api process/)
     t.match(r.note, /floor \/ pipeline \d+\.\d+× \(floor \d+\.\d s: events [\d,]+.*\) to the api listing/, 'the write floor of the sync, with the events table')
   }
+
+  t.equal(tenants.length, 1, 'one many-tenants row')
+  t.match(tenants[0], { benchmark: 'fairness', scenario: /^production \(PostgreSQL event store and views\): 3 tenants × 40 employees synced at once/, unit: 's' })
+  t.ok(tenants[0].value > 0, 'positive time')
+  const users = Number(/^(\d+) users, /.exec(tenants[0].note ?? '')?.[1])
+  t.ok(users >= 120, `every tenant's employees are users (${users})`)
 
   t.same(await databasesNamed(prefix), [], 'every throw-away database was dropped')
 })

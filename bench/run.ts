@@ -140,10 +140,12 @@ await run('projector-shards', () =>
   }),
 )
 // A small tenant's changes while a big tenant's initial sync runs, budget on and off (goal 5);
-// beyond --quick also on Kafka + registry + PostgreSQL (its own stack), head-of-line rows only.
+// beyond --quick also on Kafka + registry + PostgreSQL (its own stack): the head-of-line rows on the
+// EventStoreDB double, and the many tenants synced at once with the events in PostgreSQL.
 await run('fairness', async () => [
   ...(await benchFairness(plan.fairness)),
   ...(mode === 'quick' ? [] : await benchFairness({ ...plan.fairness, production: 1, tenants: 0 })),
+  ...(mode === 'quick' ? [] : await benchFairness({ ...plan.fairness, production: 1, postgresEvents: 1, big: 0, compare: 0 })),
 ])
 if (soakMinutes !== null) await run('soak', () => benchSoak({ minutes: soakMinutes }))
 
