@@ -1,13 +1,15 @@
-// The per-tenant budget's count of unprojected events (tenant-progress.ts) for an event store that
-// cannot count one tenant's events cheaply. On EventStoreDB `countAll` is a read of $all from the
-// views' checkpoint with the prefix filter applied by the client: every waiting tenant, every
-// check (200 ms), read every other tenant's events behind the projector again. 50 tenants of 2k
-// syncing at once spent the process in those reads (docs/benchmarks.md, 2026-12-07).
+// The per-tenant budget's count of unprojected events (tenant-progress.ts), for every event store.
+// Counted per tenant in the store, each waiting tenant, every check (200 ms), walks every other
+// tenant's events behind the projector again: on EventStoreDB `countAll` is a read of $all with the
+// client's prefix filter, on SQL the position index with the prefixes as a filter. 50 tenants of 2k
+// syncing at once spent the process in those reads on EventStoreDB, and PostgreSQL in those counts
+// (docs/benchmarks.md, 2026-12-07).
 //
 // Here one reader follows the log past the lowest views checkpoint for every tenant of the
 // process: each question reads only what was appended since the last one (shared by concurrent
 // questions), keeps the positions of each tenant's events the projector has not passed, and
-// counts from them. Events are read as stored (`decodes` nothing: no personal data is opened).
+// counts from them. The read is `withoutData`: no payload need leave the store, none is decoded
+// (no personal data is opened).
 // Bounded: past `maxTracked` positions (a projector far behind, a stale shard checkpoint) it lets
 // go of them and asks `countAll`, as before, until the projector is close again.
 import type { EventStore } from '../processors/eventstore/port.ts'
@@ -26,8 +28,6 @@ export interface UnprojectedTailOptions {
   /** Events per read of the log. */
   pageSize?: number
 }
-
-const nothingDecoded = () => false
 
 /** Same answers as `unprojectedEvents(source)`, from one shared read of the log's tail. */
 export function unprojectedEventsFromTail(source: UnprojectedTailSource, options: UnprojectedTailOptions = {}): (tenant: string, upTo: number) => Promise<number> {
@@ -65,7 +65,7 @@ export function unprojectedEventsFromTail(source: UnprojectedTailSource, options
       tracked -= dropUpTo(positions, lowest)
     }
     for (;;) {
-      const page = await source.store.readAll({ after: readTo ?? undefined, maxCount: pageSize, streamPrefixes: projectedStreamPrefixes, decodes: nothingDecoded, withoutData: true })
+      const page = await source.store.readAll({ after: readTo ?? undefined, maxCount: pageSize, streamPrefixes: projectedStreamPrefixes, withoutData: true })
       for (const event of page) {
         const tenant = parseStreamName(event.streamName)?.tenant
         if (tenant === undefined) continue
