@@ -1,6 +1,7 @@
 // Projection rebuild: drop the views and project N events again, against the store's raw readAll
-// rate on the same database: embedded (PGlite), and on PostgreSQL when the bench has a server. The fixture also measures the processor alone (no HTTP, no change
-// log, no projector running): a company's records folded into the store through processChanges.
+// rate on the same database: embedded (PGlite), and on PostgreSQL when the bench has a server. The
+// fixture also measures the processor alone (no HTTP, no change log, no projector running): a
+// company's records folded into the store through processChanges.
 // Events beyond what the company's import produces are job-title changes decided by the same
 // domain functions and bulk-inserted (fixture set-up, not measured), so N can reach 1M quickly.
 import { join } from 'node:path'

@@ -62,6 +62,8 @@ const eventStore = values['event-store']
 if (eventStore !== 'esdb' && eventStore !== 'postgres') throw new Error(`--event-store takes esdb or postgres (got "${eventStore}")`)
 const write = values['no-write'] ? false : (values.write ?? mode !== 'quick')
 
+/** The PostgreSQL server (an admin connection) of every row that needs one. */
+const benchDatabaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const startedAt = new Date()
 const started = performance.now()
 const rows: ResultRow[] = []
@@ -90,7 +92,7 @@ let stack: ProductionStack | null = null
 const skippedProduction: string[] = []
 if (wantsProduction) {
   try {
-    stack = await startProductionStack(process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres')
+    stack = await startProductionStack(benchDatabaseUrl)
   } catch (err) {
     skippedProduction.push(`Production mode and processor scaling: the stack did not start (${(err as Error).message.split('\n')[0]}).`)
   }
@@ -117,12 +119,12 @@ await run('read-api', () =>
     connections: plan.connections,
     seconds: plan.seconds,
     // PostgreSQL rows too, but not in --quick (CI keeps the embedded rows working).
-    databaseUrl: mode === 'quick' ? undefined : (process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
+    databaseUrl: mode === 'quick' ? undefined : benchDatabaseUrl,
   }),
 )
 // On PostgreSQL too, also in --quick (10k events take seconds): CI keeps that row working.
-await run('rebuild', () => benchRebuild(plan.rebuild, { databaseUrl: process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' }))
-await run('change-log', () => benchChangeLog(plan.changeLog, process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'))
+await run('rebuild', () => benchRebuild(plan.rebuild, { databaseUrl: benchDatabaseUrl }))
+await run('change-log', () => benchChangeLog(plan.changeLog, benchDatabaseUrl))
 await run('steady-state', async () => [
   ...(plan.steadyBefore.length > 0
     ? await benchSteadyState({ employees: Math.min(1_000, plan.apiEmployees), rates: plan.steadyBefore, seconds: plan.steadySeconds, pollIntervalMs: 500, poller: { tuning: repeatingPoller, label: 'before: overlap re-read published again' }, tenantBacklogLimit })
@@ -134,7 +136,7 @@ await run('steady-state', async () => [
 // N real projector processes on PostgreSQL (goal 7); views digest checked against one projector.
 await run('projector-shards', () =>
   benchProjectorShards({
-    adminUrl: process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    adminUrl: benchDatabaseUrl,
     tenants: plan.projectorShards.tenants,
     employeesPerTenant: plan.projectorShards.employees,
     shards: plan.projectorShards.shards,
