@@ -19,7 +19,7 @@ import { komboResources } from '../schemas/kombo.ts'
 import { loadConfig } from '../config/config.ts'
 import { openStores, type Stores } from '../runtime/stores.ts'
 import { PROCESSOR_GROUP } from '../runtime/service.ts'
-import { heapLimitFlag } from '../runtime/roles/heap-limits.ts'
+import { roleNodeFlags } from '../runtime/roles/heap-limits.ts'
 import { VIEWS_CHECKPOINT } from '../projections/projector.ts'
 import { unprojectedEvents } from '../projections/tenant-progress.ts'
 import { BENCH_TOKEN, benchEnv, sizeLabel, until } from './harness.ts'
@@ -72,12 +72,12 @@ export async function idleNodePeakKb(): Promise<number> {
 }
 
 /**
- * The role's heap cap as docker-compose.yml launches it (runtime/roles/heap-limits.ts), before any
- * BENCH_CHILD_NODE_OPTIONS; BENCH_NO_HEAP_LIMITS=1 leaves it out, to measure a role without it.
+ * The node flags docker-compose.yml launches the role with (its heap cap and V8's growing factor,
+ * runtime/roles/heap-limits.ts), on the child's command line; BENCH_CHILD_NODE_OPTIONS stays in its
+ * NODE_OPTIONS. BENCH_NO_HEAP_LIMITS=1 leaves them out, to measure a role without them.
  */
-function withHeapLimit(env: Record<string, string>, role: RoleName): Record<string, string> {
-  const flags = [process.env.BENCH_NO_HEAP_LIMITS === '1' ? '' : heapLimitFlag(role), env.NODE_OPTIONS ?? ''].filter(Boolean).join(' ')
-  return flags ? { ...env, NODE_OPTIONS: flags } : env
+function roleFlags(role: RoleName): string[] {
+  return process.env.BENCH_NO_HEAP_LIMITS === '1' ? [] : roleNodeFlags(role)
 }
 
 interface RolesPipeline {
@@ -134,10 +134,9 @@ async function startRolesPipeline(stack: ProductionStack, employees: number, env
     // Creating a fresh prefix's topics sometimes meets a broker still electing their leaders: a
     // role that exits at start is started once more.
     const start = async (role: RoleName) => {
-      const roleEnv = withHeapLimit(childEnv, role)
-      const child = await startChildService(roleEnv, 120_000, role).catch(async () => {
+      const child = await startChildService(childEnv, 120_000, role, roleFlags(role)).catch(async () => {
         await new Promise((r) => setTimeout(r, 2000))
-        return startChildService(roleEnv, 120_000, role)
+        return startChildService(childEnv, 120_000, role, roleFlags(role))
       })
       started.push(child)
       return child

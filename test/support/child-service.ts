@@ -25,8 +25,9 @@ export class ChildStartError extends Error {
   }
 }
 
-export async function startChildService(env: Record<string, string>, timeoutMs = 60_000, role = 'all'): Promise<ChildService> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'bin', 'kombo-sync.ts'), role], {
+/** `nodeFlags`: node's own flags for the child, before the script (e.g. runtime/roles/heap-limits.ts's). */
+export async function startChildService(env: Record<string, string>, timeoutMs = 60_000, role = 'all', nodeFlags: string[] = []): Promise<ChildService> {
+  const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(root, 'bin', 'kombo-sync.ts'), role], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
