@@ -3,7 +3,7 @@
 // keep their order), values in the registry's wire format against the JSON Schema generated from
 // the zod envelope (schemas/registry.ts). Producers are idempotent with acks=all; consumers commit
 // a partition's position only after the handler resolved, so delivery is at-least-once.
-import { Kafka, Partitioners, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs'
+import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs'
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry'
 import { changeKey, type ChangeEnvelope } from '../../schemas/envelope.ts'
 import { TRACEPARENT, type Traced } from '../../tracing/spans.ts'
@@ -13,6 +13,7 @@ import type { ChangeLog, ChangeLogConsumer, ConsumedChange } from './port.ts'
 import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 import { TenantInFlight, type SentMessage } from './kafka-tenant-pending.ts'
 import { ensureTopics } from './kafka-topics.ts'
+import { javaCompatiblePartitioner } from './kafka-partitioner.ts'
 
 export interface KafkaChangeLogOptions {
   brokers: string[]
@@ -154,9 +155,9 @@ export async function openKafkaChangeLog(options: KafkaChangeLogOptions): Promis
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    // Java's murmur2 partitioner: the same key lands in the same partition whoever produces it
-    // (wrapped only to note each record's partition for tenantPending).
-    createPartitioner: () => inFlight.partitioner(Partitioners.DefaultPartitioner()),
+    // Java's murmur2 partitioner (kafka-partitioner.ts): the same key lands in the same partition
+    // whoever produces it (wrapped only to note each record's partition for tenantPending).
+    createPartitioner: () => inFlight.partitioner(javaCompatiblePartitioner()),
   })
   await producer.connect()
   const consumers = new Set<ChangeLogConsumer>()

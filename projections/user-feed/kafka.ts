@@ -3,10 +3,11 @@
 // the registry's wire format against the JSON Schema generated from the zod schema, registered
 // under `<topic>-value` with BACKWARD compatibility. Idempotent producer, acks=all: a broker retry
 // never duplicates or reorders within a partition; a publisher restart may re-send (see port.ts).
-import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs'
+import { Kafka, logLevel, type Producer } from 'kafkajs'
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry'
 import { registerSchema } from '../../producers/changelog/kafka.ts'
 import { ensureTopics } from '../../producers/changelog/kafka-topics.ts'
+import { javaCompatiblePartitioner } from '../../producers/changelog/kafka-partitioner.ts'
 import { valueSubject } from '../../schemas/registry.ts'
 import { userFeedJsonSchema, userFeedKey, userFeedTopic, type UserFeedEvent } from '../../schemas/user-feed.ts'
 import { UserFeedPublishError, type UserFeedSink } from './port.ts'
@@ -50,7 +51,7 @@ export async function openKafkaUserFeedSink(options: KafkaUserFeedOptions): Prom
     { type: SchemaType.JSON, schema: JSON.stringify(userFeedJsonSchema()) },
     { subject: valueSubject(topic), compatibility: COMPATIBILITY.BACKWARD },
   )
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: javaCompatiblePartitioner })
   await producer.connect()
 
   return {

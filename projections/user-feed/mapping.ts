@@ -4,8 +4,8 @@
 // Clock facts (EmployeeStarted/Left) and fields Learn Amp does not show (custom fields, employment
 // status …) publish nothing themselves; what they cause for the user (UserDeactivated …) is its
 // own event in the stream and is published from there.
-import { v5 as uuidv5 } from 'uuid'
 import { decidedAt, type RecordedEvent } from '../../processors/eventstore/port.ts'
+import { namespaceBytes, namespacedId } from '../../processors/domain/event-ids.ts'
 import { standingHold, type EmployeeState } from '../../processors/domain/employee-state.ts'
 import { parseStreamName } from '../../schemas/streams.ts'
 import type { UserFeedEvent, UserFeedEventType, UserFeedSnapshot } from '../../schemas/user-feed.ts'
@@ -16,8 +16,10 @@ import { feedTeamOf, locationOf, managerOf, teamGroupsOf } from './record-fields
 /** Fixed namespace for feed event ids. Never change it: consumers dedupe on the ids it yields. */
 export const USER_FEED_ID_NAMESPACE = '1fffb01a-59f8-4642-a393-f7a8950dd323'
 
+const USER_FEED_ID_NAMESPACE_BYTES = namespaceBytes(USER_FEED_ID_NAMESPACE)
+
 /** The same source event always yields the same feed event id (a re-send is recognisable). */
-export const feedEventId = (sourceEventId: string, type: UserFeedEventType): string => uuidv5(`${sourceEventId}|${type}`, USER_FEED_ID_NAMESPACE)
+export const feedEventId = (sourceEventId: string, type: UserFeedEventType): string => namespacedId(`${sourceEventId}|${type}`, USER_FEED_ID_NAMESPACE_BYTES)
 
 // States are immutable (evolveEmployee returns a new object for every change), so a state's snapshot
 // is computed once. Only a published feed event carries one: which fields changed (here and in the
