@@ -38,11 +38,11 @@ export function heapLimitFlag(role: string): string {
 // smallest, 1.3: with ~70-100 MB live a role ran a full GC (concurrent marking of the whole live
 // heap) every 20-30 MB promoted, 17-41 of them in a 20k sync (poller 22-29, processor 17-19,
 // projector 38-41), and the caps cost the roles ~25-30 % of their CPU against no cap at all. 1.5
-// (`--heap-growing-percent=50`) halves the poller's and processor's full GCs and cuts the
-// projector's by a quarter, still bounded by the cap: 20k roles apart on the PostgreSQL event
-// store, three alternating pairs (2026-12-07 evening): the roles' CPU 31.9-32.9 -> 25.3-30.7 s,
+// (`--heap-growing-percent=50`) halves the poller's full GCs and cuts the processor's by a third
+// and the projector's by a quarter, still bounded by the cap: 20k roles apart on the PostgreSQL event
+// store, three alternating pairs (2026-12-07 night): the four roles' CPU 33.3-34.4 -> 26.6-32.1 s,
 // the sync 31.9-35.9 -> 27.1-30.6 s, peak RSS per role unchanged (docs/benchmarks.md, "GC under
-// the caps"). A V8 flag that NODE_OPTIONS refuses: it goes on node's command line.
+// the role caps"). A V8 flag that NODE_OPTIONS refuses: it goes on node's command line.
 export const HEAP_GROWING_PERCENT = 50
 
 /**
