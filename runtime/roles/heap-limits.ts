@@ -34,15 +34,16 @@ export function heapLimitFlag(role: string): string {
 }
 
 // How far the old space may grow past what the last full GC left live before V8 runs the next
-// one. V8 derives that factor from the heap's cap, and under a cap of 256 MB or less takes its
-// smallest, 1.3: with ~70-100 MB live a role ran a full GC (concurrent marking of the whole live
-// heap) every 20-30 MB promoted, 17-41 of them in a 20k sync (poller 22-29, processor 17-19,
-// projector 38-41), and the caps cost the roles ~25-30 % of their CPU against no cap at all. 1.5
-// (`--heap-growing-percent=50`) halves the poller's full GCs and cuts the processor's by a third
-// and the projector's by a quarter, still bounded by the cap: 20k roles apart on the PostgreSQL event
-// store, three alternating pairs (2026-12-07 night): the four roles' CPU 33.3-34.4 -> 26.6-32.1 s,
-// the sync 31.9-35.9 -> 27.1-30.6 s, peak RSS per role unchanged (docs/benchmarks.md, "GC under
-// the role caps"). A V8 flag that NODE_OPTIONS refuses: it goes on node's command line.
+// one. V8 bounds that factor by the heap's cap (MaxGrowingFactor in its heap-controller.cc): at
+// most 1.3 under a cap of ~256 MB or less. With ~70-100 MB live a role ran a full GC (concurrent
+// marking of the whole live heap) every 20-30 MB promoted, 17-41 of them in a 20k sync (poller
+// 22-29, processor 17-19, projector 38-41), and the caps cost the roles ~25-30 % of their CPU
+// against no cap at all. 1.5 (`--heap-growing-percent=50`) halves the poller's full GCs and cuts
+// the processor's by a third and the projector's by a quarter, still bounded by the cap: 20k roles
+// apart on the PostgreSQL event store, three alternating pairs (2026-12-07 night): the four roles'
+// CPU 33.3-34.4 -> 26.6-32.1 s, the sync 31.9-35.9 -> 27.1-30.6 s, peak RSS per role unchanged
+// (docs/benchmarks.md, "GC under the role caps"). A V8 flag that NODE_OPTIONS refuses: it goes on
+// node's command line.
 export const HEAP_GROWING_PERCENT = 50
 
 /**
