@@ -2,11 +2,10 @@
 // erasure, whatever the retries. Its state is the erasures already recorded, so deciding again on a
 // stream that holds the record adds nothing (on top of the deterministic id, which the store
 // dedupes as well).
-import { v5 as uuidv5 } from 'uuid'
 import { EmployeePersonalDataErased } from '../../schemas/erasure.ts'
 import { employeeStreamName } from '../../schemas/streams.ts'
 import type { Decider, WithId } from './decider.ts'
-import { EVENT_ID_NAMESPACE } from './event-ids.ts'
+import { eventId } from './event-ids.ts'
 
 export type ErasureAudit = EmployeePersonalDataErased['data']
 /** `employeeId|erasedAt` of every erasure recorded in the stream. */
@@ -24,7 +23,7 @@ export const erasureAuditDecider: Decider<ErasureAuditState, RecordErasure, Empl
     if (state.has(erasureKey(audit))) return []
     const event = EmployeePersonalDataErased.parse({ type: 'EmployeePersonalDataErased', data: audit })
     // The id is derived from the erasure itself (stream of the employee + instant of the erasure).
-    const id = uuidv5(`${audit.tenant}|${employeeStreamName(audit.tenant, audit.employeeId)}|${audit.erasedAt}|erased`, EVENT_ID_NAMESPACE)
+    const id = eventId(audit.tenant, employeeStreamName(audit.tenant, audit.employeeId), audit.erasedAt, 'erased')
     return [{ ...event, id } satisfies WithId<EmployeePersonalDataErased>]
   },
   evolve(state, event) {
