@@ -1,5 +1,5 @@
 import t from 'tap'
-import { AnalyzeSchedule, analyzeGrownTables } from './auto-analyze.ts'
+import { AnalyzeSchedule, analyzeGrownTables, STATISTICS_TARGET } from './auto-analyze.ts'
 import { openPgliteDatabase } from './pglite.ts'
 import { openPostgresDatabase } from './postgres.ts'
 import type { SqlDatabase } from './database.ts'
@@ -91,7 +91,7 @@ t.test('the schedule runs a due look in the background; a failed one waits for t
 t.test('on a PostgreSQL server a new table is analysed as it grows, before autovacuum would', async (t) => {
   const url = await testPostgresUrl(t)
   const EVENTS = `CREATE TABLE events (position bigserial PRIMARY KEY, stream_name text NOT NULL, revision bigint NOT NULL,
-    data jsonb NOT NULL, UNIQUE (stream_name, revision))`
+    data jsonb NOT NULL, UNIQUE (stream_name, revision)) WITH (autovacuum_enabled = off)` // only our look analyses it
   const addEvents = (tx: { query: (sql: string) => Promise<unknown> }) =>
     tx.query(`INSERT INTO events (stream_name, revision, data)
       SELECT 'employee-acme:' || (g % 20000), g / 20000, jsonb_build_object('pad', repeat('x', 1500)) FROM generate_series(0, 99999) g`)
@@ -122,6 +122,11 @@ t.test('on a PostgreSQL server a new table is analysed as it grows, before autov
   // pg_class's reltuples is updated in place before ANALYZE commits: wait for the statistics themselves.
   await waitFor('the automatic ANALYZE', async () => (await db.query(`SELECT 1 FROM pg_stats WHERE tablename = 'events' AND attname = 'stream_name'`)).rows.length > 0, 30_000)
   t.ok((await stats(db)) > 0, 'analysed')
+  // At the small statistics target, not the server's (100): a tenth of the rows sampled.
+  const { rows: [hist] } = await db.query<{ bounds: number }>(
+    `SELECT array_length(histogram_bounds::text::text[], 1) AS bounds FROM pg_stats WHERE tablename = 'events' AND attname = 'stream_name'`,
+  )
+  t.ok(hist.bounds > 1 && hist.bounds <= STATISTICS_TARGET + 1, `a histogram of ${hist.bounds} bounds (at most ${STATISTICS_TARGET + 1})`)
   const estimate = estimateOf(await planOfRead(db))
   t.ok(estimate.rows < 10_000, `with statistics it expects about what is there (${estimate.rows} rows for 1,000)`)
   // PostgreSQL's default jit_above_cost: the guess above JIT-compiled every read of a batch's streams.

@@ -56,7 +56,7 @@ export async function openPostgresDatabase(
   const schedule = options.autoAnalyze === false ? null : new AnalyzeSchedule()
   let closed = false
   const analyzeIfDue = () => {
-    if (!closed) schedule?.runIfDue(() => inTransaction((tx) => analyzeGrownTables(tx, { statisticsTarget: null, lockTimeoutMs: 1_000 })))
+    if (!closed) schedule?.runIfDue(() => inTransaction((tx) => analyzeGrownTables(tx, { lockTimeoutMs: 1_000 })))
   }
   async function inTransaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     const { client, done } = await checkout()

@@ -88,3 +88,26 @@ t.test('time zone names are checked against the platform', async (t) => {
   t.equal(isValidTimeZone('UTC'), true)
   t.equal(isValidTimeZone('Mars/Olympus_Mons'), false)
 })
+
+t.test('the instants are memoised: the same on a second call, and past the memo bound (12,000 dates × 2 zones)', async (t) => {
+  const zones = ['Europe/Berlin', 'America/New_York']
+  const dates = Array.from({ length: 6_000 }, (_, i) => new Date(Date.UTC(2010, 0, 1) + i * 86_400_000).toISOString())
+  const expected = (date: string, zone: string) => {
+    const day = date.slice(0, 10)
+    const next = new Date(Date.parse(date) + 86_400_000).toISOString().slice(0, 10)
+    const before = new Date(Date.parse(date) - 14 * 86_400_000).toISOString().slice(0, 10)
+    return [startOfLocalDay(day, zone), startOfLocalDay(next, zone), startOfLocalDay(before, zone)]
+  }
+  for (const round of [1, 2]) {
+    let wrong = 0
+    for (const zone of zones)
+      for (const date of dates) {
+        const got = [accessBeginsAt(date, zone), accessEndsAt(date, zone), inviteDueAt(date, 14, zone)]
+        if (got.join() !== expected(date, zone).join()) wrong += 1
+      }
+    t.equal(wrong, 0, `round ${round}: every date's instants as computed from its local midnights`)
+  }
+  t.equal(iso(inviteDueAt('2026-06-30T09:15:00.000Z', 1, 'Europe/Berlin')), '2026-06-29T09:15:00.000Z', 'an instant: the same time a day earlier, memoised apart from the days')
+  t.equal(iso(inviteDueAt('2026-06-30T09:15:00.000Z', 2, 'Europe/Berlin')), '2026-06-28T09:15:00.000Z')
+  t.ok(Number.isNaN(accessBeginsAt('not a date', 'UTC')) && Number.isNaN(accessBeginsAt('not a date', 'UTC')), 'not a date: NaN, also from the memo')
+})
