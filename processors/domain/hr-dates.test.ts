@@ -72,6 +72,16 @@ t.test('a day whose midnight is skipped by DST begins at its first instant', asy
   t.equal(localDayOf(begins - 1000, 'America/Santiago'), '2026-09-05')
 })
 
+t.test('an invite for a start with a time of day keeps its wall-clock time, also when either day is a DST change', async (t) => {
+  // Berlin goes from CET (+1) to CEST (+2) at 01:00 UTC on 29 March 2026, and back on 25 October.
+  t.equal(iso(inviteDueAt('2026-03-29T09:15:00.000Z', 1, 'Europe/Berlin')), '2026-03-28T10:15:00.000Z', '11:15 CEST on the change day -> 11:15 CET the day before')
+  t.equal(iso(inviteDueAt('2026-03-30T09:15:00.000Z', 1, 'Europe/Berlin')), '2026-03-29T09:15:00.000Z', '11:15 CEST -> 11:15 CEST on the change day')
+  t.equal(iso(inviteDueAt('2026-04-05T09:15:30.250Z', 14, 'Europe/Berlin')), '2026-03-22T10:15:30.250Z', 'two weeks across the change, to the millisecond')
+  t.equal(iso(inviteDueAt('2026-10-26T10:15:00.000Z', 1, 'Europe/Berlin')), '2026-10-25T10:15:00.000Z', '11:15 CET -> 11:15 CET on the day clocks go back')
+  t.equal(iso(inviteDueAt('2026-03-30T00:30:00.000Z', 1, 'Europe/Berlin')), '2026-03-29T01:30:00.000Z', '02:30 local does not exist on 29 March: after the gap, 03:30 CEST')
+  t.equal(iso(inviteDueAt('2026-12-03T08:00:00.000Z', 2, 'Pacific/Auckland')), '2026-12-01T08:00:00.000Z', 'no change between: the same instant of day')
+})
+
 t.test('daysBefore counts local days, across a DST change', async (t) => {
   // A week before Wednesday 1 April 2026 (CEST) is Wednesday 25 March (still CET): 00:00 local.
   t.equal(iso(inviteDueAt('2026-04-01', 7, 'Europe/Berlin')), '2026-03-24T23:00:00.000Z')

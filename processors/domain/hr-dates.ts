@@ -94,11 +94,18 @@ export function startOfLocalDay(day: string, timeZone: string): number {
   return at
 }
 
-/** The same local wall-clock time `days` calendar days earlier in `timeZone` (DST-aware). */
+/**
+ * The same local wall-clock time `days` calendar days earlier in `timeZone` (DST-aware). The time
+ * of day is read off the wall clock, not as time elapsed since midnight: on a day a DST change
+ * shortens or lengthens, those differ by the change (11:15 on the day clocks go forward is 10 h 15
+ * after midnight). A time the earlier day skips (in its DST gap) lands after the gap.
+ */
 function localDaysBefore(at: number, days: number, timeZone: string): number {
-  const day = localDayOf(at, timeZone)
-  const sinceMidnight = at - startOfLocalDay(day, timeZone)
-  return startOfLocalDay(addDays(day, -days), timeZone) + sinceMidnight
+  // The zone's offset from UTC at an instant (wallClockAsUtc is to the second: so is this).
+  const offsetAt = (x: number) => wallClockAsUtc(x, timeZone) - (x - (((x % 1000) + 1000) % 1000))
+  const wanted = at + offsetAt(at) - days * DAY_MS // that wall-clock time, `days` days earlier, as if UTC
+  // As startOfLocalDay: guess with the offset at `wanted` taken as an instant, correct once.
+  return wanted - offsetAt(wanted - offsetAt(wanted))
 }
 
 // Bounded memo of the three instants below, by zone and date string. Each decision, next-due time
