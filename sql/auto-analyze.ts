@@ -17,8 +17,8 @@
 // target is 10, not PostgreSQL's 100: 3,000 sampled rows instead of 30,000, ~10× less time (13 vs
 // 131 ms for 100k events embedded), and plenty to learn that one tenant is every row and how many
 // streams there are. On a server too: at the server's target these looks took 10.6 s of the 41.5 s
-// PostgreSQL spent on a 20k sync's statements (pg_stat_statements; ANALYZE events 740 ms each, most
-// of it the jsonb columns' statistics), ~9 % of the whole machine's CPU; the server's autovacuum
+// PostgreSQL spent on a 20k sync's statements (pg_stat_statements; ANALYZE events 740 ms each, about
+// half of it the jsonb columns' statistics), ~9 % of the whole machine's CPU; the server's autovacuum
 // analyses again with its own target once a tenth of a table has changed.
 import type { SqlQueryable } from './database.ts'
 

@@ -99,7 +99,7 @@ t.test('time zone names are checked against the platform', async (t) => {
   t.equal(isValidTimeZone('Mars/Olympus_Mons'), false)
 })
 
-t.test('the instants are memoised: the same on a second call, and past the memo bound (12,000 dates × 2 zones)', async (t) => {
+t.test('the instants are memoised: the same on a second call, and past the memo bound (6,000 dates × 2 zones × 3 instants)', async (t) => {
   const zones = ['Europe/Berlin', 'America/New_York']
   const dates = Array.from({ length: 6_000 }, (_, i) => new Date(Date.UTC(2010, 0, 1) + i * 86_400_000).toISOString())
   const expected = (date: string, zone: string) => {
