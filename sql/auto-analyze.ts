@@ -31,10 +31,10 @@ export const STATISTICS_TARGET = 10
 /**
  * ANALYZEs every table of the current schema that is at least MIN_PAGES_TO_ANALYZE pages and was
  * never analysed, or has at least doubled in pages since it last was. Returns the tables analysed.
- * `db` is a transaction: the statistics target (default STATISTICS_TARGET, `null` for the
- * server's) and the lock timeout are set for it alone.
+ * `db` is a transaction: the statistics target (STATISTICS_TARGET) and the lock timeout are set
+ * for it alone.
  */
-export async function analyzeGrownTables(db: SqlQueryable, options: { statisticsTarget?: number | null; lockTimeoutMs?: number } = {}): Promise<string[]> {
+export async function analyzeGrownTables(db: SqlQueryable, options: { lockTimeoutMs?: number } = {}): Promise<string[]> {
   const { rows } = await db.query<{ name: string }>(
     `SELECT quote_ident(c.relname) AS name
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
@@ -45,8 +45,7 @@ export async function analyzeGrownTables(db: SqlQueryable, options: { statistics
     [MIN_PAGES_TO_ANALYZE],
   )
   if (rows.length === 0) return []
-  const target = options.statisticsTarget === undefined ? STATISTICS_TARGET : options.statisticsTarget
-  if (target !== null) await db.query(`SET LOCAL default_statistics_target = ${Number(target)}`)
+  await db.query(`SET LOCAL default_statistics_target = ${STATISTICS_TARGET}`)
   // Another process (a role, autovacuum) analysing the same table holds the lock we need: its
   // statistics will do, so give up quickly rather than queue behind it.
   if (options.lockTimeoutMs !== undefined) await db.query(`SET LOCAL lock_timeout = ${Number(options.lockTimeoutMs)}`)
