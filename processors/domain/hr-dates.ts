@@ -61,18 +61,31 @@ export function addDays(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10)
 }
 
-// Bounded memo: the views compute the same few days for many users of a tenant.
-const midnights = new Map<string, number>()
-const MEMO_LIMIT = 10_000
+/** A memo of instants by key that forgets everything once it holds `limit` (bounded, nothing to keep per hit). */
+function boundedMemo(limit: number): (key: string, compute: () => number) => number {
+  const memo = new Map<string, number>()
+  return (key, compute) => {
+    const known = memo.get(key)
+    if (known !== undefined) return known
+    const at = compute()
+    if (memo.size >= limit) memo.clear()
+    memo.set(key, at)
+    return at
+  }
+}
+
+// The views compute the same few days for many users of a tenant.
+const midnights = boundedMemo(10_000)
 
 /**
  * The first instant of `day` in `timeZone` (00:00 local; where a DST change skips midnight, the
  * first instant that is on that day).
  */
 export function startOfLocalDay(day: string, timeZone: string): number {
-  const key = `${timeZone}|${day}`
-  const memo = midnights.get(key)
-  if (memo !== undefined) return memo
+  return midnights(`${timeZone}|${day}`, () => firstInstantOf(day, timeZone))
+}
+
+function firstInstantOf(day: string, timeZone: string): number {
   const asUtc = Date.parse(`${day}T00:00:00Z`)
   // Guess with the offset at the UTC midnight, then correct with the offset at the guess (the two
   // differ when a DST change falls between them).
@@ -89,8 +102,6 @@ export function startOfLocalDay(day: string, timeZone: string): number {
     }
     at = hi
   }
-  if (midnights.size >= MEMO_LIMIT) midnights.clear()
-  midnights.set(key, at)
   return at
 }
 
@@ -114,17 +125,7 @@ function localDaysBefore(at: number, days: number, timeZone: string): number {
 // parsed and printed back), 5–7 % of the processor's CPU in a 20k sync (2026-12-07 profile).
 // A company's start and termination dates span a few thousand days, each asked for in up to three
 // ways per zone: 30,000 entries (~4 MB at most) hold them without clearing.
-const instants = new Map<string, number>()
-const INSTANTS_LIMIT = 30_000
-
-function memoised(key: string, compute: () => number): number {
-  const memo = instants.get(key)
-  if (memo !== undefined) return memo
-  const at = compute()
-  if (instants.size >= INSTANTS_LIMIT) instants.clear()
-  instants.set(key, at)
-  return at
-}
+const memoised = boundedMemo(30_000)
 
 /** When a start date gives access: 00:00 local on that day (or the exact instant given). */
 export function accessBeginsAt(startDate: string, timeZone: string): number {
