@@ -3,7 +3,6 @@
 // crypto-shredding needs no change to the port or to EventStoreDB. Once a stream's key is erased,
 // reads leave that stream's events out entirely (history and as-of then say "no such user", the
 // projector and a rebuild never see them) and appends to it are refused.
-// Plaintexts opened lately are remembered for a second reader of the same events (opened-plaintexts.ts).
 // Metadata stays in the clear: it holds source versions, poll ids and Kafka coordinates, no
 // personal data. The event type stays too (that a name changed is not itself personal data).
 import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto'
@@ -11,7 +10,6 @@ import { parseStreamName } from '../../schemas/streams.ts'
 import type { EventStore, EventToAppend, ReadAllOptions, RecordedEvent } from './port.ts'
 import { streamInShard } from './tenant-shard.ts'
 import type { KeyState, PersonalDataKeys } from './personal-data-keys.ts'
-import { OpenedPlaintexts, type OpenedPlaintextLimits } from './opened-plaintexts.ts'
 import { KomboSyncError } from '../../errors/kombo-sync-error.ts'
 
 const FIELD = '$encrypted'
@@ -74,20 +72,17 @@ const sealedOf = (data: Record<string, unknown>): Sealed | null => {
   return s && typeof s === 'object' && s.v === 1 ? s : null
 }
 
-/** The sealed data opened, and the length of its JSON text. */
-function open(key: Buffer, sealed: Sealed, aad: string): { data: Record<string, unknown>; bytes: number } {
+function open(key: Buffer, sealed: Sealed, aad: string): Record<string, unknown> {
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'))
   decipher.setAAD(Buffer.from(aad))
   decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'))
   const plain = Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64')), decipher.final()])
-  return { data: JSON.parse(plain.toString('utf8')) as Record<string, unknown>, bytes: plain.length }
+  return JSON.parse(plain.toString('utf8')) as Record<string, unknown>
 }
 
 export interface EncryptionOptions {
   /** Which streams hold personal data. Default: employee streams. */
   isPersonal?: (stream: string) => boolean
-  /** Limits of the memo of plaintexts opened lately (opened-plaintexts.ts); false: none. */
-  openedPlaintexts?: OpenedPlaintextLimits | false
 }
 
 /** Events of the named streams (each stream's in order) back into one list per name. */
@@ -98,23 +93,18 @@ function regroup(names: string[], events: RecordedEvent[]): RecordedEvent[][] {
 }
 
 /** Opens what a read returned: erased streams' events left out, others' as stored (`decodes`). */
-function decrypterOf(keys: PersonalDataKeys, isPersonal: (stream: string) => boolean, memo: OpenedPlaintexts | null) {
+function decrypterOf(keys: PersonalDataKeys, isPersonal: (stream: string) => boolean) {
   // The stream name is bound into the ciphertext, so an event copied to another stream won't open.
   const decryptOne = (e: RecordedEvent, state: KeyState | undefined): RecordedEvent | null => {
     if (state?.kind === 'erased') return null
     const sealed = sealedOf(e.data)
     if (!sealed) return e // written before encryption was on
     if (!state) throw new PersonalDataDecryptionError(e.streamName, e.revision)
-    const remembered = memo?.get(e.streamName, sealed.iv, sealed.tag, sealed.ct)
-    if (remembered) return { ...e, data: remembered }
-    let opened: { data: Record<string, unknown>; bytes: number }
     try {
-      opened = open(state.key, sealed, e.streamName)
+      return { ...e, data: open(state.key, sealed, e.streamName) }
     } catch {
       throw new PersonalDataDecryptionError(e.streamName, e.revision)
     }
-    memo?.set(e.streamName, sealed.iv, sealed.tag, sealed.ct, opened.data, opened.bytes)
-    return { ...e, data: opened.data }
   }
 
   /** `decodes`: the streams the reader looks into (ReadAllOptions); the others pass as stored. */
@@ -152,8 +142,7 @@ export function withPersonalDataEncryption(inner: EventStore, keys: PersonalData
     return parsed ? { tenant: parsed.tenant, employeeId: parsed.komboId } : { tenant: '', employeeId: stream }
   }
 
-  const memo = options.openedPlaintexts === false ? null : new OpenedPlaintexts(options.openedPlaintexts)
-  const decryptAll = decrypterOf(keys, isPersonal, memo)
+  const decryptAll = decrypterOf(keys, isPersonal)
 
   return {
     async appendToStream(streamName, events, appendOptions) {
@@ -218,9 +207,6 @@ export function withPersonalDataEncryption(inner: EventStore, keys: PersonalData
       }
       return inner.subscribeToAll({ ...subscribeOptions, decodePage }, handler)
     },
-    close: () => {
-      memo?.close()
-      return inner.close()
-    },
+    close: () => inner.close(),
   }
 }
