@@ -13,6 +13,8 @@ import { isDatabaseUnavailable } from '../sql/unavailable.ts'
 
 /** Tries of a failing batch (and of each half) before it is split, when the runner can skip events. */
 const POISON_AFTER_ATTEMPTS = 5
+/** Batches a follower may have waiting before it reads on its own again (see follow()). */
+const FOLLOWER_BACKLOG = 4
 
 export interface BatchedSubscriptionOptions {
   store: EventStore
@@ -46,6 +48,8 @@ export abstract class BatchedSubscription {
   }
 
   private subscription: Subscription | null = null
+  /** Identifies the current own subscription's deliveries (null while following: see join()). */
+  private subscriptionToken: object | null = null
   private buffer: RecordedEvent[] = []
   private flushTimer: NodeJS.Timeout | null = null
   private flushing: Promise<void> = Promise.resolve()
@@ -57,6 +61,14 @@ export abstract class BatchedSubscription {
   private lock: CheckpointLock | null = null
   /** Callers waiting for a position to be handled (caughtUp). */
   private waiters: Array<{ position: bigint; resolve: () => void; reject: (err: Error) => void }> = []
+  /** The runner this one asked to follow (follow()), and whether it takes that runner's events now. */
+  private leader: BatchedSubscription | null = null
+  private followingNow = false
+  /**
+   * As a leader: the runners that asked to follow it, each with the position of the last event this
+   * runner received that the follower wants (null: not known since this runner started).
+   */
+  private readonly followers = new Map<BatchedSubscription, { lastWanted: bigint | null }>()
 
   constructor(private readonly subscriptionOptions: BatchedSubscriptionOptions) {}
 
@@ -88,11 +100,99 @@ export abstract class BatchedSubscription {
     this.buffer = [] // everything after the checkpoint is delivered again
     this.failed = null
     this.stopping = false
+    // What followers wanted of the last run is not known for this one.
+    for (const state of this.followers.values()) state.lastWanted = null
+    this.leader?.followers.set(this, { lastWanted: null })
     this.open()
+  }
+
+  /**
+   * Takes `leader`'s events instead of reading the store while the two are level: the projector's
+   * views and the user feed read the same employee events, and each read and opened them itself
+   * (~3-4 of the feed's ~5.7 projector CPU s in a 20k sync, docs/benchmarks.md 2026-12-08). Level
+   * means this runner has received exactly the events it wants up to where the leader has: from
+   * then on the leader hands it every later event it wants, in order, and its own subscription is
+   * closed. It reads on its own again, from the last event it received, whenever it falls behind
+   * (more than `FOLLOWER_BACKLOG` batches waiting: a slow or failing sink never holds the leader
+   * back) or the leader stops, so nothing is skipped or repeated either way. Only a leader that
+   * reads every stream this runner wants, decoded: false (and no following) otherwise.
+   */
+  follow(leader: BatchedSubscription): boolean {
+    const mine = this.subscriptionOptions
+    const theirs = leader.subscriptionOptions
+    const covered = mine.streamPrefixes.every((p) => theirs.streamPrefixes.some((q) => p.startsWith(q)))
+    if (!covered || theirs.decodes || theirs.tenantShard || mine.tenantShard || leader === this) return false
+    this.leader = leader
+    leader.followers.set(this, { lastWanted: null })
+    return true
+  }
+
+  /** Whether this runner takes its leader's events now (rather than reading the store). */
+  get following(): boolean {
+    return this.followingNow
+  }
+
+  private wants(event: RecordedEvent): boolean {
+    if (this.subscriptionOptions.decodes && !this.subscriptionOptions.decodes(event.streamName)) return false
+    return this.subscriptionOptions.streamPrefixes.some((p) => event.streamName.startsWith(p))
+  }
+
+  /** As the leader, after receiving `event`: hands it to the followers taking events, and joins those now level. */
+  private offerToFollowers(event: RecordedEvent): void {
+    for (const [follower, state] of this.followers) {
+      if (!follower.wants(event)) continue
+      state.lastWanted = event.position
+      if (follower.followingNow) follower.take(event)
+      else if (follower.lastReceived === event.position) follower.join()
+    }
+  }
+
+  /** As a follower: an event from the leader, queued without holding the leader up. */
+  private take(event: RecordedEvent): void {
+    if (this.lastReceived !== null && event.position <= this.lastReceived) return
+    this.lastReceived = event.position
+    this.enqueue(event).catch(() => {})
+    if (this.buffer.length > FOLLOWER_BACKLOG * (this.subscriptionOptions.batchSize ?? 500)) this.readAlone()
+  }
+
+  /** Level with the leader: its own subscription is closed and the leader's events come instead. */
+  private join(): void {
+    // Not while batches are waiting here: it would fall behind again at once.
+    if (this.stopping || this.followingNow || this.buffer.length > (this.subscriptionOptions.batchSize ?? 500)) return
+    this.followingNow = true
+    const own = this.subscription
+    this.subscription = null
+    this.subscriptionToken = null
+    // Not awaited: this may run inside the own subscription's handler, which close() waits for.
+    // Whatever it still delivers is ignored (see open()).
+    void own?.close().catch(() => {})
+  }
+
+  /** Reads the store on its own again, after the last event received (behind, or the leader stopped). */
+  private readAlone(): void {
+    if (!this.followingNow) return
+    this.followingNow = false
+    if (!this.stopping) this.open()
+  }
+
+  /** As a follower, stopping: the leader hands it nothing more (start() asks to follow again). */
+  private leaveLeader(): void {
+    this.followingNow = false
+    this.leader?.followers.delete(this)
+  }
+
+  /** As the leader, stopping: every follower reads on its own (what each was handed stays queued there). */
+  private releaseFollowers(): void {
+    for (const [follower, state] of this.followers) {
+      follower.readAlone()
+      state.lastWanted = null
+    }
   }
 
   /** Subscribes strictly after the last event received (buffered or handled), so nothing repeats. */
   private open(): void {
+    const token = {}
+    this.subscriptionToken = token
     const subscription = this.subscriptionOptions.store.subscribeToAll(
       {
         after: this.lastReceived ?? undefined,
@@ -105,7 +205,12 @@ export abstract class BatchedSubscription {
         },
       },
       (event) => {
+        // A subscription closed when this runner joined its leader may still deliver: the leader does.
+        if (this.subscriptionToken !== token) return Promise.resolve()
         this.lastReceived = event.position
+        if (this.followers.size > 0) this.offerToFollowers(event)
+        // Level with the leader when it has already received this same event last.
+        if (this.leader && this.leader.followers.get(this)?.lastWanted === event.position) this.join()
         return this.enqueue(event)
       },
     )
@@ -118,6 +223,8 @@ export abstract class BatchedSubscription {
    * again from the last event received.
    */
   private async reopen(): Promise<void> {
+    // The followers do not wait for this runner to be back: they read on their own meanwhile.
+    this.releaseFollowers()
     const dropped = this.subscription
     this.subscription = null
     await dropped?.close().catch(() => {})
@@ -236,6 +343,8 @@ export abstract class BatchedSubscription {
   /** Stops for good without handling the buffer: another writer owns the checkpoint now. */
   private async halt(err: Error): Promise<void> {
     this.stopping = true
+    this.leaveLeader()
+    this.releaseFollowers()
     this.buffer = []
     if (this.flushTimer) clearTimeout(this.flushTimer)
     this.flushTimer = null
@@ -257,6 +366,8 @@ export abstract class BatchedSubscription {
   /** Stops the subscription, handles what was already received (one try) and releases the lock. */
   async stop(): Promise<void> {
     this.stopping = true // first: a close that reports an error must not reopen
+    this.leaveLeader()
+    this.releaseFollowers()
     await this.subscription?.close()
     this.subscription = null
     if (this.flushTimer) clearTimeout(this.flushTimer)

@@ -66,6 +66,9 @@ export async function startProjectorRole(ctx: RoleContext, tickClock: () => Prom
     // One publisher per deployment (it holds the feed's checkpoint lock): the first shard runs it.
     const userFeed = shard.index === 0 ? await startUserFeed(ctx.config, { stores, metrics, logger }) : null
     if (userFeed) stoppers.push(() => userFeed.stop())
+    // The feed takes the views' events while level with them instead of reading and opening the
+    // log a second time (BatchedSubscription.follow; not when this projector is one shard of several).
+    userFeed?.publisher.follow(projector)
     const timer = setInterval(() => {
       tickClock().catch((err: Error) => logger.error({ err }, 'clock tick failed'))
     }, ctx.config.clockIntervalMs)
