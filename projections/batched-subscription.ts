@@ -13,8 +13,12 @@ import { isDatabaseUnavailable } from '../sql/unavailable.ts'
 
 /** Tries of a failing batch (and of each half) before it is split, when the runner can skip events. */
 const POISON_AFTER_ATTEMPTS = 5
-/** Batches a follower may have waiting before it reads on its own again (see follow()). */
-const FOLLOWER_BACKLOG = 4
+/**
+ * Batches a follower may have waiting (the one being handled included) before it reads on its own
+ * again (see follow()). One: events kept longer are promoted to the old space, the cost that sank a
+ * memo of opened plaintexts (docs/benchmarks.md, 2026-12-08); with four, two 20k runs showed no gain.
+ */
+const FOLLOWER_BACKLOG = 1
 
 export interface BatchedSubscriptionOptions {
   store: EventStore
@@ -113,7 +117,7 @@ export abstract class BatchedSubscription {
    * means this runner has received exactly the events it wants up to where the leader has: from
    * then on the leader hands it every later event it wants, in order, and its own subscription is
    * closed. It reads on its own again, from the last event it received, whenever it falls behind
-   * (more than `FOLLOWER_BACKLOG` batches waiting: a slow or failing sink never holds the leader
+   * (more than `FOLLOWER_BACKLOG` batch waiting: a slow or failing sink never holds the leader
    * back) or the leader stops, so nothing is skipped or repeated either way. Only a leader that
    * reads every stream this runner wants, decoded: false (and no following) otherwise.
    */
@@ -153,6 +157,12 @@ export abstract class BatchedSubscription {
     this.lastReceived = event.position
     this.enqueue(event).catch(() => {})
     if (this.buffer.length > FOLLOWER_BACKLOG * (this.subscriptionOptions.batchSize ?? 500)) this.readAlone()
+  }
+
+  /** Joins the leader if this runner has received exactly what the leader has that it wants. */
+  private joinIfLevel(): void {
+    const lastWanted = this.leader?.followers.get(this)?.lastWanted
+    if (!this.followingNow && lastWanted !== undefined && lastWanted !== null && lastWanted === this.lastReceived) this.join()
   }
 
   /** Level with the leader: its own subscription is closed and the leader's events come instead. */
@@ -207,10 +217,12 @@ export abstract class BatchedSubscription {
       (event) => {
         // A subscription closed when this runner joined its leader may still deliver: the leader does.
         if (this.subscriptionToken !== token) return Promise.resolve()
+        // Handed over by the leader already (a subscription opened while it was doing so).
+        if (this.lastReceived !== null && event.position <= this.lastReceived) return Promise.resolve()
         this.lastReceived = event.position
         if (this.followers.size > 0) this.offerToFollowers(event)
         // Level with the leader when it has already received this same event last.
-        if (this.leader && this.leader.followers.get(this)?.lastWanted === event.position) this.join()
+        this.joinIfLevel()
         return this.enqueue(event)
       },
     )
@@ -230,7 +242,8 @@ export abstract class BatchedSubscription {
     await dropped?.close().catch(() => {})
     for (let attempt = 0; !this.stopping; attempt++) {
       await sleep(Math.min(5000, 200 * 2 ** attempt))
-      if (this.stopping) return
+      // Stopping, or level with its leader meanwhile (the leader hands it the events now).
+      if (this.stopping || this.followingNow) return
       try {
         await this.subscriptionOptions.store.readAll({ maxCount: 1 })
       } catch (err) {
@@ -290,6 +303,8 @@ export abstract class BatchedSubscription {
         this.buffer = this.buffer.slice(events.length)
         this.failed = null
       }
+      // Level with the leader now that nothing waits here (join() refuses while batches wait).
+      this.joinIfLevel()
     })
     return this.flushing
   }
