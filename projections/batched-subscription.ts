@@ -113,12 +113,14 @@ export abstract class BatchedSubscription {
   /**
    * Takes `leader`'s events instead of reading the store while the two are level: the projector's
    * views and the user feed read the same employee events, and each read and opened them itself
-   * (~3-4 of the feed's ~5.7 projector CPU s in a 20k sync, docs/benchmarks.md 2026-12-08). Level
+   * (the projector's CPU in a 20k sync 13.9-19.1 s, 12.9-14.0 s following: docs/benchmarks.md
+   * 2026-12-08). Level
    * means this runner has received exactly the events it wants up to where the leader has: from
    * then on the leader hands it every later event it wants, in order, and its own subscription is
    * closed. It reads on its own again, from the last event it received, whenever it falls behind
    * (more than `FOLLOWER_BACKLOG` batch waiting: a slow or failing sink never holds the leader
-   * back) or the leader stops, so nothing is skipped or repeated either way. Only a leader that
+   * back) or the leader stops or fails a batch, so nothing is skipped or repeated either way, and
+   * neither waits for the other's trouble. Only a leader that
    * reads every stream this runner wants, decoded: false (and no following) otherwise.
    */
   follow(leader: BatchedSubscription): boolean {
@@ -258,6 +260,8 @@ export abstract class BatchedSubscription {
   }
 
   private fail(err: Error): void {
+    // A leader whose batches fail (a poison event, its database) would hold its followers up.
+    this.releaseFollowers()
     this.failed = err
     this.subscriptionOptions.onError?.(err)
   }

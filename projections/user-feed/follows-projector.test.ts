@@ -125,6 +125,50 @@ t.test('when the projector stops, the feed reads on its own and misses nothing',
   t.same(received, await expectedFeed(store), 'every event once, in order')
 })
 
+t.test('a projector whose batches fail does not hold the feed up', async (t) => {
+  const db = await openPgliteDatabase()
+  t.teardown(() => db.close())
+  const store = await openSqlEventStore(db, { pollIntervalMs: 10 })
+  const real = await openSqlViewStore(db)
+  let down = false
+  // The views' database refuses connections (not a poison event: the batch is retried, never skipped).
+  const views = new Proxy(real, {
+    get(target, key, receiver) {
+      if (key !== 'transaction') return Reflect.get(target, key, receiver)
+      return (fn: Parameters<typeof real.transaction>[0]) => {
+        if (down) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))
+        return real.transaction(fn)
+      }
+    },
+  })
+  const received: UserFeedEvent[] = []
+  const sink: UserFeedSink = { publish: async (events) => void received.push(...structuredClone(events)), close: async () => {} }
+  // Small batches: the projector's subscription waits for its failing batch instead of reading on.
+  const projector = new Projector({ store, views, batchSize: 5 })
+  const publisher = new UserFeedPublisher({ store, sink, checkpoints: sqlFeedCheckpoints(db) })
+  t.teardown(async () => {
+    await publisher.stop()
+    await projector.stop()
+  })
+  await projector.start()
+  await publisher.start()
+  publisher.follow(projector)
+  await companyPhase(store, 'acme', 0, 6)
+  let end = await lastPosition(store)
+  await waitFor('following', () => projector.position === end && publisher.position === end && publisher.following)
+
+  down = true
+  await companyPhase(store, 'acme', 1, 6)
+  end = await lastPosition(store)
+  await waitFor('the feed reaches the end on its own', () => publisher.position === end)
+  t.not(projector.position, end, 'while the views cannot write')
+  down = false
+  await companyPhase(store, 'acme', 2, 6)
+  end = await lastPosition(store)
+  await waitFor('both at the end, following again', () => projector.position === end && publisher.position === end && publisher.following, 30_000)
+  t.same(received, await expectedFeed(store), 'every event once, in order')
+})
+
 t.test('a sharded projector is not followed: it opens only its own tenants', async (t) => {
   const db = await openPgliteDatabase()
   t.teardown(() => db.close())
