@@ -14,12 +14,22 @@ import { sqlFeedCheckpoints } from './checkpoints.ts'
 import { UserFeedPublisher } from './publisher.ts'
 import type { UserFeedSink } from './port.ts'
 import { Projector } from '../projector.ts'
+import type { ViewWriter } from '../viewstore/port.ts'
 
-async function setup(t: Test, feedBatchSize = 50) {
+interface SetupOptions {
+  feedBatchSize?: number
+  /** Options of the projector besides its store and views. */
+  projector?: Omit<ConstructorParameters<typeof Projector>[0], 'store' | 'views'>
+  /** Wraps the view store the projector writes through. */
+  views?: (views: ViewWriter) => ViewWriter
+}
+
+async function setup(t: Test, options: SetupOptions = {}) {
   const db = await openPgliteDatabase()
   t.teardown(() => db.close())
   const store = await openSqlEventStore(db, { pollIntervalMs: 10 })
-  const views = await openSqlViewStore(db)
+  const real = await openSqlViewStore(db)
+  const views = options.views ? options.views(real) : real
   const received: UserFeedEvent[] = []
   let hold: Promise<void> | null = null
   const sink: UserFeedSink & { block(): () => void } = {
@@ -43,8 +53,8 @@ async function setup(t: Test, feedBatchSize = 50) {
     ...store,
     subscribeToAll: (options, handler) => store.subscribeToAll(options, (e) => (ownDeliveries++, handler(e))),
   }
-  const projector = new Projector({ store, views })
-  const publisher = new UserFeedPublisher({ store: feedStore, sink, checkpoints: sqlFeedCheckpoints(db), batchSize: feedBatchSize })
+  const projector = new Projector({ ...options.projector, store, views })
+  const publisher = new UserFeedPublisher({ store: feedStore, sink, checkpoints: sqlFeedCheckpoints(db), batchSize: options.feedBatchSize ?? 50 })
   t.teardown(async () => {
     await publisher.stop()
     await projector.stop()
@@ -53,6 +63,16 @@ async function setup(t: Test, feedBatchSize = 50) {
 }
 
 const lastPosition = async (store: EventStore) => (await store.readAll()).at(-1)!.position
+
+/** Starts both, has the feed follow, writes a first phase of 6 employees and waits until both are past it, following. */
+async function followingAfterPhase0({ store, projector, publisher }: Awaited<ReturnType<typeof setup>>): Promise<void> {
+  await projector.start()
+  await publisher.start()
+  publisher.follow(projector)
+  await companyPhase(store, 'acme', 0, 6)
+  const end = await lastPosition(store)
+  await waitFor('both past phase 0, following', () => projector.position === end && publisher.position === end && publisher.following)
+}
 
 t.test('once level, the feed takes the projector’s events and reads none itself; the feed is the same as alone', async (t) => {
   const { store, projector, publisher, received, ownDeliveries } = await setup(t)
@@ -76,13 +96,10 @@ t.test('once level, the feed takes the projector’s events and reads none itsel
 })
 
 t.test('a feed that falls behind reads on its own; the projector is not held back; nothing is lost or repeated', async (t) => {
-  const { store, projector, publisher, sink, received } = await setup(t, 5)
-  await projector.start()
-  await publisher.start()
-  publisher.follow(projector)
-  await companyPhase(store, 'acme', 0, 6)
-  let end = await lastPosition(store)
-  await waitFor('both past phase 0', () => projector.position === end && publisher.position === end && publisher.following)
+  const pipeline = await setup(t, { feedBatchSize: 5 })
+  const { store, projector, publisher, sink, received } = pipeline
+  await followingAfterPhase0(pipeline)
+  let end: bigint
 
   const release = sink.block() // the broker stalls
   await companyPhase(store, 'acme', 1, 12)
@@ -102,13 +119,10 @@ t.test('a feed that falls behind reads on its own; the projector is not held bac
 })
 
 t.test('when the projector stops, the feed reads on its own and misses nothing', async (t) => {
-  const { store, projector, publisher, received } = await setup(t)
-  await projector.start()
-  await publisher.start()
-  publisher.follow(projector)
-  await companyPhase(store, 'acme', 0, 6)
-  let end = await lastPosition(store)
-  await waitFor('following', () => publisher.position === end && publisher.following)
+  const pipeline = await setup(t)
+  const { store, projector, publisher, received } = pipeline
+  await followingAfterPhase0(pipeline)
+  let end: bigint
 
   await projector.stop()
   t.notOk(publisher.following, 'released by the stopping projector')
@@ -126,36 +140,21 @@ t.test('when the projector stops, the feed reads on its own and misses nothing',
 })
 
 t.test('a projector whose batches fail does not hold the feed up', async (t) => {
-  const db = await openPgliteDatabase()
-  t.teardown(() => db.close())
-  const store = await openSqlEventStore(db, { pollIntervalMs: 10 })
-  const real = await openSqlViewStore(db)
   let down = false
   // The views' database refuses connections (not a poison event: the batch is retried, never skipped).
-  const views = new Proxy(real, {
-    get(target, key, receiver) {
-      if (key !== 'transaction') return Reflect.get(target, key, receiver)
-      return (fn: Parameters<typeof real.transaction>[0]) => {
-        if (down) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))
-        return real.transaction(fn)
-      }
-    },
-  })
-  const received: UserFeedEvent[] = []
-  const sink: UserFeedSink = { publish: async (events) => void received.push(...structuredClone(events)), close: async () => {} }
+  const refusing = (real: ViewWriter) =>
+    new Proxy(real, {
+      get(target, key, receiver) {
+        if (key !== 'transaction') return Reflect.get(target, key, receiver)
+        return (fn: Parameters<ViewWriter['transaction']>[0]) =>
+          down ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) : real.transaction(fn)
+      },
+    })
   // Small batches: the projector's subscription waits for its failing batch instead of reading on.
-  const projector = new Projector({ store, views, batchSize: 5 })
-  const publisher = new UserFeedPublisher({ store, sink, checkpoints: sqlFeedCheckpoints(db) })
-  t.teardown(async () => {
-    await publisher.stop()
-    await projector.stop()
-  })
-  await projector.start()
-  await publisher.start()
-  publisher.follow(projector)
-  await companyPhase(store, 'acme', 0, 6)
-  let end = await lastPosition(store)
-  await waitFor('following', () => projector.position === end && publisher.position === end && publisher.following)
+  const pipeline = await setup(t, { views: refusing, projector: { batchSize: 5 } })
+  const { store, projector, publisher, received } = pipeline
+  await followingAfterPhase0(pipeline)
+  let end: bigint
 
   down = true
   await companyPhase(store, 'acme', 1, 6)
@@ -170,13 +169,7 @@ t.test('a projector whose batches fail does not hold the feed up', async (t) => 
 })
 
 t.test('a sharded projector is not followed: it opens only its own tenants', async (t) => {
-  const db = await openPgliteDatabase()
-  t.teardown(() => db.close())
-  const store = await openSqlEventStore(db, { pollIntervalMs: 10 })
-  const views = await openSqlViewStore(db)
-  const sink: UserFeedSink = { publish: async () => {}, close: async () => {} }
-  const sharded = new Projector({ store, views, shard: { index: 0, count: 2 } })
-  const publisher = new UserFeedPublisher({ store, sink, checkpoints: sqlFeedCheckpoints(db) })
+  const { projector: sharded, publisher } = await setup(t, { projector: { shard: { index: 0, count: 2 } } })
   t.equal(publisher.follow(sharded), false)
   t.notOk(publisher.following)
 })
