@@ -1,6 +1,7 @@
 // A catch-up subscription to the event store that hands events on in batches and remembers how
 // far it got. The projector and the user feed publisher are both one of these: they differ only in
-// what a batch does and where the checkpoint lives. A batch's handler must move the checkpoint
+// what a batch does and where the checkpoint lives (and the feed takes the projector's events while
+// the two are level: follow()). A batch's handler must move the checkpoint
 // itself, after (or atomically with) its effect; while it fails, the batch is retried with backoff
 // and the subscription is held back, so nothing is skipped. A runner may hold a lock on its
 // checkpoint while it runs (one runner per checkpoint), and a batch whose checkpoint moved under it
@@ -114,14 +115,13 @@ export abstract class BatchedSubscription {
    * Takes `leader`'s events instead of reading the store while the two are level: the projector's
    * views and the user feed read the same employee events, and each read and opened them itself
    * (the projector's CPU in a 20k sync 13.9-19.1 s, 12.9-14.0 s following: docs/benchmarks.md
-   * 2026-12-08). Level
-   * means this runner has received exactly the events it wants up to where the leader has: from
-   * then on the leader hands it every later event it wants, in order, and its own subscription is
-   * closed. It reads on its own again, from the last event it received, whenever it falls behind
-   * (more than `FOLLOWER_BACKLOG` batch waiting: a slow or failing sink never holds the leader
-   * back) or the leader stops or fails a batch, so nothing is skipped or repeated either way, and
-   * neither waits for the other's trouble. Only a leader that
-   * reads every stream this runner wants, decoded: false (and no following) otherwise.
+   * 2026-12-08). Level means this runner has received exactly the events it wants up to where the
+   * leader has: from then on the leader hands it every later event it wants, in order, and its own
+   * subscription is closed. It reads on its own again, from the last event it received, whenever
+   * it falls behind (more than `FOLLOWER_BACKLOG` batch waiting: a slow or failing sink never holds
+   * the leader back) or the leader stops or fails a batch, so nothing is skipped or repeated either
+   * way, and neither waits for the other's trouble. Only a leader that reads every stream this
+   * runner wants, decoded: false (and no following) otherwise.
    */
   follow(leader: BatchedSubscription): boolean {
     const mine = this.subscriptionOptions
