@@ -77,6 +77,11 @@ export abstract class BatchedSubscription {
 
   constructor(private readonly subscriptionOptions: BatchedSubscriptionOptions) {}
 
+  /** Events handled together at most. */
+  private get batchSize(): number {
+    return this.subscriptionOptions.batchSize ?? 500
+  }
+
   /** The position of the last event handled (and checkpointed). */
   get position(): bigint | null {
     return this.lastPosition
@@ -149,16 +154,25 @@ export abstract class BatchedSubscription {
       if (!follower.wants(event)) continue
       state.lastWanted = event.position
       if (follower.followingNow) follower.take(event)
-      else if (follower.lastReceived === event.position) follower.join()
+      else follower.joinIfLevel()
     }
   }
 
   /** As a follower: an event from the leader, queued without holding the leader up. */
   private take(event: RecordedEvent): void {
-    if (this.lastReceived !== null && event.position <= this.lastReceived) return
-    this.lastReceived = event.position
+    if (!this.receive(event)) return
     this.enqueue(event).catch(() => {})
-    if (this.buffer.length > FOLLOWER_BACKLOG * (this.subscriptionOptions.batchSize ?? 500)) this.readAlone()
+    if (this.buffer.length > FOLLOWER_BACKLOG * this.batchSize) this.readAlone()
+  }
+
+  /**
+   * Marks `event` received; false when it was already (its own subscription and the leader may
+   * both deliver an event around a hand-over: each is taken once).
+   */
+  private receive(event: RecordedEvent): boolean {
+    if (this.lastReceived !== null && event.position <= this.lastReceived) return false
+    this.lastReceived = event.position
+    return true
   }
 
   /** Joins the leader if this runner has received exactly what the leader has that it wants. */
@@ -170,7 +184,7 @@ export abstract class BatchedSubscription {
   /** Level with the leader: its own subscription is closed and the leader's events come instead. */
   private join(): void {
     // Not while batches are waiting here: it would fall behind again at once.
-    if (this.stopping || this.followingNow || this.buffer.length > (this.subscriptionOptions.batchSize ?? 500)) return
+    if (this.stopping || this.followingNow || this.buffer.length > this.batchSize) return
     this.followingNow = true
     const own = this.subscription
     this.subscription = null
@@ -220,8 +234,7 @@ export abstract class BatchedSubscription {
         // A subscription closed when this runner joined its leader may still deliver: the leader does.
         if (this.subscriptionToken !== token) return Promise.resolve()
         // Handed over by the leader already (a subscription opened while it was doing so).
-        if (this.lastReceived !== null && event.position <= this.lastReceived) return Promise.resolve()
-        this.lastReceived = event.position
+        if (!this.receive(event)) return Promise.resolve()
         if (this.followers.size > 0) this.offerToFollowers(event)
         // Level with the leader when it has already received this same event last.
         this.joinIfLevel()
@@ -269,7 +282,7 @@ export abstract class BatchedSubscription {
   private async enqueue(event: RecordedEvent): Promise<void> {
     this.buffer.push(event)
     const awaited = this.waiters.some((w) => event.position >= w.position)
-    if (awaited || this.buffer.length >= (this.subscriptionOptions.batchSize ?? 500)) {
+    if (awaited || this.buffer.length >= this.batchSize) {
       await this.flush()
     } else if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => {
