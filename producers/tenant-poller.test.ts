@@ -8,7 +8,7 @@ import type { ChangeEnvelope } from '../schemas/envelope.ts'
 import { KomboClient } from './kombo/client.ts'
 import { KomboAuthError, KomboUnavailableError } from './kombo/errors.ts'
 import { InMemorySyncStateStore } from './sync-state/memory.ts'
-import { ROUND_ORDER, TenantPoller, TenantPollingStoppedError, type TenantPollerOptions } from './tenant-poller.ts'
+import { nextRoundDelay, ROUND_ORDER, TenantPoller, TenantPollingStoppedError, type TenantPollerOptions } from './tenant-poller.ts'
 
 const sim = await startKomboSimulator({ employees: 15, seed: 5 })
 t.teardown(() => sim.close())
@@ -150,6 +150,41 @@ t.test('the timer drives rounds after start()', async (t) => {
   t.equal(poller.status, 'stopped')
   t.ok(rounds >= 3)
   await t.rejects(poller.pollNow(), /stopped/)
+})
+
+t.test('rounds start at a fixed rate: the next one interval after the last began, at once after a longer round', async (t) => {
+  t.equal(nextRoundDelay(500, 1_000, 1_100), 400, 'a round of 100 ms: 400 ms to wait')
+  t.equal(nextRoundDelay(500, 1_000, 1_500), 0, 'a round as long as the interval: none')
+  t.equal(nextRoundDelay(500, 1_000, 4_000), 0, 'a longer round: none, and no catching up on missed rounds')
+  t.equal(nextRoundDelay(500, 1_000, 900), 500, 'a clock set back: never more than the interval')
+
+  // The first round publishes slowly (longer than the interval), the second quickly: the second
+  // must follow the first at once (it waited a whole interval before), the third an interval
+  // after the second began.
+  const intervalMs = 1_500
+  const roundStarts: number[] = []
+  const roundEnds: number[] = []
+  let reached!: () => void
+  const threeRounds = new Promise<void>((resolve) => (reached = resolve))
+  const { poller } = newPoller('fixed-rate', 'fixed-rate-int', {
+    intervalMs,
+    resources: ['absence-types'],
+    newPollId: () => {
+      roundStarts.push(performance.now())
+      if (roundStarts.length === 3) reached()
+      return `round-${roundStarts.length}`
+    },
+    onPolled: () => roundEnds.push(performance.now()), // one resource: its outcome ends the round
+    publish: async () => {
+      if (roundStarts.length === 1) await new Promise((r) => setTimeout(r, intervalMs + 300))
+    },
+  })
+  poller.start()
+  await threeRounds
+  await poller.stop()
+  t.ok(roundStarts[1] - roundStarts[0] >= intervalMs + 300 - 5, 'the first round took longer than the interval')
+  t.ok(roundStarts[1] - roundEnds[0] < intervalMs / 2, `the second round began at once after it (${Math.round(roundStarts[1] - roundEnds[0])} ms, not a whole interval)`)
+  t.ok(roundStarts[2] - roundStarts[1] >= intervalMs - 5, `the third began an interval after the second began (${Math.round(roundStarts[2] - roundStarts[1])} ms)`)
 })
 
 t.test('stop() finishes the page in flight and then resolves, without advancing the watermark', async (t) => {

@@ -1,5 +1,10 @@
 // Polls every resource of one tenant, round after round, every `intervalMs` (or at once on
-// `pollNow()`, e.g. when a Kombo webhook says data changed). One TenantPoller per tenant, so one
+// `pollNow()`, e.g. when a Kombo webhook says data changed). Rounds start at a fixed rate, as
+// Java's scheduleAtFixedRate: the next one `intervalMs` after the last one started, at once when
+// that round took longer (never two at a time). Waiting a whole interval after a long round ended
+// would add that round's length to the delay of every change made meanwhile: at 1,000 changes/s
+// rounds take longer than a 500-ms interval, and the pause after each one held the p50 delay above
+// the interval (docs/benchmarks.md, "fixed-rate rounds"). One TenantPoller per tenant, so one
 // tenant's broken credentials never hold up another's sync.
 import { randomUUID } from 'node:crypto'
 import type { ChangeEnvelope } from '../schemas/envelope.ts'
@@ -33,6 +38,11 @@ export interface PollerLogger {
   info(obj: object, msg: string): void
   warn(obj: object, msg: string): void
   error(obj: object, msg: string): void
+}
+
+/** ms until the timer's next round: `intervalMs` after the last round started, 0 when that is past. */
+export function nextRoundDelay(intervalMs: number, lastRoundStartedAt: number, now: number): number {
+  return Math.max(0, Math.min(intervalMs, lastRoundStartedAt + intervalMs - now))
 }
 
 export interface TenantPollerOptions {
@@ -108,6 +118,8 @@ export class TenantPoller {
   private initialPollingFinished = false
   /** When the last round over every resource began (ms): a partial round never delays a full one past the interval. */
   private lastFullRoundAt = Number.NEGATIVE_INFINITY
+  /** When the last round of any kind began (ms): the timer's next round is due `intervalMs` after it. */
+  private lastRoundAt = Number.NEGATIVE_INFINITY
   /** Per resource, every version published (the full reconcile's baseline); only with reconciles on. */
   private readonly versions = new Map<KomboResource, PublishedVersions>()
 
@@ -133,7 +145,7 @@ export class TenantPoller {
     return this.failure
   }
 
-  /** Starts the loop: a round at once, then one every `intervalMs` after the previous ended. */
+  /** Starts the loop: a round at once, then one every `intervalMs` (at once after a round that took longer). */
   start(): void {
     if (this.statusValue !== 'idle') return
     this.statusValue = 'running'
@@ -173,7 +185,8 @@ export class TenantPoller {
       this.requested = null
       const fullDue = Date.now() - this.lastFullRoundAt >= this.o.intervalMs
       const only = requested instanceof Set && !fullDue ? requested : null
-      if (only === null) this.lastFullRoundAt = Date.now()
+      this.lastRoundAt = Date.now()
+      if (only === null) this.lastFullRoundAt = this.lastRoundAt
       const round = await this.round(only)
       for (const w of waiters) w.resolve(round)
       if (this.failure) {
@@ -306,9 +319,10 @@ export class TenantPoller {
   }
 
   private untilNextRound(): Promise<void> {
-    if (this.wakeRequested || this.stopController.signal.aborted) return Promise.resolve()
+    const delay = nextRoundDelay(this.o.intervalMs, this.lastRoundAt, Date.now())
+    if (this.wakeRequested || this.stopController.signal.aborted || delay === 0) return Promise.resolve()
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.wakeUp(), this.o.intervalMs)
+      const timer = setTimeout(() => this.wakeUp(), delay)
       this.wake = () => {
         clearTimeout(timer)
         this.wake = null
