@@ -55,7 +55,7 @@ export async function measureChangeDelays(options: {
     for (let tried = 0; made < due && tried < ids.length; tried++) {
       const id = ids[seq++ % ids.length]
       if (!options.overlapping && pending.has(id)) continue
-      company.update('employees', id, { job_title: `Bench title ${seq}` })
+      company.apply('employees', id, { job_title: `Bench title ${seq}` })
       pending.set(id, [...(pending.get(id) ?? []), { seq, at: performance.now() }])
       made++
     }

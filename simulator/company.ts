@@ -124,6 +124,19 @@ export class SimulatedCompany {
   }
 
   update(resource: KomboResource, id: string, patch: Record<string, unknown>): SimRecord {
+    return structuredClone(this.change(resource, id, patch))
+  }
+
+  /**
+   * `update` without handing back a copy: for load generators (the steady-state benches), where the
+   * copy (structuredClone of a ~4 KB employee, ~50 µs) was most of an update's cost.
+   */
+  apply(resource: KomboResource, id: string, patch: Record<string, unknown>): void {
+    this.change(resource, id, patch)
+  }
+
+  /** The stored new version (callers copy it before it leaves the simulator). */
+  private change(resource: KomboResource, id: string, patch: Record<string, unknown>): SimRecord {
     const current = this.mustGet(resource, id)
     const { id: _ignored, ...rest } = patch
     const next: SimRecord = { ...current, ...rest, id, changed_at: this.clock.tick() }
@@ -134,7 +147,7 @@ export class SimulatedCompany {
     if (resource === 'groups' || resource === 'work-locations' || resource === 'legal-entities') this.propagateToEmployees(resource, id)
     if (resource === 'employees' && managerEmbedFields.some((f) => f in patch)) this.propagateToReports(id)
     if (resource === 'absence-types') this.propagateToAbsences(id)
-    return structuredClone(next)
+    return next
   }
 
   moveToTeam(employeeId: string, groupIds: string[]): SimRecord {

@@ -85,7 +85,8 @@ async function respond(
     return err.status
   }
 
-  const results: Record<string, unknown>[] = page.results
+  // A copy of the page's list (not of its records): a fault replaces or drops an entry, never edits one.
+  const results: Readonly<Record<string, unknown>>[] = [...page.results]
   if (fault?.kind === 'invalid-record' && results.length > 0) results[0] = { ...results[0], ...fault.patch }
   if (fault?.kind === 'omit-record') results.shift()
   const raw = fault?.kind === 'raw-record' && results.length > 0 ? fault.json : null
