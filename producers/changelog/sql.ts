@@ -216,7 +216,7 @@ export async function openSqlChangeLog(db: SqlDatabase, options: SqlChangeLogOpt
     },
     async tenantPending(group, tenant) {
       // Per resource, past that resource's committed seq: one range of change_log_tenant_resource_seq.
-      // The bound is a row comparison over that index's columns: written as \`l.seq > committed\`
+      // The bound is a row comparison over that index's columns: written as `l.seq > committed`
       // the planner, which cannot know the committed seq when it plans, took the primary key's
       // range instead and filtered it, which for a resource committed long ago (groups, at the
       // start of the log) is the whole log since: 17 ms a call at 1,000 changes/s in the embedded
