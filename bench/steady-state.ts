@@ -5,6 +5,7 @@ import { peakRssMb, type ResultRow } from './report.ts'
 import { sizeLabel, startBenchPipeline, until, type BenchPipeline } from './harness.ts'
 import { measureChangeDelays, percentile } from './change-rate.ts'
 import type { SqlDatabase } from '../sql/database.ts'
+import type { ViewGenerations } from '../projections/viewstore/port.ts'
 
 /** The job title of each of `ids` in the users view (what GET /users/:id returns). */
 export const titlesInView = (db: SqlDatabase) => async (ids: string[]) =>
@@ -17,18 +18,17 @@ export const titlesInView = (db: SqlDatabase) => async (ids: string[]) =>
 
 /**
  * `titlesInView`, read again only once the views changed: every statement that writes view_users
- * bumps the tenant's generation (projections/viewstore/sql.ts), so while it stands still no title
- * can have changed. The generation is read before the titles, so what they show is at least that
- * generation. In the embedded process the probe shares the one thread with the pipeline: reading
- * every pending user every 10 ms was ~5 % of its CPU at 1,000 changes/s.
+ * bumps the tenant's generation (the view store's `generations()`), so while it stands still no
+ * title can have changed. The generation is read before the titles, so what they show is at least
+ * that generation. In the embedded process the probe shares the one thread with the pipeline:
+ * reading every pending user every 10 ms was ~5 % of its CPU at 1,000 changes/s.
  */
-export const titlesInViewOnceChanged = (db: SqlDatabase) => {
+export const titlesInViewOnceChanged = (db: SqlDatabase, views: ViewGenerations) => {
   const titles = titlesInView(db)
-  let readAt: string | null = null
+  let readAt: bigint | undefined
   return async (ids: string[]) => {
-    const { rows } = await db.query<{ generation: string }>(`SELECT generation FROM view_generations WHERE tenant = 'demo'`)
-    const generation = rows[0]?.generation ?? null
-    if (generation !== null && generation === readAt) return []
+    const generation = (await views.generations()).get('demo')
+    if (generation !== undefined && generation === readAt) return []
     const shown = await titles(ids)
     readAt = generation
     return shown
@@ -69,7 +69,7 @@ export async function benchSteadyState(options: {
     let seq = 0
     for (const rate of options.rates) {
       const heldBefore = await budgetWaitSeconds(service)
-      const r = await measureChangeDelays({ company, ids, rate, seconds: options.seconds, seen: titlesInViewOnceChanged(service.stores.db), firstSeq: seq, overlapping: true })
+      const r = await measureChangeDelays({ company, ids, rate, seconds: options.seconds, seen: titlesInViewOnceChanged(service.stores.db, service.stores.views), firstSeq: seq, overlapping: true })
       seq = r.nextSeq
       const held = (await budgetWaitSeconds(service)) - heldBefore
       rows.push({
